@@ -1,0 +1,7 @@
+import globals from 'globals'
+import neostandard from 'neostandard'
+
+export default [
+  ...neostandard({ ts: true, ignores: ['src/generated/**', 'dist/**', 'coverage/**', 'examples/spa/dist/**', '.tap/**', 'scratch/**'] }),
+  { files: ['public/**/*.js'], languageOptions: { globals: globals.browser } }
+]

@@ -1,0 +1,32 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { Config } from '../config.js'
+import type { Provider } from '../providers/provider.js'
+import type { SessionCookies } from '../sessions/cookies.js'
+import { callbackRoutes } from './callback.js'
+import { DEV_PROVIDER, devLoginRoutes } from './dev-login.js'
+import { exchangeRoutes } from './exchange.js'
+import { loginRoutes } from './login.js'
+import { registerOAuthDance } from './oauth-dance.js'
+import { ProvidersSchema } from './schemas.js'
+
+/** The login path, mounted at /auth: providers, login, callback, exchange. */
+export const authPlugin: FastifyPluginAsyncTypebox<{ config: Config, providers: Provider[], cookies: SessionCookies }> = async (app, { config, providers, cookies }) => {
+  const byId = new Map(providers.map(provider => [provider.id, provider]))
+  for (const provider of providers) await registerOAuthDance(app, config, provider)
+
+  const listed = providers.map(provider => ({ id: provider.id, name: provider.displayName, loginUrl: `/auth/${provider.id}/login` }))
+  if (config.devLogin) listed.push({ ...DEV_PROVIDER, loginUrl: '/auth/dev/login' })
+
+  app.get('/providers', {
+    schema: {
+      tags: ['login'],
+      summary: 'The enabled providers, for the frontend\'s login buttons',
+      response: { 200: ProvidersSchema }
+    }
+  }, async () => ({ providers: listed }))
+
+  await app.register(loginRoutes, { config, providers: byId })
+  await app.register(callbackRoutes, { config, providers: byId })
+  await app.register(exchangeRoutes, { config, cookies })
+  if (config.devLogin) await app.register(devLoginRoutes, { config })
+}

@@ -1,0 +1,60 @@
+import type { Sql } from '../db/database.js'
+import type { NormalizedProfile } from '../providers/provider.js'
+import { generateSecret, hashSecret } from '../secrets.js'
+import { expiry, grantFromRow, type SessionGrant, type SessionRequestInfo } from '../sessions/refresh.js'
+
+// The one-time code handed to the frontend: at least 128 bits (we use 256), stored only as its
+// hash, short-lived and single-use.
+
+export async function createLoginCode (sql: Sql, target: { userId: string }, now: Date, ttlSeconds: number): Promise<string> {
+  const code = generateSecret()
+  await sql.query(
+    'INSERT INTO login_codes (code_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)',
+    [hashSecret(code), target.userId, now, expiry(now, ttlSeconds)]
+  )
+  return code
+}
+
+export type RedeemResult =
+  | { status: 'authenticated', grant: SessionGrant }
+  | { status: 'signup_required', profile: NormalizedProfile }
+
+// One statement consumes the code and opens the session, so either both happen or neither does,
+// and of two concurrent redemptions the second finds the code used (it waits on the row lock).
+const REDEEM = `
+WITH code AS (
+  UPDATE login_codes SET used_at = $2
+  WHERE code_hash = $1 AND used_at IS NULL AND expires_at > $2
+  RETURNING user_id, pending_profile
+), session AS (
+  INSERT INTO sessions (user_id, user_agent, ip, created_at, last_used_at, expires_at)
+  SELECT user_id, $3, $4, $2, $2, $5 FROM code WHERE user_id IS NOT NULL
+  RETURNING id, user_id
+), first_token AS (
+  INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at)
+  SELECT $6, id, $2, $5 FROM session
+)
+SELECT code.pending_profile, session.id AS session_id, u.id AS user_id, u.nickname, u.avatar_url
+FROM code LEFT JOIN session ON true LEFT JOIN users u ON u.id = code.user_id`
+
+interface RedeemRow {
+  pending_profile: NormalizedProfile | null
+  session_id: string | null
+  user_id: string | null
+  nickname: string | null
+  avatar_url: string | null
+}
+
+/** Consumes a login code. Null for an unknown, expired or used code: the caller cannot tell which. */
+export async function redeemLoginCode (sql: Sql, code: string, info: SessionRequestInfo): Promise<RedeemResult | null> {
+  const refreshToken = generateSecret()
+  const [row] = await sql.query<RedeemRow>(REDEEM, [
+    hashSecret(code), info.now, info.userAgent ?? null, info.ip ?? null, expiry(info.now, info.ttlSeconds), hashSecret(refreshToken)
+  ])
+  if (row === undefined) return null
+  if (row.session_id !== null && row.user_id !== null && row.nickname !== null) {
+    return { status: 'authenticated', grant: grantFromRow({ ...row, session_id: row.session_id, user_id: row.user_id, nickname: row.nickname }, refreshToken) }
+  }
+  if (row.pending_profile !== null) return { status: 'signup_required', profile: row.pending_profile }
+  return null
+}

@@ -1,0 +1,47 @@
+import { Type } from 'typebox'
+import { ErrorRef, PublicUserRef } from '../schemas/common.js'
+import { SECRET_PATTERN } from '../secrets.js'
+
+export const ProviderParamsSchema = Type.Object({
+  provider: Type.String({ description: 'Provider id, as listed by GET /auth/providers (e.g. `github`)', examples: ['github'] })
+})
+
+export const LoginQuerySchema = Type.Object({
+  returnTo: Type.Optional(Type.String({
+    maxLength: 2048,
+    description: 'A path on the frontend to go back to after login, handed back with the code as `returnTo`. Anything not on the frontend\'s origin is dropped.'
+  }))
+})
+
+export const CallbackQuerySchema = Type.Object({
+  code: Type.Optional(Type.String({ maxLength: 4096 })),
+  state: Type.Optional(Type.String({ maxLength: 1024 })),
+  error: Type.Optional(Type.String({ maxLength: 256 })),
+  error_description: Type.Optional(Type.String({ maxLength: 4096 }))
+}, { additionalProperties: true })
+
+export const RedirectResponse = {
+  302: Type.Null({ description: 'Redirect; see the Location header' })
+}
+
+export const ExchangeBodySchema = Type.Object({
+  code: Type.String({ pattern: SECRET_PATTERN, description: 'The one-time code from the handoff redirect' })
+}, { additionalProperties: false })
+
+export const AuthenticatedSchema = Type.Object({
+  status: Type.Literal('authenticated'),
+  user: PublicUserRef
+}, { additionalProperties: false })
+
+export const ProvidersSchema = Type.Object({
+  providers: Type.Array(Type.Object({
+    id: Type.String({ examples: ['github'] }),
+    name: Type.String({ examples: ['GitHub'] }),
+    loginUrl: Type.String({ examples: ['/auth/github/login'] })
+  }, { additionalProperties: false }))
+}, { additionalProperties: false })
+
+export const ExchangeResponses = {
+  200: AuthenticatedSchema,
+  400: ErrorRef
+}

@@ -1,0 +1,148 @@
+import { envSchema } from 'env-schema'
+import { Type, type Static } from 'typebox'
+
+const Bool = (fallback: boolean) => Type.Boolean({ default: fallback })
+const Seconds = (fallback: number, minimum: number, maximum: number) =>
+  Type.Integer({ default: fallback, minimum, maximum })
+const HttpUrl = Type.String({ pattern: '^https?://[^\\s/?#]+[^\\s]*$' })
+
+/** Every setting the server reads. `.env.example` documents each one. */
+export const EnvSchema = Type.Object({
+  NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('production'), Type.Literal('test')], { default: 'development' }),
+  HOST: Type.String({ default: '127.0.0.1', minLength: 1 }),
+  PORT: Type.Integer({ default: 3000, minimum: 0, maximum: 65535 }),
+  PUBLIC_URL: Type.Optional(HttpUrl),
+  LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map(level => Type.Literal(level)), { default: 'info' }),
+
+  DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
+  DATA_DIR: Type.String({ default: './data', minLength: 1 }),
+  MIGRATE_ON_START: Bool(false),
+
+  FRONTEND_URL: Type.Optional(HttpUrl),
+  HANDOFF_CODE_IN: Type.Union([Type.Literal('fragment'), Type.Literal('query')], { default: 'fragment' }),
+
+  JWT_SECRET: Type.Optional(Type.String({ minLength: 32 })),
+  ACCESS_TOKEN_TTL_SECONDS: Seconds(900, 30, 86_400),
+  REFRESH_TOKEN_TTL_SECONDS: Seconds(2_592_000, 300, 31_536_000),
+  LOGIN_CODE_TTL_SECONDS: Seconds(60, 5, 600),
+  PROVIDER_TIMEOUT_MS: Type.Integer({ default: 5000, minimum: 100, maximum: 60_000 }),
+
+  GITHUB_CLIENT_ID: Type.Optional(Type.String({ minLength: 1 })),
+  GITHUB_CLIENT_SECRET: Type.Optional(Type.String({ minLength: 1 })),
+  GITHUB_WEB_URL: Type.String({ ...HttpUrl, default: 'https://github.com' }),
+  GITHUB_API_URL: Type.String({ ...HttpUrl, default: 'https://api.github.com' }),
+
+  DEV_LOGIN: Bool(false),
+  DEMO_APP: Bool(false)
+})
+export type Env = Static<typeof EnvSchema>
+
+export interface GitHubConfig {
+  clientId: string
+  clientSecret: string
+  webUrl: string
+  apiUrl: string
+}
+
+export interface Config {
+  nodeEnv: Env['NODE_ENV']
+  host: string
+  port: number
+  /** Where browsers and providers reach this server; callback URLs are built from it. */
+  publicUrl: string
+  logLevel: Env['LOG_LEVEL']
+  databaseUrl?: string
+  dataDir: string
+  migrateOnStart: boolean
+  /** The frontend page that receives the one-time code. */
+  frontendUrl: string
+  frontendOrigin: string
+  handoffCodeIn: Env['HANDOFF_CODE_IN']
+  /** Absent only outside production: a secret is then generated and kept under dataDir. */
+  jwtSecret?: string
+  accessTokenTtlSeconds: number
+  refreshTokenTtlSeconds: number
+  loginCodeTtlSeconds: number
+  providerTimeoutMs: number
+  github?: GitHubConfig
+  devLogin: boolean
+  demoApp: boolean
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+const trimSlash = (url: string) => url.replace(/\/+$/, '')
+
+/** Validates the environment (plus `.env` when asked) and returns a frozen, typed config. */
+export function loadConfig (env: Record<string, string | undefined> = process.env, options: { dotenv?: boolean } = {}): Readonly<Config> {
+  let parsed: Env
+  try {
+    parsed = envSchema<Env>({ schema: structuredClone(EnvSchema), data: { ...env }, env: false, dotenv: options.dotenv ?? false })
+  } catch (error) {
+    throw new ConfigError(describeSchemaErrors(error))
+  }
+
+  const require = (condition: boolean, setting: string, problem: string) => {
+    if (!condition) throw new ConfigError(`Invalid setting ${setting}: ${problem}`)
+  }
+  const production = parsed.NODE_ENV === 'production'
+  require(!production || parsed.JWT_SECRET !== undefined, 'JWT_SECRET', 'is required in production (at least 32 characters)')
+  require(!(production && parsed.DEV_LOGIN), 'DEV_LOGIN', 'the dev provider cannot be enabled in production')
+  require(parsed.GITHUB_CLIENT_ID === undefined || parsed.GITHUB_CLIENT_SECRET !== undefined, 'GITHUB_CLIENT_SECRET', 'is required when GITHUB_CLIENT_ID is set')
+
+  const publicUrl = trimSlash(parsed.PUBLIC_URL ?? `http://localhost:${parsed.PORT}`)
+  const frontendUrl = parsed.FRONTEND_URL ?? `${publicUrl}/`
+
+  return Object.freeze({
+    nodeEnv: parsed.NODE_ENV,
+    host: parsed.HOST,
+    port: parsed.PORT,
+    publicUrl,
+    logLevel: parsed.LOG_LEVEL,
+    databaseUrl: parsed.DATABASE_URL,
+    dataDir: parsed.DATA_DIR,
+    migrateOnStart: parsed.MIGRATE_ON_START,
+    frontendUrl,
+    frontendOrigin: new URL(frontendUrl).origin,
+    handoffCodeIn: parsed.HANDOFF_CODE_IN,
+    jwtSecret: parsed.JWT_SECRET,
+    accessTokenTtlSeconds: parsed.ACCESS_TOKEN_TTL_SECONDS,
+    refreshTokenTtlSeconds: parsed.REFRESH_TOKEN_TTL_SECONDS,
+    loginCodeTtlSeconds: parsed.LOGIN_CODE_TTL_SECONDS,
+    providerTimeoutMs: parsed.PROVIDER_TIMEOUT_MS,
+    github: parsed.GITHUB_CLIENT_ID === undefined
+      ? undefined
+      : {
+          clientId: parsed.GITHUB_CLIENT_ID,
+          clientSecret: parsed.GITHUB_CLIENT_SECRET as string,
+          webUrl: trimSlash(parsed.GITHUB_WEB_URL),
+          apiUrl: trimSlash(parsed.GITHUB_API_URL)
+        },
+    devLogin: parsed.DEV_LOGIN,
+    demoApp: parsed.DEMO_APP
+  })
+}
+
+interface SchemaError { instancePath: string, message?: string, keyword: string, params: Record<string, unknown> }
+
+/** Turns ajv's errors into one line that names each bad setting. */
+function describeSchemaErrors (error: unknown): string {
+  const errors = (error as { errors?: SchemaError[] }).errors
+  if (!Array.isArray(errors)) return `Invalid configuration: ${(error as Error).message}`
+  const problems = new Map<string, string>()
+  for (const { instancePath, message, keyword, params } of errors) {
+    const setting = instancePath.slice(1) || String(params.missingProperty ?? 'configuration')
+    // A union's branches each report; keep one readable line per setting.
+    if (problems.has(setting) && keyword !== 'anyOf') continue
+    const allowed = keyword === 'anyOf' ? `must be one of ${describeUnion(setting)}` : message ?? 'is invalid'
+    problems.set(setting, allowed)
+  }
+  return [...problems].map(([setting, problem]) => `Invalid setting ${setting}: ${problem}`).join('; ')
+}
+
+function describeUnion (setting: string): string {
+  const schema = (EnvSchema.properties as Record<string, { anyOf?: Array<{ const?: unknown }> }>)[setting]
+  return (schema?.anyOf ?? []).map(branch => String(branch.const)).join(', ')
+}

@@ -1,0 +1,48 @@
+import createError from '@fastify/error'
+
+// Every error we answer with. `code` is the stable, documented contract; messages may change.
+// JSON routes answer { statusCode, code, error, message }; the browser redirect steps send `code`
+// to the frontend as `error=<code>` instead (see LoginErrorCode).
+
+export const InvalidRequestError = createError('invalid_request', '%s', 400)
+export const NotFoundError = createError('not_found', 'Route %s not found', 404)
+export const ProviderNotFoundError = createError('provider_not_found', 'Unknown or disabled provider "%s"', 404)
+
+export const LoginCodeInvalidError = createError('login_code_invalid', 'The login code is invalid, expired or already used', 400)
+export const NotAuthenticatedError = createError('not_authenticated', 'Sign in first: the access token is missing, expired or invalid', 401)
+export const RefreshTokenInvalidError = createError('refresh_token_invalid', 'The refresh token is missing, expired or revoked', 401)
+
+export const DatabaseUnavailableError = createError('database_unavailable', 'The database is unavailable; try again shortly', 503)
+export const InternalError = createError('internal_error', 'Something went wrong on our side', 500)
+
+/**
+ * Codes sent to the frontend as `error=<code>` when a browser step (login, callback) fails.
+ * Listed in the README and the OpenAPI description of the callback route.
+ */
+export const LoginErrorCode = {
+  /** The person declined on the provider's consent page. */
+  accessDenied: 'access_denied',
+  /** The state is missing, wrong or expired: the login did not start in this browser. */
+  invalidState: 'invalid_state',
+  /** The callback carried neither a code nor an error. */
+  invalidCallback: 'invalid_callback',
+  /** The provider refused the code exchange (bad code, bad credentials, redirect mismatch). */
+  providerTokenError: 'provider_token_error',
+  /** The provider's profile endpoint failed or answered something we cannot read. */
+  providerProfileError: 'provider_profile_error',
+  /** The provider reported another error on the callback. */
+  providerError: 'provider_error',
+  /** The provider did not answer in time. */
+  providerTimeout: 'provider_timeout',
+  /** Our side failed (database down, bug). */
+  serverError: 'server_error'
+} as const
+export type LoginErrorCodeValue = typeof LoginErrorCode[keyof typeof LoginErrorCode]
+
+/** A failure during the browser steps, carried to the frontend as `error=<code>`. */
+export class LoginFlowError extends Error {
+  constructor (readonly code: LoginErrorCodeValue, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'LoginFlowError'
+  }
+}

@@ -1,0 +1,34 @@
+import path from 'node:path'
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import type { Config } from '../config.js'
+import { openDatabase, type Database, type DatabaseTarget } from '../db/database.js'
+import { migrate } from '../db/migrate.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    db: Pick<Database, 'sql' | 'prisma' | 'kind'>
+  }
+}
+
+/** PGlite under DATA_DIR by default; PostgreSQL when DATABASE_URL is set. */
+export function databaseTarget (config: Pick<Config, 'databaseUrl' | 'dataDir'>): DatabaseTarget {
+  return config.databaseUrl === undefined
+    ? { kind: 'pglite', dataDir: path.resolve(config.dataDir, 'pglite') }
+    : { kind: 'postgres', url: config.databaseUrl }
+}
+
+async function database (app: FastifyInstance, { config, target }: { config: Config, target?: DatabaseTarget }) {
+  const resolved = target ?? databaseTarget(config)
+  const db = await openDatabase(resolved)
+  app.addHook('onClose', async () => db.close())
+  // The embedded database is ours alone: always migrate. A shared PostgreSQL server is migrated
+  // explicitly (npm run db:migrate), or here when MIGRATE_ON_START=true.
+  if (db.kind === 'pglite' || config.migrateOnStart) {
+    const { applied } = await migrate(db.sql, { postgres: db.kind === 'postgres' })
+    if (applied.length > 0) app.log.info({ applied }, 'database migrated')
+  }
+  app.decorate('db', { sql: db.sql, prisma: db.prisma, kind: db.kind })
+}
+
+export default fp(database, { name: 'database' })

@@ -1,0 +1,50 @@
+import type { FastifyError, FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import { STATUS_CODES } from 'node:http'
+import { DatabaseUnavailableError, InternalError, NotFoundError } from '../errors.js'
+
+// Connection-level failures (PostgreSQL down or restarting) become 503 database_unavailable.
+const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P03', '08000', '08003', '08006', 'P1001', 'P1017'])
+const isDatabaseDown = (error: unknown): boolean => {
+  for (let cause = error as { code?: string, cause?: unknown } | undefined; cause; cause = cause.cause as typeof cause) {
+    if (typeof cause.code === 'string' && CONNECTION_ERRORS.has(cause.code)) return true
+    if (cause instanceof Error && /Connection terminated|timeout exceeded when trying to connect|PGlite is closed/i.test(cause.message)) return true
+  }
+  return false
+}
+
+// Fastify's own 4xx (bad JSON, wrong content type, body too large) keep their status with our codes.
+const FASTIFY_CODES: Record<string, string> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
+  FST_ERR_VALIDATION: 'invalid_request'
+}
+
+// @fastify/error upper-cases codes; ours are documented in lower snake case.
+const body = (statusCode: number, code: string, message: string) =>
+  ({ statusCode, code: code.toLowerCase(), error: STATUS_CODES[statusCode] ?? 'Error', message })
+
+async function errorHandler (app: FastifyInstance) {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (isDatabaseDown(error)) {
+      request.log.error({ err: error }, 'database unavailable')
+      const unavailable = new DatabaseUnavailableError()
+      return reply.code(503).header('retry-after', '5').send(body(503, unavailable.code, unavailable.message))
+    }
+    const statusCode = error.validation ? 400 : error.statusCode ?? 500
+    if (statusCode >= 500) {
+      request.log.error({ err: error }, 'request failed')
+      const internal = new InternalError()
+      return reply.code(500).send(body(500, internal.code, internal.message))
+    }
+    const code = FASTIFY_CODES[error.code] ?? (error.code === undefined || error.code.startsWith('FST_') ? 'invalid_request' : error.code)
+    return reply.code(statusCode).send(body(statusCode, code, error.message))
+  })
+
+  app.setNotFoundHandler((request, reply) => {
+    const notFound = new NotFoundError(`${request.method} ${request.url.split('?')[0]}`)
+    return reply.code(404).send(body(404, notFound.code, notFound.message))
+  })
+}
+
+export default fp(errorHandler, { name: 'error-handler' })

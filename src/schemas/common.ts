@@ -1,0 +1,29 @@
+import { Type, type Static, type TSchema } from 'typebox'
+
+// Shared schemas carry an $id: plugins/openapi.ts publishes them as named components, and routes
+// point at them with ref() so validation, serialization and the docs agree.
+
+export const ErrorSchema = Type.Object({
+  statusCode: Type.Integer({ examples: [400] }),
+  code: Type.String({ description: 'Stable, machine-readable error code (see the README)', examples: ['login_code_invalid'] }),
+  error: Type.String({ examples: ['Bad Request'] }),
+  message: Type.String({ description: 'Human-readable; may change' })
+}, { $id: 'Error', additionalProperties: false })
+export type ErrorBody = Static<typeof ErrorSchema>
+
+export const PublicUserSchema = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  nickname: Type.String(),
+  avatarUrl: Type.Union([Type.String(), Type.Null()])
+}, { $id: 'PublicUser', additionalProperties: false })
+
+export const sharedSchemas = [ErrorSchema, PublicUserSchema]
+
+/** A reference to a shared schema that keeps the referenced type for TypeScript. */
+export const ref = <T extends TSchema>(schema: T): T => Type.Unsafe<Static<T>>({ $ref: `${(schema as { $id?: string }).$id ?? ''}#` }) as unknown as T
+
+export const ErrorRef = ref(ErrorSchema)
+export const PublicUserRef = ref(PublicUserSchema)
+
+/** The cookie security requirement, for routes that read the access cookie. */
+export const accessCookieSecurity = [{ accessCookie: [] }]

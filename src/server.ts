@@ -1,0 +1,30 @@
+import closeWithGrace from 'close-with-grace'
+import { buildApp } from './app.js'
+import { ConfigError, loadConfig } from './config.js'
+
+// The process: settings, app, listen, graceful shutdown. Everything else lives in buildApp.
+
+let config
+try {
+  config = loadConfig(process.env, { dotenv: true })
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error
+  console.error(`handoff: ${error.message}`)
+  process.exit(1)
+}
+
+const app = await buildApp({ config })
+
+closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
+  if (err !== undefined) app.log.error({ err }, 'closing after an error')
+  else app.log.info({ signal }, 'closing')
+  await app.close()
+})
+
+try {
+  await app.listen({ host: config.host, port: config.port })
+} catch (error) {
+  app.log.error({ err: error }, 'could not listen')
+  await app.close()
+  process.exit(1)
+}

@@ -1,0 +1,57 @@
+import t from 'tap'
+import { buildTestApp, FRONTEND_URL } from '../helpers/build-app.js'
+import { browse, newBrowser } from '../helpers/login.js'
+
+const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString()
+
+async function openDevForm (app: Awaited<ReturnType<typeof buildTestApp>>['app'], browser = newBrowser(), query = '') {
+  const page = await browse(app, browser, `/auth/dev/login${query}`)
+  const state = /name="state" value="([^"]+)"/.exec(page.body)?.[1] as string
+  return { page, state, browser }
+}
+
+const submit = (app: Awaited<ReturnType<typeof buildTestApp>>['app'], browser: ReturnType<typeof newBrowser>, fields: Record<string, string>) =>
+  browse(app, browser, '/auth/dev/callback', { method: 'POST', payload: form(fields), headers: { 'content-type': 'application/x-www-form-urlencoded' } })
+
+t.test('the dev provider signs in any test identity through the same handoff', async t => {
+  const { app } = await buildTestApp(t, { DEV_LOGIN: 'true' })
+  t.match((await app.inject('/auth/providers')).json(), { providers: [{ id: 'dev', name: 'Dev login', loginUrl: '/auth/dev/login' }] })
+  const { page, state, browser } = await openDevForm(app, undefined, '?returnTo=%2Fwelcome')
+  t.equal(page.statusCode, 200)
+  t.match(page.headers['content-type'], /text\/html/)
+  t.match(state, /^[\w-]{43}$/)
+
+  const callback = await submit(app, browser, { state, decision: 'allow', id: 'alice-1', nickname: 'alice', name: 'Alice', email: 'alice@example.com', emailVerified: 'on' })
+  t.equal(callback.statusCode, 302)
+  const location = new URL(String(callback.headers.location))
+  t.equal(location.origin + location.pathname, FRONTEND_URL)
+  const params = new URLSearchParams(location.hash.slice(1))
+  t.equal(params.get('returnTo'), '/welcome')
+  const exchange = await browse(app, browser, '/auth/exchange', { method: 'POST', payload: { code: params.get('code') } })
+  t.equal(exchange.statusCode, 200)
+  t.equal(exchange.json().user.nickname, 'alice')
+  const identity = await app.db.prisma.identity.findFirstOrThrow()
+  t.match(identity, { provider: 'dev', providerUserId: 'alice-1', email: 'alice@example.com', emailVerified: true })
+})
+
+t.test('deny, a wrong state and a malformed form all end on the frontend with an error', async t => {
+  const { app } = await buildTestApp(t, { DEV_LOGIN: 'true' })
+  const cases: Array<[string, (state: string) => Record<string, string>, string]> = [
+    ['deny', state => ({ state, decision: 'deny', id: 'x' }), 'access_denied'],
+    ['wrong state', () => ({ state: 'forged', decision: 'allow', id: 'x' }), 'invalid_state'],
+    ['bad id', state => ({ state, decision: 'allow', id: 'no spaces allowed' }), 'provider_error']
+  ]
+  for (const [name, fields, error] of cases) {
+    const { state, browser } = await openDevForm(app)
+    const callback = await submit(app, browser, fields(state))
+    t.equal(callback.statusCode, 302, `${name}: redirect`)
+    t.equal(new URLSearchParams(new URL(String(callback.headers.location)).hash.slice(1)).get('error'), error, `${name}: ${error}`)
+  }
+  t.equal(await app.db.prisma.user.count(), 0)
+})
+
+t.test('without DEV_LOGIN the dev provider does not exist', async t => {
+  const { app } = await buildTestApp(t)
+  t.same((await app.inject('/auth/providers')).json(), { providers: [] })
+  t.equal((await app.inject('/auth/dev/login')).statusCode, 404)
+})

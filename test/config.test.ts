@@ -1,0 +1,68 @@
+import t from 'tap'
+import { ConfigError, loadConfig } from '../src/config.js'
+
+const valid = { JWT_SECRET: 'x'.repeat(32) }
+
+t.test('defaults describe a development server on the embedded database', async t => {
+  const config = loadConfig({})
+  t.equal(config.nodeEnv, 'development')
+  t.equal(config.port, 3000)
+  t.equal(config.host, '127.0.0.1')
+  t.equal(config.publicUrl, 'http://localhost:3000')
+  t.equal(config.frontendUrl, 'http://localhost:3000/')
+  t.equal(config.databaseUrl, undefined)
+  t.equal(config.dataDir, './data')
+  t.equal(config.handoffCodeIn, 'fragment')
+  t.equal(config.accessTokenTtlSeconds, 900)
+  t.equal(config.loginCodeTtlSeconds, 60)
+  t.equal(config.jwtSecret, undefined, 'generated later, outside production')
+  t.equal(config.github, undefined)
+  t.ok(Object.isFrozen(config))
+})
+
+t.test('GitHub settings and host overrides', async t => {
+  const config = loadConfig({ GITHUB_CLIENT_ID: 'id', GITHUB_CLIENT_SECRET: 'secret', GITHUB_WEB_URL: 'https://ghe.example.com/', GITHUB_API_URL: 'https://ghe.example.com/api/v3' })
+  t.same(config.github, { clientId: 'id', clientSecret: 'secret', webUrl: 'https://ghe.example.com', apiUrl: 'https://ghe.example.com/api/v3' })
+  t.equal(loadConfig({ GITHUB_CLIENT_ID: 'id', GITHUB_CLIENT_SECRET: 's' }).github?.apiUrl, 'https://api.github.com')
+})
+
+t.test('one clear message naming the bad setting', async t => {
+  const cases: Array<[Record<string, string>, string]> = [
+    [{ PORT: 'eighty' }, 'Invalid setting PORT: must be integer'],
+    [{ PORT: '70000' }, 'Invalid setting PORT: must be <= 65535'],
+    [{ JWT_SECRET: 'short' }, 'Invalid setting JWT_SECRET: must NOT have fewer than 32 characters'],
+    [{ NODE_ENV: 'production' }, 'Invalid setting JWT_SECRET: is required in production (at least 32 characters)'],
+    [{ ...valid, NODE_ENV: 'production', DEV_LOGIN: 'true' }, 'Invalid setting DEV_LOGIN: the dev provider cannot be enabled in production'],
+    [{ DATABASE_URL: 'mysql://localhost/db' }, 'Invalid setting DATABASE_URL: must match pattern "^postgres(ql)?://"'],
+    [{ FRONTEND_URL: 'not a url' }, 'Invalid setting FRONTEND_URL: must match pattern'],
+    [{ HANDOFF_CODE_IN: 'cookie' }, 'Invalid setting HANDOFF_CODE_IN: must be one of fragment, query'],
+    [{ GITHUB_CLIENT_ID: 'id' }, 'Invalid setting GITHUB_CLIENT_SECRET: is required when GITHUB_CLIENT_ID is set'],
+    [{ LOGIN_CODE_TTL_SECONDS: '0' }, 'Invalid setting LOGIN_CODE_TTL_SECONDS: must be >= 5'],
+    [{ MIGRATE_ON_START: 'maybe' }, 'Invalid setting MIGRATE_ON_START: must be boolean']
+  ]
+  for (const [env, message] of cases) {
+    t.throws(() => loadConfig(env), ConfigError, `${Object.keys(env).join(',')} throws a ConfigError`)
+    try {
+      loadConfig(env)
+    } catch (error) {
+      t.match((error as Error).message, message)
+      t.notMatch((error as Error).message, /\n/, 'on one line')
+    }
+  }
+})
+
+t.test('production with a secret is accepted', async t => {
+  const config = loadConfig({ ...valid, NODE_ENV: 'production', PUBLIC_URL: 'https://auth.example.com', FRONTEND_URL: 'https://app.example.com/auth/done' })
+  t.equal(config.frontendOrigin, 'https://app.example.com')
+})
+
+t.test('.env is read when asked, and the environment wins over it', async t => {
+  const dir = t.testdir({ '.env': 'PORT=4000\nHOST=0.0.0.0\n' })
+  const previous = process.cwd()
+  process.chdir(dir)
+  t.teardown(() => process.chdir(previous))
+  const config = loadConfig({ HOST: '127.0.0.2' }, { dotenv: true })
+  t.equal(config.port, 4000)
+  t.equal(config.host, '127.0.0.2')
+  t.equal(loadConfig({}).port, 3000, 'not read unless asked')
+})

@@ -1,0 +1,52 @@
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
+import { Browser } from './cookies.js'
+import { PUBLIC_URL } from './build-app.js'
+
+export interface LoginOutcome {
+  /** Where the callback sent the browser (the frontend). */
+  location: URL
+  /** The handoff parameters, read from the fragment (or the query with HANDOFF_CODE_IN=query). */
+  params: URLSearchParams
+  /** What the provider's authorize step redirected to (our callback URL). */
+  callbackUrl: URL
+  callbackResponse: LightMyRequestResponse
+}
+
+/** GET through our app as this browser, keeping its cookies. */
+export async function browse (app: FastifyInstance, browser: Browser, url: string, init: { method?: 'GET' | 'POST', payload?: unknown, headers?: Record<string, string> } = {}): Promise<LightMyRequestResponse> {
+  const response = await app.inject({
+    method: init.method ?? 'GET',
+    url,
+    headers: { cookie: await browser.cookieHeader(url), ...init.headers },
+    ...(init.payload === undefined ? {} : { payload: init.payload as Record<string, unknown> })
+  })
+  await browser.store(url, response)
+  return response
+}
+
+/**
+ * The browser part of a login: start at our login route, follow the provider's authorize redirect
+ * over real HTTP (the fake provider decides: approve or deny), and land on our callback.
+ */
+export async function loginThroughProvider (app: FastifyInstance, browser: Browser, provider: string, options: { loginQuery?: string, tamperCallback?: (url: URL) => void } = {}): Promise<LoginOutcome> {
+  const start = await browse(app, browser, `/auth/${provider}/login${options.loginQuery ?? ''}`)
+  if (start.statusCode !== 302) throw new Error(`login answered ${start.statusCode}: ${start.body}`)
+  const authorize = await fetch(String(start.headers.location), { redirect: 'manual' })
+  const callbackUrl = new URL(String(authorize.headers.get('location')))
+  options.tamperCallback?.(callbackUrl)
+  if (callbackUrl.origin !== PUBLIC_URL) throw new Error(`provider redirected to ${callbackUrl.origin}`)
+  const callbackResponse = await browse(app, browser, callbackUrl.pathname + callbackUrl.search)
+  const location = new URL(String(callbackResponse.headers.location))
+  const params = new URLSearchParams(location.hash.length > 1 ? location.hash.slice(1) : location.search)
+  return { location, params, callbackUrl, callbackResponse }
+}
+
+/** A full login that ends with session cookies in the browser. Returns the exchange response. */
+export async function signIn (app: FastifyInstance, browser: Browser, provider = 'github'): Promise<LightMyRequestResponse> {
+  const { params } = await loginThroughProvider(app, browser, provider)
+  const code = params.get('code')
+  if (code === null) throw new Error(`login ended with error ${params.get('error')}`)
+  return browse(app, browser, '/auth/exchange', { method: 'POST', payload: { code } })
+}
+
+export const newBrowser = () => new Browser(PUBLIC_URL)
