@@ -1,10 +1,10 @@
 // Prisma CLI setup that works offline: the JS engine with a driver adapter, no native engine download.
 // DATABASE_URL set: the CLI migrates that PostgreSQL server. Unset: the embedded PGlite under DATA_DIR.
-import 'dotenv/config'
-import { mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync } from 'node:fs'
 import path from 'node:path'
 import { defineConfig } from 'prisma/config'
 
+if (existsSync('.env')) process.loadEnvFile('.env')
 const databaseUrl = process.env.DATABASE_URL
 // The schema's datasource reads DATABASE_URL; without it the CLI would try to download a native engine.
 process.env.DATABASE_URL ??= 'postgresql://unused@localhost/unused'
