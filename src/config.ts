@@ -32,6 +32,27 @@ export const EnvSchema = Type.Object({
   GITHUB_WEB_URL: Type.String({ ...HttpUrl, default: 'https://github.com' }),
   GITHUB_API_URL: Type.String({ ...HttpUrl, default: 'https://api.github.com' }),
 
+  KAKAO_CLIENT_ID: Type.Optional(Type.String({ minLength: 1 })),
+  KAKAO_CLIENT_SECRET: Type.Optional(Type.String({ minLength: 1 })),
+  KAKAO_AUTH_URL: Type.String({ ...HttpUrl, default: 'https://kauth.kakao.com' }),
+  KAKAO_API_URL: Type.String({ ...HttpUrl, default: 'https://kapi.kakao.com' }),
+  KAKAO_SCOPES: Type.String({ default: '', pattern: '^[a-z0-9_, ]*$' }),
+
+  NAVER_CLIENT_ID: Type.Optional(Type.String({ minLength: 1 })),
+  NAVER_CLIENT_SECRET: Type.Optional(Type.String({ minLength: 1 })),
+  NAVER_AUTH_URL: Type.String({ ...HttpUrl, default: 'https://nid.naver.com' }),
+  NAVER_API_URL: Type.String({ ...HttpUrl, default: 'https://openapi.naver.com' }),
+
+  GOOGLE_CLIENT_ID: Type.Optional(Type.String({ minLength: 1 })),
+  GOOGLE_CLIENT_SECRET: Type.Optional(Type.String({ minLength: 1 })),
+  GOOGLE_ISSUER: Type.String({ ...HttpUrl, default: 'https://accounts.google.com' }),
+
+  OIDC_ISSUER: Type.Optional(HttpUrl),
+  OIDC_CLIENT_ID: Type.Optional(Type.String({ minLength: 1 })),
+  OIDC_CLIENT_SECRET: Type.Optional(Type.String({ minLength: 1 })),
+  OIDC_SCOPES: Type.String({ default: 'openid email profile', minLength: 1 }),
+  OIDC_NAME: Type.String({ default: 'OpenID Connect', minLength: 1, maxLength: 64 }),
+
   DEV_LOGIN: Bool(false),
   DEMO_APP: Bool(false)
 })
@@ -42,6 +63,32 @@ export interface GitHubConfig {
   clientSecret: string
   webUrl: string
   apiUrl: string
+}
+
+export interface KakaoConfig {
+  clientId: string
+  /** Only when the Kakao app enabled "Client Secret"; then Kakao requires it. */
+  clientSecret?: string
+  authUrl: string
+  apiUrl: string
+  /** Consent items added to the default profile_nickname,profile_image. */
+  extraScopes: string[]
+}
+
+export interface NaverConfig {
+  clientId: string
+  clientSecret: string
+  authUrl: string
+  apiUrl: string
+}
+
+export interface OidcConfig {
+  /** Exactly as configured: the discovery document must name the same issuer. */
+  issuer: string
+  clientId: string
+  clientSecret: string
+  scopes: string[]
+  displayName: string
 }
 
 export interface Config {
@@ -65,6 +112,10 @@ export interface Config {
   loginCodeTtlSeconds: number
   providerTimeoutMs: number
   github?: GitHubConfig
+  kakao?: KakaoConfig
+  naver?: NaverConfig
+  google?: Omit<OidcConfig, 'scopes' | 'displayName'>
+  oidc?: OidcConfig
   devLogin: boolean
   demoApp: boolean
 }
@@ -91,6 +142,10 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   require(!production || parsed.JWT_SECRET !== undefined, 'JWT_SECRET', 'is required in production (at least 32 characters)')
   require(!(production && parsed.DEV_LOGIN), 'DEV_LOGIN', 'the dev provider cannot be enabled in production')
   require(parsed.GITHUB_CLIENT_ID === undefined || parsed.GITHUB_CLIENT_SECRET !== undefined, 'GITHUB_CLIENT_SECRET', 'is required when GITHUB_CLIENT_ID is set')
+  require(parsed.NAVER_CLIENT_ID === undefined || parsed.NAVER_CLIENT_SECRET !== undefined, 'NAVER_CLIENT_SECRET', 'is required when NAVER_CLIENT_ID is set')
+  require(parsed.GOOGLE_CLIENT_ID === undefined || parsed.GOOGLE_CLIENT_SECRET !== undefined, 'GOOGLE_CLIENT_SECRET', 'is required when GOOGLE_CLIENT_ID is set')
+  require(parsed.OIDC_CLIENT_ID === undefined || parsed.OIDC_ISSUER !== undefined, 'OIDC_ISSUER', 'is required when OIDC_CLIENT_ID is set')
+  require(parsed.OIDC_CLIENT_ID === undefined || parsed.OIDC_CLIENT_SECRET !== undefined, 'OIDC_CLIENT_SECRET', 'is required when OIDC_CLIENT_ID is set')
 
   const publicUrl = trimSlash(parsed.PUBLIC_URL ?? `http://localhost:${parsed.PORT}`)
   const frontendUrl = parsed.FRONTEND_URL ?? `${publicUrl}/`
@@ -119,6 +174,30 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
           clientSecret: parsed.GITHUB_CLIENT_SECRET as string,
           webUrl: trimSlash(parsed.GITHUB_WEB_URL),
           apiUrl: trimSlash(parsed.GITHUB_API_URL)
+        },
+    kakao: parsed.KAKAO_CLIENT_ID === undefined
+      ? undefined
+      : {
+          clientId: parsed.KAKAO_CLIENT_ID,
+          clientSecret: parsed.KAKAO_CLIENT_SECRET,
+          authUrl: trimSlash(parsed.KAKAO_AUTH_URL),
+          apiUrl: trimSlash(parsed.KAKAO_API_URL),
+          extraScopes: parsed.KAKAO_SCOPES.split(/[\s,]+/).filter(Boolean)
+        },
+    naver: parsed.NAVER_CLIENT_ID === undefined
+      ? undefined
+      : { clientId: parsed.NAVER_CLIENT_ID, clientSecret: parsed.NAVER_CLIENT_SECRET as string, authUrl: trimSlash(parsed.NAVER_AUTH_URL), apiUrl: trimSlash(parsed.NAVER_API_URL) },
+    google: parsed.GOOGLE_CLIENT_ID === undefined
+      ? undefined
+      : { issuer: parsed.GOOGLE_ISSUER, clientId: parsed.GOOGLE_CLIENT_ID, clientSecret: parsed.GOOGLE_CLIENT_SECRET as string },
+    oidc: parsed.OIDC_CLIENT_ID === undefined
+      ? undefined
+      : {
+          issuer: parsed.OIDC_ISSUER as string,
+          clientId: parsed.OIDC_CLIENT_ID,
+          clientSecret: parsed.OIDC_CLIENT_SECRET as string,
+          scopes: parsed.OIDC_SCOPES.split(/\s+/).filter(Boolean),
+          displayName: parsed.OIDC_NAME
         },
     devLogin: parsed.DEV_LOGIN,
     demoApp: parsed.DEMO_APP

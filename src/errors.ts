@@ -32,6 +32,10 @@ export const LoginErrorCode = {
   providerProfileError: 'provider_profile_error',
   /** The provider reported another error on the callback. */
   providerError: 'provider_error',
+  /** The provider refused our app's settings (client secret, app key, redirect URI): fix the configuration. */
+  providerMisconfigured: 'provider_misconfigured',
+  /** We asked for a scope or consent item the provider app has not enabled (Kakao KOE205). */
+  providerScopeNotEnabled: 'provider_scope_not_enabled',
   /** The provider did not answer in time. */
   providerTimeout: 'provider_timeout',
   /** Our side failed (database down, bug). */

@@ -6,7 +6,7 @@ import { LoginErrorCode, LoginFlowError, ProviderNotFoundError } from '../errors
 import type { Provider } from '../providers/provider.js'
 import { ErrorRef } from '../schemas/common.js'
 import { completeLogin, redirectToFrontend } from './complete-login.js'
-import { oauthDance, stateMatches } from './oauth-dance.js'
+import { callbackPath, nonceFor, oauthDance, stateMatches, VERIFIER_COOKIE } from './oauth-dance.js'
 import { CallbackQuerySchema, ProviderParamsSchema } from './schemas.js'
 
 /** What simple-oauth2 throws: a Boom error from wreck (status in output) or a plain Error. */
@@ -28,20 +28,26 @@ export const callbackRoutes: FastifyPluginAsyncTypebox<{ config: Config, provide
   async function runCallback (provider: Provider, request: FastifyRequest, reply: FastifyReply): Promise<string> {
     // State first: an error or a code that did not start in this browser is not ours to act on.
     if (!stateMatches(request)) throw new LoginFlowError(LoginErrorCode.invalidState, 'state is missing or does not match this browser\'s login')
-    const { error, code } = request.query as Static<typeof CallbackQuerySchema>
+    const { error, code, state } = request.query as Static<typeof CallbackQuerySchema> & { state: string }
     if (error !== undefined) {
-      throw new LoginFlowError(error === 'access_denied' ? LoginErrorCode.accessDenied : LoginErrorCode.providerError, `${provider.displayName} returned error "${error}"`)
+      throw provider.callbackError?.(request.query as Record<string, unknown>) ??
+        new LoginFlowError(error === 'access_denied' ? LoginErrorCode.accessDenied : LoginErrorCode.providerError, `${provider.displayName} returned error "${error}"`)
     }
     if (code === undefined || code === '') throw new LoginFlowError(LoginErrorCode.invalidCallback, 'callback has neither code nor error')
 
+    const context = { timeoutMs: config.providerTimeoutMs }
     let tokenReply: Record<string, unknown>
-    try {
-      tokenReply = (await oauthDance(app, provider.id).getAccessTokenFromAuthorizationCodeFlow(request, reply)).token as unknown as Record<string, unknown>
-    } catch (failure) {
-      throw tokenExchangeError(provider, failure)
+    if (provider.exchangeCode !== undefined) {
+      tokenReply = await provider.exchangeCode({ code, state, redirectUri: config.publicUrl + callbackPath(provider.id), codeVerifier: request.cookies[VERIFIER_COOKIE] }, context)
+    } else {
+      try {
+        tokenReply = (await oauthDance(app, provider.id).getAccessTokenFromAuthorizationCodeFlow(request, reply)).token as unknown as Record<string, unknown>
+      } catch (failure) {
+        throw tokenExchangeError(provider, failure)
+      }
     }
     const accessToken = provider.readAccessToken(tokenReply)
-    const profile = await provider.fetchProfile(accessToken, { timeoutMs: config.providerTimeoutMs })
+    const profile = await provider.fetchProfile(accessToken, { ...context, tokenReply, nonce: nonceFor(state) })
     return completeLogin(app, profile)
   }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import fastifyOauth2, { type OAuth2Namespace } from '@fastify/oauth2'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Config } from '../config.js'
@@ -29,8 +30,19 @@ export function stateMatches (request: FastifyRequest): boolean {
 
 const decoratorName = (providerId: string) => `oauth2_${providerId}`
 
+/**
+ * The OpenID Connect nonce of a login, derived from its state: bound to the same browser cookie,
+ * so the callback can check the id_token without another cookie.
+ */
+export const nonceFor = (state: string): string => createHash('sha256').update(`nonce:${state}`).digest('base64url')
+
+// @fastify/oauth2 builds authorize parameters per request only through this hook (its Apple preset
+// uses it); without it the nonce would not be sent, and every id_token check would fail, not pass.
+const kGenerateCallbackUriParams = Symbol.for('fastify-oauth2.generate-callback-uri-params')
+const withNonce = (params: Record<string, string>, _request: unknown, _scope: unknown, state: string) => ({ ...params, nonce: nonceFor(state) })
+
 export async function registerOAuthDance (app: FastifyInstance, config: Config, provider: Provider): Promise<void> {
-  const { oauth2 } = provider
+  const oauth2 = typeof provider.oauth2 === 'function' ? await provider.oauth2({ timeoutMs: config.providerTimeoutMs }) : provider.oauth2
   const authorize = new URL(oauth2.authorizeUrl)
   const token = new URL(oauth2.tokenUrl)
   await app.register(fastifyOauth2, {
@@ -41,7 +53,8 @@ export async function registerOAuthDance (app: FastifyInstance, config: Config, 
         authorizeHost: authorize.origin,
         authorizePath: authorize.pathname,
         tokenHost: token.origin,
-        tokenPath: token.pathname
+        tokenPath: token.pathname,
+        ...(oauth2.nonce === true ? { [kGenerateCallbackUriParams]: withNonce } : {})
       },
       // simple-oauth2 supports scopeSeparator; @fastify/oauth2's types omit it.
       options: { authorizationMethod: oauth2.clientAuth, scopeSeparator: oauth2.scopeSeparator ?? ' ' } as { authorizationMethod: 'body' | 'header' },

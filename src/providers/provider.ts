@@ -1,4 +1,4 @@
-import { LoginErrorCode, LoginFlowError } from '../errors.js'
+import { LoginErrorCode, LoginFlowError, type LoginErrorCodeValue } from '../errors.js'
 
 /** What every provider's profile becomes, whatever its wire format. */
 export interface NormalizedProfile {
@@ -21,6 +21,21 @@ export interface ProviderCallContext {
   timeoutMs: number
 }
 
+/** What a profile read may need besides the access token: OpenID Connect verifies the id_token. */
+export interface ProfileContext extends ProviderCallContext {
+  tokenReply: TokenResponse
+  /** The nonce this browser's login sent to the authorize endpoint. */
+  nonce: string
+}
+
+/** The callback's pieces a provider needs to make its own token request. */
+export interface CodeExchange {
+  code: string
+  state: string
+  redirectUri: string
+  codeVerifier?: string
+}
+
 /** The endpoints and options handed to @fastify/oauth2 for this provider. */
 export interface OAuth2Settings {
   clientId: string
@@ -35,29 +50,40 @@ export interface OAuth2Settings {
   authorizeParams?: Record<string, string>
   /** How the client authenticates at the token endpoint. */
   clientAuth: 'body' | 'header'
+  /** Send a per-login `nonce` (OpenID Connect); fetchProfile receives it to check the id_token. */
+  nonce?: boolean
 }
 
 export interface Provider {
   id: string
   displayName: string
-  oauth2: OAuth2Settings
+  /** Fixed settings, or (OpenID Connect) a discovery run once when the app starts. */
+  oauth2: OAuth2Settings | ((context: ProviderCallContext) => Promise<OAuth2Settings>)
+  /** For a token call @fastify/oauth2 cannot make faithfully: the provider makes it itself. */
+  exchangeCode?(exchange: CodeExchange, context: ProviderCallContext): Promise<TokenResponse>
+  /** Maps an `error` on the callback when the provider has its own codes (default: access_denied or provider_error). */
+  callbackError?(query: Record<string, unknown>): LoginFlowError | undefined
   /** Reads the token reply, turning a provider's error-in-a-200 into a LoginFlowError. */
   readAccessToken(reply: TokenResponse): string
-  fetchProfile(accessToken: string, context: ProviderCallContext): Promise<NormalizedProfile>
+  fetchProfile(accessToken: string, context: ProfileContext): Promise<NormalizedProfile>
 }
 
-/** GETs a provider API as JSON, bounded by the provider timeout; failures become LoginFlowErrors. */
-export async function fetchProviderJson (url: string, init: RequestInit & { timeoutMs: number }): Promise<{ status: number, body: unknown, text: string }> {
+/**
+ * Calls a provider API for JSON, bounded by the provider timeout; failures become LoginFlowErrors
+ * (`failure`, provider_profile_error unless told, or provider_timeout).
+ */
+export async function fetchProviderJson (url: string, init: RequestInit & { timeoutMs: number, failure?: LoginErrorCodeValue }): Promise<{ status: number, body: unknown, text: string }> {
+  const { timeoutMs, failure = LoginErrorCode.providerProfileError, ...requestInit } = init
   let response: Response
   let text: string
   try {
-    response = await fetch(url, { ...init, signal: AbortSignal.timeout(init.timeoutMs) })
+    response = await fetch(url, { ...requestInit, signal: AbortSignal.timeout(timeoutMs) })
     text = await response.text()
   } catch (error) {
     const timedOut = error instanceof DOMException && error.name === 'TimeoutError'
     throw new LoginFlowError(
-      timedOut ? LoginErrorCode.providerTimeout : LoginErrorCode.providerProfileError,
-      timedOut ? `provider did not answer within ${init.timeoutMs} ms: ${new URL(url).pathname}` : `provider request failed: ${new URL(url).pathname}`,
+      timedOut ? LoginErrorCode.providerTimeout : failure,
+      timedOut ? `provider did not answer within ${timeoutMs} ms: ${new URL(url).pathname}` : `provider request failed: ${new URL(url).pathname}`,
       { cause: error }
     )
   }
@@ -65,7 +91,7 @@ export async function fetchProviderJson (url: string, init: RequestInit & { time
   try {
     body = JSON.parse(text)
   } catch {
-    throw new LoginFlowError(LoginErrorCode.providerProfileError, `provider answered ${response.status} with non-JSON from ${new URL(url).pathname}`)
+    throw new LoginFlowError(failure, `provider answered ${response.status} with non-JSON from ${new URL(url).pathname}`)
   }
   return { status: response.status, body, text }
 }

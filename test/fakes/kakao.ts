@@ -1,0 +1,134 @@
+import { randomBytes } from 'node:crypto'
+import formbody from '@fastify/formbody'
+import Fastify, { type FastifyInstance } from 'fastify'
+
+// A fake Kakao (kauth + kapi on one host) speaking the format of shared/providers.md: comma-separated
+// consent items in, space-separated scope out, KOE error codes with HTTP 400/401, an optional client
+// secret, and /v2/user/me ids written as bare 64-bit integers (the raw JSON text is built by hand so
+// an id above 2^53 goes over the wire exactly).
+
+export interface RecordedRequest { method: string, path: string, query: Record<string, string>, headers: Record<string, string | string[] | undefined>, body: Record<string, string> }
+
+export interface KakaoAccount {
+  /** Decimal digits, written into the JSON as a bare number. */
+  id: string
+  nickname: string
+  profileImage: string
+  email?: string
+  isEmailValid: boolean
+  isEmailVerified: boolean
+}
+
+export interface FakeKakao {
+  authUrl: string
+  apiUrl: string
+  clientId: string
+  /** Undefined: the app did not enable "Client Secret". */
+  clientSecret: string | undefined
+  /** Consent items enabled in the console; asking for any other one shows KOE205 on Kakao's page. */
+  consentItems: string[]
+  requests: RecordedRequest[]
+  account: KakaoAccount
+  authorize: 'approve' | 'deny'
+  token: 'ok' | 'KOE320' | 'hang' | 'status500'
+  profile: 'ok' | 'unauthorized' | 'hang' | 'garbage'
+  env: Record<string, string>
+  close(): Promise<void>
+}
+
+interface IssuedCode { redirectUri: string, scope: string[], used: boolean }
+
+export async function startFakeKakao (): Promise<FakeKakao> {
+  const app: FastifyInstance = Fastify({ forceCloseConnections: true })
+  await app.register(formbody)
+  const codes = new Map<string, IssuedCode>()
+  const tokens = new Set<string>()
+  const hang = () => new Promise<never>(() => {})
+
+  const fake = {
+    clientId: 'fake-kakao-rest-api-key',
+    clientSecret: undefined as string | undefined,
+    consentItems: ['profile_nickname', 'profile_image'],
+    requests: [] as RecordedRequest[],
+    account: { id: '4287654321', nickname: '홍길동', profileImage: 'http://k.kakaocdn.net/dn/img_640x640.jpg', isEmailValid: true, isEmailVerified: true } as KakaoAccount,
+    authorize: 'approve' as FakeKakao['authorize'],
+    token: 'ok' as FakeKakao['token'],
+    profile: 'ok' as FakeKakao['profile']
+  }
+
+  app.addHook('onRequest', async request => {
+    const url = new URL(request.url, 'http://fake')
+    fake.requests.push({ method: request.method, path: url.pathname, query: Object.fromEntries(url.searchParams), headers: request.headers, body: {} })
+  })
+  app.addHook('preHandler', async request => {
+    fake.requests[fake.requests.length - 1].body = (request.body ?? {}) as Record<string, string>
+  })
+
+  app.get('/oauth/authorize', async (request, reply) => {
+    const query = request.query as Record<string, string>
+    if (query.client_id !== fake.clientId) return reply.code(400).type('text/html').send('<h1>KOE101</h1>')
+    const scope = (query.scope ?? '').split(',').filter(Boolean)
+    const missing = scope.filter(item => item !== 'openid' && !fake.consentItems.includes(item))
+    // Kakao shows this on its own page; the browser never comes back to the app.
+    if (missing.length > 0) return reply.code(400).type('text/html').send(`<h1>잘못된 요청 (KOE205)</h1><p>설정하지 않은 동의 항목: ${missing.join(',')}</p>`)
+    const back = new URL(query.redirect_uri)
+    if (fake.authorize === 'deny') {
+      back.searchParams.set('error', 'access_denied')
+      back.searchParams.set('error_description', 'User denied access')
+    } else {
+      const code = randomBytes(16).toString('base64url')
+      codes.set(code, { redirectUri: query.redirect_uri, scope, used: false })
+      back.searchParams.set('code', code)
+    }
+    if (query.state !== undefined) back.searchParams.set('state', query.state)
+    return reply.redirect(back.toString(), 302)
+  })
+
+  app.post('/oauth/token', async (request, reply) => {
+    const body = request.body as Record<string, string>
+    const error = (status: number, error: string, description: string, code: string) => reply.code(status).send({ error, error_description: description, error_code: code })
+    if (fake.token === 'hang') return hang()
+    if (fake.token === 'status500') return reply.code(500).type('text/html').send('<h1>Internal Server Error</h1>')
+    if (body.client_id !== fake.clientId) return error(401, 'invalid_client', 'Not exist client_id', 'KOE101')
+    if (fake.clientSecret !== undefined && body.client_secret !== fake.clientSecret) return error(401, 'invalid_client', 'Bad client credentials', 'KOE010')
+    if (fake.clientSecret === undefined && body.client_secret !== undefined) return error(401, 'invalid_client', 'Bad client credentials', 'KOE010')
+    const issued = codes.get(body.code)
+    if (fake.token === 'KOE320' || issued === undefined || issued.used) return error(400, 'invalid_grant', `authorization code not found for code=${body.code}`, 'KOE320')
+    issued.used = true
+    if (body.redirect_uri !== issued.redirectUri) return error(400, 'invalid_grant', 'Redirect URI mismatch.', 'KOE303')
+    const token = randomBytes(30).toString('base64url')
+    tokens.add(token)
+    return { token_type: 'bearer', access_token: token, expires_in: 21599, refresh_token: randomBytes(30).toString('base64url'), refresh_token_expires_in: 5183999, scope: issued.scope.join(' ') }
+  })
+
+  app.route({
+    method: ['GET', 'POST'],
+    url: '/v2/user/me',
+    handler: async (request, reply) => {
+      if (fake.profile === 'hang') return hang()
+      if (fake.profile === 'garbage') return reply.type('application/json').send('<html>oops')
+      const match = /^Bearer (\S+)$/.exec(String(request.headers.authorization ?? ''))
+      if (fake.profile === 'unauthorized' || match === null || !tokens.has(match[1])) return reply.code(401).send({ msg: 'this access token does not exist', code: -401 })
+      const { id, nickname, profileImage, email, isEmailValid, isEmailVerified } = fake.account
+      const account = {
+        profile_nickname_needs_agreement: false,
+        profile_image_needs_agreement: false,
+        profile: { nickname, thumbnail_image_url: profileImage, profile_image_url: profileImage, is_default_image: false, is_default_nickname: false },
+        ...(email === undefined
+          ? { email_needs_agreement: true }
+          : { email_needs_agreement: false, has_email: true, is_email_valid: isEmailValid, is_email_verified: isEmailVerified, email })
+      }
+      const rest = JSON.stringify({ connected_at: '2024-07-19T02:48:12Z', properties: { nickname, profile_image: profileImage, thumbnail_image: profileImage }, kakao_account: account })
+      return reply.type('application/json;charset=UTF-8').send(`{"id":${id},${rest.slice(1)}`)
+    }
+  })
+
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const address = app.server.address()
+  const origin = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`
+  const started = Object.assign(fake, { authUrl: origin, apiUrl: origin, close: async () => { await app.close() } })
+  // A getter: tests switch the client secret on and off after the fake started.
+  return Object.defineProperty(started, 'env', {
+    get: () => ({ KAKAO_CLIENT_ID: fake.clientId, KAKAO_AUTH_URL: origin, KAKAO_API_URL: origin, ...(fake.clientSecret === undefined ? {} : { KAKAO_CLIENT_SECRET: fake.clientSecret }) })
+  }) as FakeKakao
+}

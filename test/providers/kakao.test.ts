@@ -1,0 +1,150 @@
+import t from 'tap'
+import { parseKakaoUser } from '../../src/providers/kakao.js'
+import { startFakeKakao } from '../fakes/kakao.js'
+import { buildTestApp, FRONTEND_URL } from '../helpers/build-app.js'
+import { browse, loginThroughProvider, newBrowser } from '../helpers/login.js'
+import { storedProfile } from '../helpers/stored-profile.js'
+
+const kakao = await startFakeKakao()
+t.teardown(() => kakao.close())
+t.beforeEach(() => {
+  kakao.requests.length = 0
+  kakao.clientSecret = undefined
+  kakao.consentItems = ['profile_nickname', 'profile_image']
+  kakao.account = { id: '4287654321', nickname: '홍길동', profileImage: 'http://k.kakaocdn.net/dn/img_640x640.jpg', isEmailValid: true, isEmailVerified: true }
+  kakao.authorize = 'approve'
+  kakao.token = 'ok'
+  kakao.profile = 'ok'
+})
+
+t.test('login redirects to Kakao with comma-separated default consent items and no account_email', async t => {
+  const { app } = await buildTestApp(t, kakao.env)
+  const response = await browse(app, newBrowser(), '/auth/kakao/login')
+  t.equal(response.statusCode, 302)
+  const location = new URL(String(response.headers.location))
+  t.equal(location.origin + location.pathname, `${kakao.authUrl}/oauth/authorize`)
+  t.equal(location.searchParams.get('client_id'), kakao.clientId)
+  t.equal(location.searchParams.get('response_type'), 'code')
+  t.equal(location.searchParams.get('redirect_uri'), 'http://api.test/auth/kakao/callback')
+  t.equal(location.searchParams.get('scope'), 'profile_nickname,profile_image')
+  t.match(location.searchParams.get('state'), /^[\w-]{43}$/)
+})
+
+t.test('happy path: code in the fragment, exchange answers, what we sent Kakao, the identity stored', async t => {
+  kakao.account.email = 'gildong@kakao.com'
+  kakao.consentItems.push('account_email')
+  const { app } = await buildTestApp(t, { ...kakao.env, KAKAO_SCOPES: 'account_email' })
+  const browser = newBrowser()
+  const { location, params, callbackUrl } = await loginThroughProvider(app, browser, 'kakao')
+  t.equal(location.origin + location.pathname, FRONTEND_URL)
+  const code = params.get('code') as string
+  t.match(code, /^[\w-]{43}$/)
+  t.notOk(location.toString().includes(callbackUrl.searchParams.get('code') as string), 'no Kakao code in the URL')
+
+  const authorize = kakao.requests.find(request => request.path === '/oauth/authorize')
+  const token = kakao.requests.find(request => request.path === '/oauth/token')
+  t.equal(authorize?.query.scope, 'profile_nickname,profile_image,account_email', 'KAKAO_SCOPES adds to the defaults')
+  t.equal(token?.method, 'POST')
+  t.same(token?.query, {}, 'nothing in the token URL')
+  t.equal(token?.body.grant_type, 'authorization_code')
+  t.equal(token?.body.redirect_uri, authorize?.query.redirect_uri, 'the same redirect_uri in both steps')
+  t.notOk('client_secret' in (token?.body ?? {}), 'no client_secret when the app has none')
+  t.match(String(token?.headers['content-type']), /^application\/x-www-form-urlencoded/)
+  const me = kakao.requests.find(request => request.path === '/v2/user/me')
+  t.match(String(me?.headers.authorization), /^Bearer /)
+
+  const exchange = await browse(app, browser, '/auth/exchange', { method: 'POST', payload: { code } })
+  t.equal(exchange.statusCode, 200)
+  t.match(exchange.body, /홍길동/, 'the Kakao nickname reaches the frontend')
+  const stored = await storedProfile(app)
+  t.equal(stored?.provider, 'kakao')
+  t.equal(stored?.providerUserId, '4287654321')
+  t.equal(stored?.email, 'gildong@kakao.com')
+  t.equal(stored?.emailVerified, true, 'valid and verified: Kakao vouches for it')
+})
+
+t.test('an id above 2^53 is stored exactly', async t => {
+  kakao.account.id = '9007199254740993'
+  const { app } = await buildTestApp(t, kakao.env)
+  const { params } = await loginThroughProvider(app, newBrowser(), 'kakao')
+  t.ok(params.get('code'))
+  t.equal((await storedProfile(app))?.providerUserId, '9007199254740993', 'not rounded to ...992')
+})
+
+t.test('a profile without email is a normal login; a valid but unverified email is not vouched for', async t => {
+  const { app } = await buildTestApp(t, kakao.env)
+  t.ok((await loginThroughProvider(app, newBrowser(), 'kakao')).params.get('code'))
+  t.equal((await storedProfile(app))?.email, null)
+
+  kakao.account = { ...kakao.account, id: '11', email: 'new@kakao.com', isEmailVerified: false }
+  const second = await buildTestApp(t, kakao.env)
+  t.ok((await loginThroughProvider(second.app, newBrowser(), 'kakao')).params.get('code'))
+  t.equal((await storedProfile(second.app))?.emailVerified, false)
+})
+
+t.test('an app with a client secret sends it', async t => {
+  kakao.clientSecret = 'kakao-secret'
+  const { app } = await buildTestApp(t, kakao.env)
+  t.ok((await loginThroughProvider(app, newBrowser(), 'kakao')).params.get('code'))
+  t.equal(kakao.requests.find(request => request.path === '/oauth/token')?.body.client_secret, 'kakao-secret')
+})
+
+t.test('asking for a consent item the app has not enabled stops on Kakao\'s page with KOE205', async t => {
+  const { app } = await buildTestApp(t, { ...kakao.env, KAKAO_SCOPES: 'account_email' })
+  const start = await browse(app, newBrowser(), '/auth/kakao/login')
+  const page = await fetch(String(start.headers.location), { redirect: 'manual' })
+  t.equal(page.status, 400)
+  t.match(await page.text(), /KOE205[\s\S]*account_email/)
+})
+
+t.test('KOE205 reported on the callback: its own error code and a log line naming the items', async t => {
+  const { app, logs } = await buildTestApp(t, { ...kakao.env, KAKAO_SCOPES: 'account_email' }, { logs: true })
+  kakao.consentItems.push('account_email')
+  const { params } = await loginThroughProvider(app, newBrowser(), 'kakao', {
+    tamperCallback: url => {
+      url.searchParams.delete('code')
+      url.searchParams.set('error', 'invalid_scope')
+      url.searchParams.set('error_description', 'KOE205')
+    }
+  })
+  t.equal(params.get('error'), 'provider_scope_not_enabled')
+  const line = logs.find(entry => entry.msg === 'login failed')
+  t.match(String(line?.reason), /account_email/)
+  t.match(String(line?.reason), /Biz app/)
+})
+
+const failures: Array<{ name: string, expected: string, setup: () => void, env?: Record<string, string> }> = [
+  { name: 'denied consent', expected: 'access_denied', setup: () => { kakao.authorize = 'deny' } },
+  { name: 'token error KOE320', expected: 'provider_token_error', setup: () => { kakao.token = 'KOE320' } },
+  { name: 'token endpoint 500', expected: 'provider_token_error', setup: () => { kakao.token = 'status500' } },
+  { name: 'missing client secret (KOE010)', expected: 'provider_misconfigured', setup: () => { kakao.clientSecret = 'enabled-in-console' } },
+  { name: 'token endpoint hangs', expected: 'provider_timeout', setup: () => { kakao.token = 'hang' }, env: { PROVIDER_TIMEOUT_MS: '300' } },
+  { name: 'profile 401', expected: 'provider_profile_error', setup: () => { kakao.profile = 'unauthorized' } },
+  { name: 'profile garbage', expected: 'provider_profile_error', setup: () => { kakao.profile = 'garbage' } },
+  { name: 'profile hangs', expected: 'provider_timeout', setup: () => { kakao.profile = 'hang' }, env: { PROVIDER_TIMEOUT_MS: '300' } }
+]
+
+for (const failure of failures) {
+  t.test(`${failure.name}: redirect to the frontend with error=${failure.expected}, nothing written`, async t => {
+    const { app } = await buildTestApp(t, { ...kakao.env, ...failure.env })
+    failure.setup()
+    const { location, params, callbackResponse } = await loginThroughProvider(app, newBrowser(), 'kakao')
+    t.equal(callbackResponse.statusCode, 302)
+    t.equal(location.origin + location.pathname, FRONTEND_URL)
+    t.equal(params.get('error'), failure.expected)
+    t.equal(params.get('code'), null)
+    t.equal(await app.db.prisma.user.count(), 0)
+    t.equal(await app.db.prisma.loginCode.count(), 0)
+  })
+}
+
+t.test('parseKakaoUser keeps every integer id exact and leaves strings alone', async t => {
+  const cases: Array<[string, unknown]> = [
+    ['{"id":9007199254740993,"x":1}', '9007199254740993'],
+    ['{ "id" : 18446744073709551615 }', '18446744073709551615'],
+    ['{"properties":{"nickname":"\\"id\\":1"},"id":5}', '5'],
+    ['{"id":"already a string"}', 'already a string']
+  ]
+  for (const [text, id] of cases) t.equal(parseKakaoUser(text).id, id, text)
+  t.equal(parseKakaoUser('{"properties":{"nickname":"\\"id\\":1"},"id":5}').properties?.nickname, '"id":1')
+})
