@@ -1,0 +1,21 @@
+import type { OidcConfig } from '../config.js'
+import { createOidcProvider } from './oidc.js'
+import type { Provider } from './provider.js'
+
+// Google Identity's OpenID Connect (developers.google.com/identity/openid-connect/openid-connect):
+// discovery at GOOGLE_ISSUER, PKCE, nonce, id_token checked against Google's rotating JWKS.
+export function createGoogleProvider (config: Omit<OidcConfig, 'scopes' | 'displayName'>): Provider {
+  return createOidcProvider({
+    ...config,
+    id: 'google',
+    displayName: 'Google',
+    scopes: ['openid', 'email', 'profile'],
+    issuerSetting: 'GOOGLE_ISSUER',
+    // Google's id_tokens say `https://accounts.google.com` or `accounts.google.com`.
+    acceptedIssuers: [config.issuer, config.issuer.replace(/^https?:\/\//, '')],
+    // One issuer, so `sub` alone is the stable id (up to 255 ASCII characters).
+    providerUserId: claims => claims.sub,
+    // With `email profile`, Google's id_token carries every claim we read.
+    useUserinfo: false
+  })
+}

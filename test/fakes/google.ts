@@ -1,0 +1,169 @@
+import { createHash, randomBytes } from 'node:crypto'
+import formbody from '@fastify/formbody'
+import Fastify, { type FastifyInstance } from 'fastify'
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose'
+
+// A fake Google (or any OpenID Connect issuer, under a path prefix) speaking the format of
+// shared/providers.md: discovery, a JWKS of RS256 keys it generates (and can rotate), authorize with
+// state, nonce and PKCE, a token endpoint that checks client_secret_basic or _post, the verifier
+// and the redirect_uri, and signs the id_token; userinfo too.
+
+export interface RecordedRequest { method: string, path: string, query: Record<string, string>, headers: Record<string, string | string[] | undefined>, body: Record<string, string> }
+
+export interface GoogleAccount { sub: string, email?: string, email_verified?: boolean, name: string, given_name: string, picture: string }
+
+export type IdTokenFault = 'none' | 'wrong_key' | 'wrong_aud' | 'wrong_nonce' | 'expired' | 'short_iss' | 'wrong_iss' | 'missing'
+
+export interface FakeGoogle {
+  issuer: string
+  clientId: string
+  clientSecret: string
+  requests: RecordedRequest[]
+  account: GoogleAccount
+  authorize: 'approve' | 'deny'
+  token: 'ok' | 'invalid_grant' | 'hang'
+  idToken: IdTokenFault
+  jwks: 'ok' | 'hang'
+  /** Overrides fields of the discovery document (issuer mismatch, auth methods…). */
+  discovery: Record<string, unknown>
+  /** A new signing key: id_tokens use it from now on, the JWKS lists both. */
+  rotateKey(): Promise<void>
+  env: Record<string, string>
+  close(): Promise<void>
+}
+
+interface SigningKey { kid: string, privateKey: CryptoKey, jwk: JWK }
+interface IssuedCode { redirectUri: string, nonce?: string, challenge?: string, used: boolean }
+
+async function newKey (): Promise<SigningKey> {
+  const { privateKey, publicKey } = await generateKeyPair('RS256')
+  const kid = randomBytes(8).toString('hex')
+  return { kid, privateKey, jwk: { ...await exportJWK(publicKey), kid, alg: 'RS256', use: 'sig' } }
+}
+
+export async function startFakeGoogle (options: { pathPrefix?: string } = {}): Promise<FakeGoogle> {
+  const prefix = options.pathPrefix ?? ''
+  const app: FastifyInstance = Fastify({ forceCloseConnections: true })
+  await app.register(formbody)
+  const keys = [await newKey()]
+  const strangerKey = await newKey()
+  const codes = new Map<string, IssuedCode>()
+  const tokens = new Map<string, string>()
+  const hang = () => new Promise<never>(() => {})
+  let issuer = ''
+
+  const fake = {
+    clientId: '1234567890-fake.apps.googleusercontent.com',
+    clientSecret: 'GOCSPX-fake-secret',
+    requests: [] as RecordedRequest[],
+    account: { sub: '110169484474386276334', email: 'gildong@gmail.com', email_verified: true, name: 'Gildong Hong', given_name: 'Gildong', picture: 'https://lh3.googleusercontent.com/a/fake' } as GoogleAccount,
+    authorize: 'approve' as FakeGoogle['authorize'],
+    token: 'ok' as FakeGoogle['token'],
+    idToken: 'none' as IdTokenFault,
+    jwks: 'ok' as FakeGoogle['jwks'],
+    discovery: {} as Record<string, unknown>,
+    rotateKey: async () => { keys.unshift(await newKey()) }
+  }
+
+  app.addHook('onRequest', async request => {
+    const url = new URL(request.url, 'http://fake')
+    fake.requests.push({ method: request.method, path: url.pathname.slice(prefix.length), query: Object.fromEntries(url.searchParams), headers: request.headers, body: {} })
+  })
+  app.addHook('preHandler', async request => {
+    fake.requests[fake.requests.length - 1].body = (request.body ?? {}) as Record<string, string>
+  })
+
+  app.get(`${prefix}/.well-known/openid-configuration`, async () => ({
+    issuer,
+    authorization_endpoint: `${issuer}/o/oauth2/v2/auth`,
+    token_endpoint: `${issuer}/token`,
+    userinfo_endpoint: `${issuer}/v1/userinfo`,
+    jwks_uri: `${issuer}/oauth2/v3/certs`,
+    response_types_supported: ['code', 'token', 'id_token', 'code token', 'code id_token', 'none'],
+    subject_types_supported: ['public'],
+    id_token_signing_alg_values_supported: ['RS256'],
+    scopes_supported: ['openid', 'email', 'profile'],
+    token_endpoint_auth_methods_supported: ['client_secret_post', 'client_secret_basic'],
+    code_challenge_methods_supported: ['plain', 'S256'],
+    ...fake.discovery
+  }))
+
+  app.get(`${prefix}/oauth2/v3/certs`, async () => fake.jwks === 'hang' ? hang() : { keys: keys.map(key => key.jwk) })
+
+  app.get(`${prefix}/o/oauth2/v2/auth`, async (request, reply) => {
+    const query = request.query as Record<string, string>
+    if (query.client_id !== fake.clientId) return reply.code(400).type('text/html').send('<h1>Error 401: invalid_client</h1>')
+    const back = new URL(query.redirect_uri)
+    if (fake.authorize === 'deny') {
+      back.searchParams.set('error', 'access_denied')
+    } else {
+      const code = `4/${randomBytes(16).toString('base64url')}`
+      codes.set(code, { redirectUri: query.redirect_uri, nonce: query.nonce, challenge: query.code_challenge, used: false })
+      back.searchParams.set('code', code)
+      back.searchParams.set('scope', 'email profile openid https://www.googleapis.com/auth/userinfo.email https://www.googleapis.com/auth/userinfo.profile')
+      back.searchParams.set('authuser', '0')
+      back.searchParams.set('prompt', 'consent')
+    }
+    back.searchParams.set('state', query.state)
+    return reply.redirect(back.toString(), 302)
+  })
+
+  const clientCredentials = (headers: Record<string, string | string[] | undefined>, body: Record<string, string>): [string?, string?] => {
+    const basic = /^Basic (\S+)$/.exec(String(headers.authorization ?? ''))
+    if (basic === null) return [body.client_id, body.client_secret]
+    const [id, secret] = Buffer.from(basic[1], 'base64').toString().split(':').map(part => decodeURIComponent(part.replace(/\+/g, ' ')))
+    return [id, secret]
+  }
+
+  async function signIdToken (nonce: string | undefined): Promise<string> {
+    const fault = fake.idToken
+    const key = fault === 'wrong_key' ? strangerKey : keys[0]
+    const now = Math.floor(Date.now() / 1000)
+    const claims = { ...fake.account, azp: fake.clientId, nonce: fault === 'wrong_nonce' ? 'not-the-nonce' : nonce, at_hash: 'fake' }
+    return new SignJWT(claims)
+      .setProtectedHeader({ alg: 'RS256', kid: key.kid, typ: 'JWT' })
+      .setIssuer(fault === 'short_iss' ? issuer.replace(/^https?:\/\//, '') : fault === 'wrong_iss' ? 'https://evil.example' : issuer)
+      .setAudience(fault === 'wrong_aud' ? 'someone-else.apps.googleusercontent.com' : fake.clientId)
+      .setSubject(fake.account.sub)
+      .setIssuedAt(fault === 'expired' ? now - 7200 : now)
+      .setExpirationTime(fault === 'expired' ? now - 3600 : now + 3600)
+      .sign(key.privateKey)
+  }
+
+  app.post(`${prefix}/token`, async (request, reply) => {
+    const body = request.body as Record<string, string>
+    const error = (status: number, code: string, description: string) => reply.code(status).send({ error: code, error_description: description })
+    if (fake.token === 'hang') return hang()
+    const [id, secret] = clientCredentials(request.headers, body)
+    if (id !== fake.clientId || secret !== fake.clientSecret) return error(401, 'invalid_client', 'Unauthorized')
+    const issued = codes.get(body.code)
+    if (fake.token === 'invalid_grant' || issued === undefined || issued.used) return error(400, 'invalid_grant', 'Bad Request')
+    issued.used = true
+    if (body.redirect_uri !== issued.redirectUri) return error(400, 'redirect_uri_mismatch', 'Bad Request')
+    if (issued.challenge !== undefined && createHash('sha256').update(body.code_verifier ?? '').digest('base64url') !== issued.challenge) return error(400, 'invalid_grant', 'Bad Request')
+    const accessToken = `ya29.${randomBytes(24).toString('base64url')}`
+    tokens.set(accessToken, fake.account.sub)
+    return {
+      access_token: accessToken,
+      expires_in: 3599,
+      scope: 'openid https://www.googleapis.com/auth/userinfo.email https://www.googleapis.com/auth/userinfo.profile',
+      token_type: 'Bearer',
+      ...(fake.idToken === 'missing' ? {} : { id_token: await signIdToken(issued.nonce) })
+    }
+  })
+
+  app.get(`${prefix}/v1/userinfo`, async (request, reply) => {
+    const match = /^Bearer (\S+)$/.exec(String(request.headers.authorization ?? ''))
+    if (match === null || !tokens.has(match[1])) return reply.code(401).send({ error: 'invalid_request', error_description: 'Invalid Credentials' })
+    return fake.account
+  })
+
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const address = app.server.address()
+  issuer = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}${prefix}`
+  return Object.assign(fake, {
+    issuer,
+    env: { GOOGLE_CLIENT_ID: fake.clientId, GOOGLE_CLIENT_SECRET: fake.clientSecret, GOOGLE_ISSUER: issuer },
+    close: async () => { await app.close() }
+  })
+}
