@@ -11,10 +11,12 @@ import { loggerOptions } from './logger.js'
 import database from './plugins/database.js'
 import errorHandler from './plugins/error-handler.js'
 import openapi from './plugins/openapi.js'
+import rateLimit from './plugins/rate-limit.js'
 import { enabledProviders } from './providers/index.js'
 import { sessionCookies } from './sessions/cookies.js'
 import { sessionRoutes } from './sessions/routes.js'
 import accessTokens from './sessions/tokens.js'
+import { userRoutes } from './users/routes.js'
 
 export interface Clock { now(): Date }
 
@@ -54,10 +56,12 @@ export async function buildApp ({ config, database: target, logStream, clock = {
   await app.register(fastifyCookie)
   await app.register(openapi, { config })
   await app.register(accessTokens, { config })
+  await app.register(rateLimit)
 
   await app.register(healthRoutes)
   await app.register(authPlugin, { prefix: '/auth', config, providers, cookies })
   await app.register(sessionRoutes, { prefix: '/auth', config, cookies })
+  await app.register(userRoutes, { prefix: '/users', cookies })
   if (config.demoApp) await app.register(demoPage)
 
   await app.ready()

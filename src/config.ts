@@ -25,6 +25,8 @@ export const EnvSchema = Type.Object({
   ACCESS_TOKEN_TTL_SECONDS: Seconds(900, 30, 86_400),
   REFRESH_TOKEN_TTL_SECONDS: Seconds(2_592_000, 300, 31_536_000),
   LOGIN_CODE_TTL_SECONDS: Seconds(60, 5, 600),
+  SIGNUP_TTL_SECONDS: Seconds(600, 60, 86_400),
+  LINK_BY_VERIFIED_EMAIL: Bool(true),
   PROVIDER_TIMEOUT_MS: Type.Integer({ default: 5000, minimum: 100, maximum: 60_000 }),
 
   GITHUB_CLIENT_ID: Type.Optional(Type.String({ minLength: 1 })),
@@ -110,6 +112,10 @@ export interface Config {
   accessTokenTtlSeconds: number
   refreshTokenTtlSeconds: number
   loginCodeTtlSeconds: number
+  /** How long a first-time user has to pick a nickname. */
+  signupTtlSeconds: number
+  /** Link a new identity to the user with the same provider-verified email. */
+  linkByVerifiedEmail: boolean
   providerTimeoutMs: number
   github?: GitHubConfig
   kakao?: KakaoConfig
@@ -166,6 +172,8 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     accessTokenTtlSeconds: parsed.ACCESS_TOKEN_TTL_SECONDS,
     refreshTokenTtlSeconds: parsed.REFRESH_TOKEN_TTL_SECONDS,
     loginCodeTtlSeconds: parsed.LOGIN_CODE_TTL_SECONDS,
+    signupTtlSeconds: parsed.SIGNUP_TTL_SECONDS,
+    linkByVerifiedEmail: parsed.LINK_BY_VERIFIED_EMAIL,
     providerTimeoutMs: parsed.PROVIDER_TIMEOUT_MS,
     github: parsed.GITHUB_CLIENT_ID === undefined
       ? undefined

@@ -12,6 +12,12 @@ export const LoginCodeInvalidError = createError('login_code_invalid', 'The logi
 export const NotAuthenticatedError = createError('not_authenticated', 'Sign in first: the access token is missing, expired or invalid', 401)
 export const RefreshTokenInvalidError = createError('refresh_token_invalid', 'The refresh token is missing, expired or revoked', 401)
 
+export const SignupInvalidError = createError('signup_invalid', 'No pending signup: the signup cookie is missing, expired or already used. Sign in again.', 401)
+export const NicknameInvalidError = createError('nickname_invalid', '%s', 400)
+export const NicknameReservedError = createError('nickname_reserved', '%s', 400)
+export const NicknameTakenError = createError('nickname_taken', 'This nickname is already taken.', 409)
+export const UserNotFoundError = createError('user_not_found', 'This account no longer exists', 401)
+
 export const DatabaseUnavailableError = createError('database_unavailable', 'The database is unavailable; try again shortly', 503)
 export const InternalError = createError('internal_error', 'Something went wrong on our side', 500)
 

@@ -16,7 +16,7 @@ t.test('the OpenAPI document is valid and documents every route', async t => {
   await t.resolves(SwaggerParser.validate(structuredClone(document)), 'a valid OpenAPI 3.1 document')
 
   const paths = document.paths as Record<string, Record<string, Operation>>
-  const expected = ['/health', '/auth/providers', '/auth/{provider}/login', '/auth/{provider}/callback', '/auth/exchange', '/auth/me', '/auth/refresh', '/auth/logout']
+  const expected = ['/health', '/auth/providers', '/auth/{provider}/login', '/auth/{provider}/callback', '/auth/exchange', '/auth/signup', '/auth/nickname/availability', '/auth/me', '/auth/refresh', '/auth/logout', '/users/me']
   for (const path of expected) t.ok(paths[path], `${path} is documented`)
 
   for (const [path, operations] of Object.entries(paths)) {

@@ -2,16 +2,22 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Config } from '../config.js'
 import { LoginErrorCode, LoginFlowError } from '../errors.js'
 import type { NormalizedProfile } from '../providers/provider.js'
-import { findOrCreateUser } from '../users/users.js'
+import { findUserByIdentity, linkByVerifiedEmail } from '../users/users.js'
 import { frontendRedirectUrl } from './handoff.js'
 import { createLoginCode } from './login-codes.js'
 import { danceCookieOptions, RETURN_TO_COOKIE, STATE_COOKIE, VERIFIER_COOKIE } from './oauth-dance.js'
 
-/** The end of every login, whatever the provider: a one-time code for the profile's user. */
+/**
+ * The end of every login, whatever the provider: a one-time code for the profile's user (known,
+ * or linked by a verified email), or, for a first-time identity, a code that carries the pending
+ * profile to the nickname signup.
+ */
 export async function completeLogin (app: FastifyInstance, profile: NormalizedProfile): Promise<string> {
   const now = app.clock.now()
-  const userId = await findOrCreateUser(app.db.prisma, profile, now)
-  return createLoginCode(app.db.sql, { userId }, now, app.config.loginCodeTtlSeconds)
+  const { prisma, sql } = app.db
+  const userId = await findUserByIdentity(prisma, profile, now) ??
+    (app.config.linkByVerifiedEmail ? await linkByVerifiedEmail(prisma, profile, now) : null)
+  return createLoginCode(sql, userId === null ? { pendingProfile: profile } : { userId }, now, app.config.loginCodeTtlSeconds)
 }
 
 /**

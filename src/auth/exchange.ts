@@ -3,6 +3,7 @@ import type { Config } from '../config.js'
 import { LoginCodeInvalidError } from '../errors.js'
 import type { SessionCookies } from '../sessions/cookies.js'
 import { signAccessToken } from '../sessions/tokens.js'
+import { suggestAvailableNickname } from '../users/availability.js'
 import { redeemLoginCode } from './login-codes.js'
 import { ExchangeBodySchema, ExchangeResponses } from './schemas.js'
 
@@ -11,7 +12,7 @@ export const exchangeRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies
     schema: {
       tags: ['session'],
       summary: 'Trade the one-time code for session cookies',
-      description: 'Consumes the code from the handoff redirect (once: a second exchange fails) and sets two HttpOnly cookies: the short-lived access JWT and the refresh token. Unknown, expired and used codes all answer the same 400 `login_code_invalid`.',
+      description: 'Consumes the code from the handoff redirect (once: a second exchange fails). A returning user gets `{ status: "authenticated", user }` and two HttpOnly cookies: the short-lived access JWT and the refresh token. A first-time user gets `{ status: "signup_required", profile }` and a short-lived HttpOnly signup cookie instead: continue with POST /auth/signup. Unknown, expired and used codes all answer the same 400 `login_code_invalid`.',
       body: ExchangeBodySchema,
       response: ExchangeResponses
     }
@@ -19,10 +20,25 @@ export const exchangeRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies
     const result = await redeemLoginCode(app.db.sql, request.body.code, {
       now: app.clock.now(),
       ttlSeconds: config.refreshTokenTtlSeconds,
+      signupTtlSeconds: config.signupTtlSeconds,
       userAgent: request.headers['user-agent'],
       ip: request.ip
     })
-    if (result === null || result.status !== 'authenticated') throw new LoginCodeInvalidError()
+    if (result === null) throw new LoginCodeInvalidError()
+    if (result.status === 'signup_required') {
+      const { profile } = result
+      cookies.setSignup(reply, result.signupToken)
+      return {
+        status: 'signup_required' as const,
+        profile: {
+          suggestedNickname: await suggestAvailableNickname(app.db.sql, profile),
+          name: profile.name ?? null,
+          email: profile.email ?? null,
+          avatarUrl: profile.avatarUrl ?? null,
+          provider: profile.provider
+        }
+      }
+    }
     const { grant } = result
     cookies.set(reply, { accessToken: await signAccessToken(reply, grant.user, grant.sessionId), refreshToken: grant.refreshToken })
     return { status: 'authenticated' as const, user: grant.user }

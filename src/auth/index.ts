@@ -4,9 +4,11 @@ import type { Provider } from '../providers/provider.js'
 import type { SessionCookies } from '../sessions/cookies.js'
 import { callbackRoutes } from './callback.js'
 import { DEV_PROVIDER, devLoginRoutes } from './dev-login.js'
+import { availabilityRoutes } from '../users/availability-route.js'
 import { exchangeRoutes } from './exchange.js'
 import { loginRoutes } from './login.js'
 import { registerOAuthDance } from './oauth-dance.js'
+import { signupRoutes } from './signup.js'
 import { ProvidersSchema } from './schemas.js'
 
 /** The login path, mounted at /auth: providers, login, callback, exchange. */
@@ -28,5 +30,7 @@ export const authPlugin: FastifyPluginAsyncTypebox<{ config: Config, providers: 
   await app.register(loginRoutes, { config, providers: byId })
   await app.register(callbackRoutes, { config, providers: byId })
   await app.register(exchangeRoutes, { config, cookies })
+  await app.register(signupRoutes, { config, cookies })
+  await app.register(availabilityRoutes)
   if (config.devLogin) await app.register(devLoginRoutes, { config })
 }

@@ -6,21 +6,31 @@ import { expiry, grantFromRow, type SessionGrant, type SessionRequestInfo } from
 // The one-time code handed to the frontend: at least 128 bits (we use 256), stored only as its
 // hash, short-lived and single-use.
 
-export async function createLoginCode (sql: Sql, target: { userId: string }, now: Date, ttlSeconds: number): Promise<string> {
+/** A code signs in a user, or carries a first-time identity's profile to the nickname signup. */
+export type LoginCodeTarget = { userId: string } | { pendingProfile: NormalizedProfile }
+
+export async function createLoginCode (sql: Sql, target: LoginCodeTarget, now: Date, ttlSeconds: number): Promise<string> {
   const code = generateSecret()
+  const [userId, pendingProfile] = 'userId' in target ? [target.userId, null] : [null, JSON.stringify(target.pendingProfile)]
   await sql.query(
-    'INSERT INTO login_codes (code_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)',
-    [hashSecret(code), target.userId, now, expiry(now, ttlSeconds)]
+    'INSERT INTO login_codes (code_hash, user_id, pending_profile, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)',
+    [hashSecret(code), userId, pendingProfile, now, expiry(now, ttlSeconds)]
   )
   return code
 }
 
 export type RedeemResult =
   | { status: 'authenticated', grant: SessionGrant }
-  | { status: 'signup_required', profile: NormalizedProfile }
+  /** The signup token is the secret behind the signup cookie; only its hash is stored. */
+  | { status: 'signup_required', profile: NormalizedProfile, signupToken: string }
 
-// One statement consumes the code and opens the session, so either both happen or neither does,
-// and of two concurrent redemptions the second finds the code used (it waits on the row lock).
+export interface RedeemInfo extends SessionRequestInfo {
+  signupTtlSeconds: number
+}
+
+// One statement consumes the code and opens the session (or the pending signup), so either both
+// happen or neither does, and of two concurrent redemptions the second finds the code used (it
+// waits on the row lock).
 const REDEEM = `
 WITH code AS (
   UPDATE login_codes SET used_at = $2
@@ -33,6 +43,9 @@ WITH code AS (
 ), first_token AS (
   INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at)
   SELECT $6, id, $2, $5 FROM session
+), pending AS (
+  INSERT INTO pending_signups (token_hash, profile, created_at, expires_at)
+  SELECT $7, pending_profile, $2, $8 FROM code WHERE user_id IS NULL AND pending_profile IS NOT NULL
 )
 SELECT code.pending_profile, session.id AS session_id, u.id AS user_id, u.nickname, u.avatar_url
 FROM code LEFT JOIN session ON true LEFT JOIN users u ON u.id = code.user_id`
@@ -46,15 +59,17 @@ interface RedeemRow {
 }
 
 /** Consumes a login code. Null for an unknown, expired or used code: the caller cannot tell which. */
-export async function redeemLoginCode (sql: Sql, code: string, info: SessionRequestInfo): Promise<RedeemResult | null> {
+export async function redeemLoginCode (sql: Sql, code: string, info: RedeemInfo): Promise<RedeemResult | null> {
   const refreshToken = generateSecret()
+  const signupToken = generateSecret()
   const [row] = await sql.query<RedeemRow>(REDEEM, [
-    hashSecret(code), info.now, info.userAgent ?? null, info.ip ?? null, expiry(info.now, info.ttlSeconds), hashSecret(refreshToken)
+    hashSecret(code), info.now, info.userAgent ?? null, info.ip ?? null, expiry(info.now, info.ttlSeconds), hashSecret(refreshToken),
+    hashSecret(signupToken), expiry(info.now, info.signupTtlSeconds)
   ])
   if (row === undefined) return null
   if (row.session_id !== null && row.user_id !== null && row.nickname !== null) {
     return { status: 'authenticated', grant: grantFromRow({ ...row, session_id: row.session_id, user_id: row.user_id, nickname: row.nickname }, refreshToken) }
   }
-  if (row.pending_profile !== null) return { status: 'signup_required', profile: row.pending_profile }
+  if (row.pending_profile !== null) return { status: 'signup_required', profile: row.pending_profile, signupToken }
   return null
 }

@@ -1,5 +1,6 @@
 import { Type } from 'typebox'
-import { ErrorRef, PublicUserRef } from '../schemas/common.js'
+import { ErrorRef, PublicUserRef, ref } from '../schemas/common.js'
+import { SignupProfileSchema } from '../users/schemas.js'
 import { SECRET_PATTERN } from '../secrets.js'
 
 export const ProviderParamsSchema = Type.Object({
@@ -41,7 +42,12 @@ export const ProvidersSchema = Type.Object({
   }, { additionalProperties: false }))
 }, { additionalProperties: false })
 
+export const SignupRequiredSchema = Type.Object({
+  status: Type.Literal('signup_required'),
+  profile: ref(SignupProfileSchema)
+}, { additionalProperties: false, description: 'A first-time user: no session yet. An HttpOnly signup cookie is set; POST /auth/signup with a nickname.' })
+
 export const ExchangeResponses = {
-  200: AuthenticatedSchema,
+  200: Type.Union([AuthenticatedSchema, SignupRequiredSchema], { description: 'Branch on `status`' }),
   400: ErrorRef
 }

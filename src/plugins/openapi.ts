@@ -5,10 +5,11 @@ import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
 import { sharedSchemas } from '../schemas/common.js'
 import { sessionCookies } from '../sessions/cookies.js'
+import { SignupProfileSchema, UserProfileSchema } from '../users/schemas.js'
 
 /** The OpenAPI document at /docs/json and Swagger UI at /docs, built from the routes' own schemas. */
 async function openapi (app: FastifyInstance, { config }: { config: Config }) {
-  for (const schema of sharedSchemas) app.addSchema(schema)
+  for (const schema of [...sharedSchemas, SignupProfileSchema, UserProfileSchema]) app.addSchema(schema)
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.1.0',
@@ -21,6 +22,8 @@ async function openapi (app: FastifyInstance, { config }: { config: Config }) {
       tags: [
         { name: 'login', description: 'Browser steps: start a login, provider callback' },
         { name: 'session', description: 'Exchange the code, refresh, sign out, who am I' },
+        { name: 'signup', description: 'First login: pick a nickname' },
+        { name: 'account', description: 'The signed-in user\'s own account' },
         { name: 'health', description: 'Readiness' }
       ],
       components: {

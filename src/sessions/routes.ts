@@ -5,7 +5,7 @@ import { accessCookieSecurity, ErrorRef } from '../schemas/common.js'
 import type { SessionCookies } from './cookies.js'
 import { revokeSession, rotateRefreshToken } from './refresh.js'
 import { MeSchema, RefreshedSchema } from './schemas.js'
-import { publicUserFromClaims, signAccessToken, verifyAccessToken } from './tokens.js'
+import { publicUser, signAccessToken, verifyAccessToken } from './tokens.js'
 
 export const sessionRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies: SessionCookies }> = async (app, { config, cookies }) => {
   app.get('/me', {
@@ -17,7 +17,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies:
       response: { 200: MeSchema, 401: ErrorRef }
     }
   }, async (request) => {
-    return { user: publicUserFromClaims(await verifyAccessToken(request)) }
+    return { user: publicUser(await verifyAccessToken(request)) }
   })
 
   app.post('/refresh', {
@@ -53,8 +53,8 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies:
     if (refreshToken !== undefined && refreshToken !== '') {
       await revokeSession(app.db.sql, { refreshToken }, now)
     } else {
-      const claims = await verifyAccessToken(request).catch(() => null)
-      if (claims !== null) await revokeSession(app.db.sql, { sessionId: claims.sid }, now)
+      const user = await verifyAccessToken(request).catch(() => null)
+      if (user !== null) await revokeSession(app.db.sql, { sessionId: user.sessionId }, now)
     }
     cookies.clear(reply)
     return reply.code(204).send(null)

@@ -23,10 +23,18 @@ export interface PublicUser {
   avatarUrl: string | null
 }
 
+/** `request.user` once the access cookie is verified. */
+export interface AuthUser {
+  id: string
+  nickname: string
+  sessionId: string
+  avatarUrl: string | null
+}
+
 declare module '@fastify/jwt' {
   interface FastifyJWT {
     payload: AccessClaims
-    user: AccessClaims
+    user: AuthUser
   }
 }
 
@@ -39,17 +47,24 @@ export function signAccessToken (reply: FastifyReply, user: PublicUser, sessionI
   return reply.jwtSign(claims)
 }
 
-/** Reads and verifies the access cookie; rejects with 401 `not_authenticated`. */
-export async function verifyAccessToken (request: FastifyRequest): Promise<AccessClaims> {
+/** Reads and verifies the access cookie, setting `request.user`; rejects with 401 `not_authenticated`. */
+export async function verifyAccessToken (request: FastifyRequest): Promise<AuthUser> {
   try {
-    return await request.jwtVerify<AccessClaims>()
+    return await request.jwtVerify<AuthUser>()
   } catch {
     throw new NotAuthenticatedError()
   }
 }
 
-export const publicUserFromClaims = (claims: AccessClaims): PublicUser =>
-  ({ id: claims.sub, nickname: claims.nickname, avatarUrl: claims.picture ?? null })
+/** A preHandler for routes that need a signed-in user. */
+export async function authenticate (request: FastifyRequest): Promise<void> {
+  await verifyAccessToken(request)
+}
+
+const userFromClaims = (claims: AccessClaims): AuthUser =>
+  ({ id: claims.sub, nickname: claims.nickname, sessionId: claims.sid, avatarUrl: claims.picture ?? null })
+
+export const publicUser = ({ id, nickname, avatarUrl }: PublicUser): PublicUser => ({ id, nickname, avatarUrl })
 
 /**
  * Outside production a missing JWT_SECRET is generated once and kept under DATA_DIR, so sessions
@@ -77,7 +92,8 @@ async function accessTokens (app: FastifyInstance, { config }: { config: Config 
     secret,
     cookie: { cookieName: sessionCookies(config).accessName, signed: false },
     sign: { algorithm: 'HS256', expiresIn: config.accessTokenTtlSeconds, iss: config.publicUrl, aud: ACCESS_TOKEN_AUDIENCE, kid },
-    verify: { algorithms: ['HS256'], allowedIss: config.publicUrl, allowedAud: ACCESS_TOKEN_AUDIENCE, onlyCookie: true }
+    verify: { algorithms: ['HS256'], allowedIss: config.publicUrl, allowedAud: ACCESS_TOKEN_AUDIENCE, onlyCookie: true },
+    formatUser: payload => userFromClaims(payload as AccessClaims)
   })
 }
 

@@ -1,9 +1,8 @@
-import { randomInt } from 'node:crypto'
 import type { PrismaClient } from '../generated/prisma/client.js'
 import type { NormalizedProfile } from '../providers/provider.js'
-import { nicknameKey, suggestNickname } from './nicknames.js'
 
-const isUniqueViolation = (error: unknown): boolean => (error as { code?: string }).code === 'P2002'
+// Who a provider profile belongs to. A first-time identity gets no user here: it waits for a
+// nickname as a pending signup (src/auth/signup.ts).
 
 const identityFields = (profile: NormalizedProfile) => ({
   email: profile.email ?? null,
@@ -11,6 +10,8 @@ const identityFields = (profile: NormalizedProfile) => ({
   displayName: profile.name ?? profile.nickname ?? null,
   avatarUrl: profile.avatarUrl ?? null
 })
+
+const isUniqueViolation = (error: unknown): boolean => (error as { code?: string }).code === 'P2002'
 
 /** The user an identity belongs to, refreshing what the provider told us about it. */
 export async function findUserByIdentity (prisma: PrismaClient, profile: NormalizedProfile, now: Date): Promise<string | null> {
@@ -24,36 +25,35 @@ export async function findUserByIdentity (prisma: PrismaClient, profile: Normali
 }
 
 /**
- * Creates a user and its identity in one statement. A taken nickname gets a short suffix; an
- * identity created concurrently by another callback wins, and we return its user.
+ * Links a new identity to the existing user who owns the same email, when both sides say the
+ * address is verified. An unverified email never links: anyone could register the victim's address
+ * at a lax provider and take over the account.
  */
-export async function createUserWithIdentity (prisma: PrismaClient, profile: NormalizedProfile, nickname: string, now: Date): Promise<string> {
-  for (let attempt = 0; ; attempt++) {
-    const candidate = attempt === 0 ? nickname : suggestNickname(nickname, `_${randomInt(1000, 10_000)}`)
-    try {
-      const user = await prisma.user.create({
-        data: {
-          nickname: candidate,
-          nicknameKey: nicknameKey(candidate),
-          name: profile.name ?? null,
-          email: profile.emailVerified ? profile.email ?? null : null,
-          emailVerified: profile.emailVerified && profile.email !== undefined,
-          avatarUrl: profile.avatarUrl ?? null,
-          identities: { create: { provider: profile.provider, providerUserId: profile.providerUserId, ...identityFields(profile), lastLoginAt: now } }
-        },
-        select: { id: true }
-      })
-      return user.id
-    } catch (error) {
-      if (!isUniqueViolation(error) || attempt >= 5) throw error
-      const existing = await findUserByIdentity(prisma, profile, now)
-      if (existing !== null) return existing
-    }
-  }
+export async function linkByVerifiedEmail (prisma: PrismaClient, profile: NormalizedProfile, now: Date): Promise<string | null> {
+  if (!profile.emailVerified || profile.email === undefined) return null
+  const owner = await prisma.identity.findFirst({
+    where: { emailVerified: true, email: { equals: profile.email, mode: 'insensitive' } },
+    select: { userId: true },
+    orderBy: { createdAt: 'asc' }
+  }) ?? await prisma.user.findFirst({
+    where: { emailVerified: true, email: { equals: profile.email, mode: 'insensitive' } },
+    select: { id: true }
+  }).then(user => user === null ? null : { userId: user.id })
+  if (owner === null) return null
+  return linkIdentity(prisma, owner.userId, profile, now)
 }
 
-/** Signs in a returning identity, or creates its user with the provider's handle as nickname. */
-export async function findOrCreateUser (prisma: PrismaClient, profile: NormalizedProfile, now: Date): Promise<string> {
-  return await findUserByIdentity(prisma, profile, now) ??
-    await createUserWithIdentity(prisma, profile, suggestNickname(profile.nickname ?? profile.name), now)
+/** Adds an identity to a user. If another request created it first, returns its owner. */
+export async function linkIdentity (prisma: PrismaClient, userId: string, profile: NormalizedProfile, now: Date): Promise<string> {
+  try {
+    await prisma.identity.create({
+      data: { userId, provider: profile.provider, providerUserId: profile.providerUserId, ...identityFields(profile), lastLoginAt: now }
+    })
+    return userId
+  } catch (error) {
+    if (!isUniqueViolation(error)) throw error
+    const owner = await findUserByIdentity(prisma, profile, now)
+    if (owner === null) throw error
+    return owner
+  }
 }

@@ -2,12 +2,17 @@ import t from 'tap'
 import { startFakeGitHub } from '../fakes/github.js'
 import { buildTestApp } from '../helpers/build-app.js'
 import { parseSetCookies } from '../helpers/cookies.js'
-import { loginThroughProvider, newBrowser } from '../helpers/login.js'
+import { loginThroughProvider, newBrowser, signIn } from '../helpers/login.js'
 
 const github = await startFakeGitHub()
 t.teardown(() => github.close())
 
+/** A one-time code for a returning user (registered, then signed out: no session rows left). */
 async function issueCode (app: Awaited<ReturnType<typeof buildTestApp>>['app']): Promise<string> {
+  if (await app.db.prisma.user.count() === 0) {
+    await signIn(app, newBrowser())
+    await app.db.prisma.session.deleteMany()
+  }
   const { params } = await loginThroughProvider(app, newBrowser(), 'github')
   return params.get('code') as string
 }

@@ -2,7 +2,7 @@ import t from 'tap'
 import { startFakeGitHub } from '../fakes/github.js'
 import { buildTestApp, FRONTEND_URL } from '../helpers/build-app.js'
 import { parseSetCookies } from '../helpers/cookies.js'
-import { browse, loginThroughProvider, newBrowser } from '../helpers/login.js'
+import { browse, loginThroughProvider, newBrowser, signIn } from '../helpers/login.js'
 
 const github = await startFakeGitHub()
 t.teardown(() => github.close())
@@ -65,14 +65,22 @@ t.test('happy path: the frontend gets a one-time code in the fragment, then cook
   const cleared = parseSetCookies(await app.inject({ url: callbackUrl.pathname + callbackUrl.search }))
   t.equal(cleared.get('handoff_oauth_state')?.value, '')
 
+  // A first-time GitHub user: no session yet, a signup cookie and a profile to pick a nickname from.
   const exchange = await browse(app, browser, '/auth/exchange', { method: 'POST', payload: { code } })
   t.equal(exchange.statusCode, 200)
-  const body = exchange.json()
+  t.same(exchange.json(), {
+    status: 'signup_required',
+    profile: { suggestedNickname: 'octocat', name: 'The Octocat', email: 'octocat@github.com', avatarUrl: github.user.avatar_url, provider: 'github' }
+  })
+  t.notOk(parseSetCookies(exchange).has('handoff_access'), 'no session before the nickname')
+  const signup = await browse(app, browser, '/auth/signup', { method: 'POST', payload: { nickname: 'octocat' } })
+  t.equal(signup.statusCode, 201)
+  const body = signup.json()
   t.equal(body.status, 'authenticated')
   t.equal(body.user.nickname, 'octocat')
   t.equal(body.user.avatarUrl, github.user.avatar_url)
 
-  const cookies = parseSetCookies(exchange)
+  const cookies = parseSetCookies(signup)
   const access = cookies.get('handoff_access')
   const refresh = cookies.get('handoff_refresh')
   t.ok(access?.attributes.has('httponly'), 'access cookie is HttpOnly')
@@ -104,12 +112,11 @@ t.test('happy path: the frontend gets a one-time code in the fragment, then cook
 
 t.test('a second login of the same GitHub account signs in the same user', async t => {
   const { app } = await buildTestApp(t, github.env)
-  const first = (await loginThroughProvider(app, newBrowser(), 'github')).params.get('code')
+  const first = await signIn(app, newBrowser())
   const second = (await loginThroughProvider(app, newBrowser(), 'github')).params.get('code')
-  t.not(first, second)
-  const a = await app.inject({ method: 'POST', url: '/auth/exchange', payload: { code: first } })
   const b = await app.inject({ method: 'POST', url: '/auth/exchange', payload: { code: second } })
-  t.equal(a.json().user.id, b.json().user.id)
+  t.equal(b.json().status, 'authenticated', 'a returning user signs in directly')
+  t.equal(first.json().user.id, b.json().user.id)
   t.equal(await app.db.prisma.user.count(), 1)
   t.equal(await app.db.prisma.identity.count(), 1)
 })

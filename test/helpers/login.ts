@@ -13,7 +13,7 @@ export interface LoginOutcome {
 }
 
 /** GET through our app as this browser, keeping its cookies. */
-export async function browse (app: FastifyInstance, browser: Browser, url: string, init: { method?: 'GET' | 'POST', payload?: unknown, headers?: Record<string, string> } = {}): Promise<LightMyRequestResponse> {
+export async function browse (app: FastifyInstance, browser: Browser, url: string, init: { method?: 'GET' | 'POST' | 'PATCH' | 'DELETE', payload?: unknown, headers?: Record<string, string> } = {}): Promise<LightMyRequestResponse> {
   const response = await app.inject({
     method: init.method ?? 'GET',
     url,
@@ -41,12 +41,20 @@ export async function loginThroughProvider (app: FastifyInstance, browser: Brows
   return { location, params, callbackUrl, callbackResponse }
 }
 
-/** A full login that ends with session cookies in the browser. Returns the exchange response. */
-export async function signIn (app: FastifyInstance, browser: Browser, provider = 'github'): Promise<LightMyRequestResponse> {
+/**
+ * A full login that ends with session cookies in the browser: a first-time user signs up with the
+ * suggested nickname (or `nickname`). Returns the response that set the session cookies.
+ */
+export async function signIn (app: FastifyInstance, browser: Browser, provider = 'github', options: { nickname?: string } = {}): Promise<LightMyRequestResponse> {
   const { params } = await loginThroughProvider(app, browser, provider)
   const code = params.get('code')
   if (code === null) throw new Error(`login ended with error ${params.get('error')}`)
-  return browse(app, browser, '/auth/exchange', { method: 'POST', payload: { code } })
+  const exchange = await browse(app, browser, '/auth/exchange', { method: 'POST', payload: { code } })
+  if (exchange.statusCode !== 200 || exchange.json().status !== 'signup_required') return exchange
+  const nickname = options.nickname ?? exchange.json().profile.suggestedNickname
+  const signup = await browse(app, browser, '/auth/signup', { method: 'POST', payload: { nickname } })
+  if (signup.statusCode !== 201) throw new Error(`signup answered ${signup.statusCode}: ${signup.body}`)
+  return signup
 }
 
 export const newBrowser = () => new Browser(PUBLIC_URL)

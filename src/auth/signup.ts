@@ -1,0 +1,42 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { Config } from '../config.js'
+import { NicknameInvalidError, NicknameReservedError, SignupInvalidError } from '../errors.js'
+import { ErrorRef } from '../schemas/common.js'
+import type { SessionCookies } from '../sessions/cookies.js'
+import { signAccessToken } from '../sessions/tokens.js'
+import { completeSignup } from '../users/create-user.js'
+import { checkNickname } from '../users/nicknames.js'
+import { NicknameBodySchema } from '../users/schemas.js'
+import { AuthenticatedSchema } from './schemas.js'
+
+export const signupRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies: SessionCookies }> = async (app, { config, cookies }) => {
+  app.post('/signup', {
+    schema: {
+      tags: ['signup'],
+      summary: 'Create the account of a first-time user with the chosen nickname',
+      description: 'Needs the HttpOnly signup cookie set by POST /auth/exchange when it answered `signup_required`. Creates the user and its identity in one transaction, clears the signup cookie, sets the session cookies. 400 `nickname_invalid` / `nickname_reserved`, 409 `nickname_taken` (the signup cookie stays valid: try another nickname), 401 `signup_invalid` without a valid signup cookie (or when it was already used).',
+      body: NicknameBodySchema,
+      response: { 200: AuthenticatedSchema, 201: AuthenticatedSchema, 400: ErrorRef, 401: ErrorRef, 409: ErrorRef }
+    }
+  }, async (request, reply) => {
+    const signupToken = request.cookies[cookies.signupName]
+    if (signupToken === undefined || signupToken === '') throw new SignupInvalidError()
+    const nickname = checkNickname(request.body.nickname)
+    if (!nickname.valid) throw nickname.reason === 'reserved' ? new NicknameReservedError(nickname.message) : new NicknameInvalidError(nickname.message)
+
+    const result = await completeSignup(app.db.sql, signupToken, nickname, {
+      now: app.clock.now(),
+      ttlSeconds: config.refreshTokenTtlSeconds,
+      userAgent: request.headers['user-agent'],
+      ip: request.ip
+    })
+    if (result.status === 'no_pending_signup') {
+      cookies.clearSignup(reply)
+      throw new SignupInvalidError()
+    }
+    const { grant } = result
+    cookies.clearSignup(reply)
+    cookies.set(reply, { accessToken: await signAccessToken(reply, grant.user, grant.sessionId), refreshToken: grant.refreshToken })
+    return reply.code(result.status === 'created' ? 201 : 200).send({ status: 'authenticated' as const, user: grant.user })
+  })
+}

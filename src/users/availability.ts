@@ -1,0 +1,34 @@
+import { randomInt } from 'node:crypto'
+import type { Sql } from '../db/database.js'
+import type { NormalizedProfile } from '../providers/provider.js'
+import { checkNickname, nicknameKey, suggestNickname } from './nicknames.js'
+
+export interface Availability {
+  nickname: string
+  available: boolean
+  reason?: 'taken' | 'invalid' | 'reserved'
+  message: string
+}
+
+const isTaken = async (sql: Sql, key: string, exceptUserId?: string): Promise<boolean> =>
+  (await sql.query('SELECT 1 FROM users WHERE nickname_key = $1 AND id IS DISTINCT FROM $2 LIMIT 1', [key, exceptUserId ?? null])).length > 0
+
+/** Whether a nickname could be taken now. Advisory: the unique index decides at signup. */
+export async function nicknameAvailability (sql: Sql, input: string, exceptUserId?: string): Promise<Availability> {
+  const check = checkNickname(input)
+  if (!check.valid) return { nickname: check.nickname, available: false, reason: check.reason, message: check.message }
+  if (await isTaken(sql, check.key, exceptUserId)) return { nickname: check.nickname, available: false, reason: 'taken', message: 'This nickname is already taken.' }
+  return { nickname: check.nickname, available: true, message: 'This nickname is available.' }
+}
+
+/** The provider's nickname made valid, or with a short numeric suffix when that is taken. */
+export async function suggestAvailableNickname (sql: Sql, profile: NormalizedProfile): Promise<string> {
+  const source = profile.nickname ?? profile.name ?? profile.email?.split('@')[0]
+  const base = suggestNickname(source)
+  if (!await isTaken(sql, nicknameKey(base))) return base
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const candidate = suggestNickname(source, `_${randomInt(100, 10_000)}`)
+    if (!await isTaken(sql, nicknameKey(candidate))) return candidate
+  }
+  return suggestNickname(source, `_${randomInt(10_000, 100_000)}`)
+}

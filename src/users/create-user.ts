@@ -1,0 +1,82 @@
+import type { Sql } from '../db/database.js'
+import { NicknameTakenError } from '../errors.js'
+import type { NormalizedProfile } from '../providers/provider.js'
+import { hashSecret } from '../secrets.js'
+import { expiry, grantFromRow, type SessionGrant, type SessionRequestInfo } from '../sessions/refresh.js'
+import { generateSecret } from '../secrets.js'
+
+// A first-time user becomes an account here: the pending signup is consumed and the user, its
+// identity and its first session are created in one transaction. Nickname uniqueness is the
+// database's unique index on the folded form, so of two people racing for one nickname one
+// commits and the other gets 409, never a 500.
+
+export const isUniqueViolation = (error: unknown, constraint?: string): boolean => {
+  const failure = error as { code?: string, constraint?: string, message?: string }
+  return failure.code === '23505' && (constraint === undefined || failure.constraint === constraint || (failure.message ?? '').includes(constraint))
+}
+
+export type SignupResult =
+  | { status: 'created', grant: SessionGrant }
+  /** The identity was registered meanwhile (another tab finished first): signed in to that account. */
+  | { status: 'existing', grant: SessionGrant }
+  | { status: 'no_pending_signup' }
+
+export async function completeSignup (sql: Sql, signupToken: string, nickname: { nickname: string, key: string }, info: SessionRequestInfo): Promise<SignupResult> {
+  return sql.transaction(async tx => {
+    const [pending] = await tx.query<{ profile: NormalizedProfile }>(
+      `UPDATE pending_signups SET used_at = $2
+       WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 RETURNING profile`,
+      [hashSecret(signupToken), info.now])
+    if (pending === undefined) return { status: 'no_pending_signup' }
+    const profile = pending.profile
+
+    const [existing] = await tx.query<{ user_id: string }>(
+      'SELECT user_id FROM identities WHERE provider = $1 AND provider_user_id = $2', [profile.provider, profile.providerUserId])
+    let userId = existing?.user_id
+    if (userId === undefined) {
+      const verifiedEmail = profile.emailVerified ? profile.email ?? null : null
+      try {
+        const [user] = await tx.query<{ id: string }>(
+          `INSERT INTO users (nickname, nickname_key, name, email, email_verified, avatar_url, created_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id`,
+          [nickname.nickname, nickname.key, profile.name ?? null, verifiedEmail, verifiedEmail !== null, profile.avatarUrl ?? null, info.now])
+        userId = user.id
+      } catch (error) {
+        // Rolls the whole transaction back: the pending signup stays usable for another nickname.
+        if (isUniqueViolation(error, 'users_nickname_key_key')) throw new NicknameTakenError()
+        throw error
+      }
+      await tx.query(
+        `INSERT INTO identities (user_id, provider, provider_user_id, email, email_verified, display_name, avatar_url, created_at, last_login_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`,
+        [userId, profile.provider, profile.providerUserId, profile.email ?? null, profile.emailVerified, profile.name ?? profile.nickname ?? null, profile.avatarUrl ?? null, info.now])
+    }
+
+    const refreshToken = generateSecret()
+    const sessionExpiry = expiry(info.now, info.ttlSeconds)
+    const [session] = await tx.query<{ session_id: string, user_id: string, nickname: string, avatar_url: string | null }>(
+      `WITH session AS (
+         INSERT INTO sessions (user_id, user_agent, ip, created_at, last_used_at, expires_at)
+         VALUES ($1, $2, $3, $4, $4, $5) RETURNING id, user_id
+       ), first_token AS (
+         INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at) SELECT $6, id, $4, $5 FROM session
+       )
+       SELECT session.id AS session_id, u.id AS user_id, u.nickname, u.avatar_url FROM session JOIN users u ON u.id = session.user_id`,
+      [userId, info.userAgent ?? null, info.ip ?? null, info.now, sessionExpiry, hashSecret(refreshToken)])
+    return { status: existing === undefined ? 'created' : 'existing', grant: grantFromRow(session, refreshToken) }
+  })
+}
+
+/**
+ * Deletes an account. Identities, sessions, refresh tokens and its login codes go with it (ON DELETE
+ * CASCADE); the first-login rows that carried its identities' profiles (before the user existed)
+ * are removed too, so nothing personal is left behind.
+ */
+export async function deleteUser (sql: Sql, userId: string): Promise<void> {
+  await sql.transaction(async tx => {
+    const owned = 'EXISTS (SELECT 1 FROM identities i WHERE i.user_id = $1 AND i.provider = PROFILE->>\'provider\' AND i.provider_user_id = PROFILE->>\'providerUserId\')'
+    await tx.query(`DELETE FROM login_codes WHERE ${owned.replaceAll('PROFILE', 'pending_profile')}`, [userId])
+    await tx.query(`DELETE FROM pending_signups WHERE ${owned.replaceAll('PROFILE', 'profile')}`, [userId])
+    await tx.query('DELETE FROM users WHERE id = $1', [userId])
+  })
+}

@@ -1,0 +1,88 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import { NicknameInvalidError, NicknameReservedError, NicknameTakenError, UserNotFoundError } from '../errors.js'
+import { accessCookieSecurity, ErrorRef, ref } from '../schemas/common.js'
+import type { SessionCookies } from '../sessions/cookies.js'
+import { authenticate, signAccessToken } from '../sessions/tokens.js'
+import { deleteUser, isUniqueViolation } from './create-user.js'
+import { checkNickname } from './nicknames.js'
+import { NicknameBodySchema, UserProfileSchema } from './schemas.js'
+
+const UserProfileRef = ref(UserProfileSchema)
+
+/** The signed-in user's own account, mounted at /users. */
+export const userRoutes: FastifyPluginAsyncTypebox<{ cookies: SessionCookies }> = async (app, { cookies }) => {
+  app.addHook('preHandler', authenticate)
+
+  async function loadProfile (userId: string) {
+    const user = await app.db.prisma.user.findUnique({
+      where: { id: userId },
+      include: { identities: { orderBy: { createdAt: 'asc' } } }
+    })
+    if (user === null) throw new UserNotFoundError()
+    return {
+      id: user.id,
+      nickname: user.nickname,
+      name: user.name,
+      email: user.emailVerified ? user.email : null,
+      avatarUrl: user.avatarUrl,
+      createdAt: user.createdAt.toISOString(),
+      identities: user.identities.map(identity => ({
+        provider: identity.provider,
+        email: identity.email,
+        emailVerified: identity.emailVerified,
+        linkedAt: identity.createdAt.toISOString(),
+        lastLoginAt: identity.lastLoginAt.toISOString()
+      }))
+    }
+  }
+
+  app.get('/me', {
+    schema: {
+      tags: ['account'],
+      summary: 'The signed-in user\'s profile and linked identities',
+      security: accessCookieSecurity,
+      response: { 200: Type.Object({ user: UserProfileRef }), 401: ErrorRef }
+    }
+  }, async request => ({ user: await loadProfile(request.user.id) }))
+
+  app.patch('/me', {
+    schema: {
+      tags: ['account'],
+      summary: 'Change the nickname (same rules as signup)',
+      description: 'Answers the updated profile and re-issues the access cookie, which carries the nickname. 400 `nickname_invalid` / `nickname_reserved`, 409 `nickname_taken`.',
+      security: accessCookieSecurity,
+      body: NicknameBodySchema,
+      response: { 200: Type.Object({ user: UserProfileRef }), 400: ErrorRef, 401: ErrorRef, 409: ErrorRef }
+    }
+  }, async (request, reply) => {
+    const nickname = checkNickname(request.body.nickname)
+    if (!nickname.valid) throw nickname.reason === 'reserved' ? new NicknameReservedError(nickname.message) : new NicknameInvalidError(nickname.message)
+    let updated: { nickname: string, avatar_url: string | null } | undefined
+    try {
+      [updated] = await app.db.sql.query<{ nickname: string, avatar_url: string | null }>(
+        'UPDATE users SET nickname = $2, nickname_key = $3, updated_at = $4 WHERE id = $1 RETURNING nickname, avatar_url',
+        [request.user.id, nickname.nickname, nickname.key, app.clock.now()])
+    } catch (error) {
+      if (isUniqueViolation(error, 'users_nickname_key_key')) throw new NicknameTakenError()
+      throw error
+    }
+    if (updated === undefined) throw new UserNotFoundError()
+    const user = { id: request.user.id, nickname: updated.nickname, avatarUrl: updated.avatar_url }
+    cookies.setAccess(reply, await signAccessToken(reply, user, request.user.sessionId))
+    return { user: await loadProfile(request.user.id) }
+  })
+
+  app.delete('/me', {
+    schema: {
+      tags: ['account'],
+      summary: 'Delete the account, its identities and sessions, and clear the cookies',
+      security: accessCookieSecurity,
+      response: { 204: Type.Null({ description: 'Deleted' }), 401: ErrorRef }
+    }
+  }, async (request, reply) => {
+    await deleteUser(app.db.sql, request.user.id)
+    cookies.clear(reply)
+    return reply.code(204).send(null)
+  })
+}
