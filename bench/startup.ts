@@ -1,0 +1,70 @@
+import { spawn } from 'node:child_process'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { BENCH_JWT_SECRET } from './servers/bench-server.js'
+
+// Start to ready: the real entry point (what `npm start` runs) on the embedded database, timed from
+// spawn until GET /health answers 200. First on an empty DATA_DIR (PGlite initdb + migrations), then
+// again on the same directory, which is every later start of a deployed instance.
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+
+export interface StartupResult { freshMs: number, restartMs: number, peakRssBytes: number | null }
+
+const freePort = () => new Promise<number>((resolve, reject) => {
+  const server = createServer().listen(0, '127.0.0.1', () => {
+    const { port } = server.address() as { port: number }
+    server.close(() => resolve(port))
+  }).on('error', reject)
+})
+
+/** VmHWM: the peak resident set of a live process (Linux; null elsewhere). */
+async function peakRss (pid: number): Promise<number | null> {
+  try {
+    const match = /VmHWM:\s+(\d+) kB/.exec(await readFile(`/proc/${pid}/status`, 'utf8'))
+    return match === null ? null : Number(match[1]) * 1024
+  } catch {
+    return null
+  }
+}
+
+async function timeStart (dataDir: string): Promise<{ ms: number, peakRssBytes: number | null }> {
+  const port = await freePort()
+  // The embedded database: no DATABASE_URL, whatever the caller's environment says.
+  const { DATABASE_URL: _ignored, ...env } = process.env
+  const started = performance.now()
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: root,
+    stdio: 'ignore',
+    env: { ...env, NODE_ENV: 'production', JWT_SECRET: BENCH_JWT_SECRET, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1' }
+  })
+  const exited = new Promise<void>(resolve => child.once('exit', () => resolve()))
+  try {
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`src/server.ts exited with ${child.exitCode} before it was ready`)
+      const ok = await fetch(`http://127.0.0.1:${port}/health`).then(res => res.status === 200, () => false)
+      if (ok) break
+      if (performance.now() - started > 60_000) throw new Error('src/server.ts was not ready within 60 s')
+      await new Promise(resolve => setTimeout(resolve, 10))
+    }
+    return { ms: performance.now() - started, peakRssBytes: await peakRss(child.pid as number) }
+  } finally {
+    child.kill('SIGTERM')
+    await exited
+  }
+}
+
+export async function measureStartup (): Promise<StartupResult> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'handoff-bench-start-'))
+  try {
+    const fresh = await timeStart(dataDir)
+    const restart = await timeStart(dataDir)
+    const peaks = [fresh.peakRssBytes, restart.peakRssBytes].filter((value): value is number => value !== null)
+    return { freshMs: fresh.ms, restartMs: restart.ms, peakRssBytes: peaks.length > 0 ? Math.max(...peaks) : null }
+  } finally {
+    await rm(dataDir, { recursive: true, force: true })
+  }
+}
