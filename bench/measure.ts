@@ -30,7 +30,7 @@ export async function runCase (benchCase: BenchCase, server: ServerProcess, dura
     vary = { in: request.varyIn, name, values }
   }
   await server.command({ type: 'cpu-start' })
-  const load = await runLoad({ url: server.url, connections, durationSeconds, method: request.method, path: request.path, headers: request.headers, accept: request.accept, vary })
+  const load = await runLoad({ url: server.url, connections, durationSeconds, method: request.method, path: request.path, headers: request.headers, vary })
   const cpu = await server.command<'cpu'>({ type: 'cpu-stop' })
   bestRate.set(benchCase.id, Math.max(bestRate.get(benchCase.id) ?? 0, load.reqPerSec))
   return {

@@ -54,7 +54,7 @@ export function summarize (benchCase: BenchCase, rounds: RunResult[], skipped?: 
   summary.peakRssBytes = Math.max(...rounds.map(round => round.serverPeakRssBytes))
   const total = rounds.reduce((sum, round) => sum + round.requests, 0)
   const failed = rounds.reduce((sum, round) => sum + round.requests - round.ok + round.errors, 0)
-  if (failed > 0) summary.warnings.push(`${failed} of ${total} responses had an unexpected status (or failed)`)
+  if (failed > 0) summary.warnings.push(`${failed} of ${total} responses were not 2xx (or failed)`)
   for (const round of rounds) {
     for (const [status, count] of Object.entries(round.statusCounts)) summary.statusCounts[status] = (summary.statusCounts[status] ?? 0) + count
   }

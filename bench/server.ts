@@ -1,22 +1,20 @@
 import { readFileSync } from 'node:fs'
 import type { ServerCommand, ServerReady, ServerReply, ServerSpec } from './protocol.js'
-import { startApp } from './servers/app.js'
 import type { BenchServer } from './servers/bench-server.js'
-import { startFloor } from './servers/floor.js'
-import { startJwtReference, startPing } from './servers/references.js'
 
 // A server under test, alone in its process so that its CPU time and peak RSS are its own. The
 // orchestrator sends commands over IPC; the CPU window brackets exactly one autocannon run.
 
 const spec = JSON.parse(process.env.BENCH_SERVER_SPEC ?? '{}') as ServerSpec
 
-function start (): Promise<BenchServer> {
+// Imported on demand: a reference must not carry Prisma, PGlite and the app in its memory.
+async function start (): Promise<BenchServer> {
   switch (spec.kind) {
-    case 'ping': return startPing()
-    case 'jwt': return startJwtReference({ cache: false })
-    case 'jwt-cached': return startJwtReference({ cache: true })
-    case 'floor': return startFloor({ database: spec.database ?? 'postgres', databaseUrl: spec.databaseUrl, dataDir: spec.dataDir })
-    case 'app': return startApp({ database: spec.database ?? 'pglite', databaseUrl: spec.databaseUrl, dataDir: spec.dataDir })
+    case 'ping': return (await import('./servers/references.js')).startPing()
+    case 'jwt': return (await import('./servers/references.js')).startJwtReference({ cache: false })
+    case 'jwt-cached': return (await import('./servers/references.js')).startJwtReference({ cache: true })
+    case 'floor': return (await import('./servers/floor.js')).startFloor({ database: spec.database ?? 'postgres', databaseUrl: spec.databaseUrl, dataDir: spec.dataDir })
+    case 'app': return (await import('./servers/app.js')).startApp({ database: spec.database ?? 'pglite', databaseUrl: spec.databaseUrl, dataDir: spec.dataDir })
   }
 }
 

@@ -4,7 +4,7 @@ import { createServer } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { BENCH_JWT_SECRET } from './servers/bench-server.js'
+import { BENCH_JWT_SECRET, BENCH_PUBLIC_URL } from './servers/bench-server.js'
 
 // Start to ready: the real entry point (what `npm start` runs) on the embedded database, timed from
 // spawn until GET /health answers 200. First on an empty DATA_DIR (PGlite initdb + migrations), then
@@ -39,7 +39,7 @@ async function timeStart (dataDir: string): Promise<{ ms: number, peakRssBytes: 
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: root,
     stdio: 'ignore',
-    env: { ...env, NODE_ENV: 'production', JWT_SECRET: BENCH_JWT_SECRET, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1' }
+    env: { ...env, NODE_ENV: 'production', JWT_SECRET: BENCH_JWT_SECRET, PUBLIC_URL: BENCH_PUBLIC_URL, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1' }
   })
   const exited = new Promise<void>(resolve => child.once('exit', () => resolve()))
   try {

@@ -9,12 +9,13 @@ export interface BenchServer {
   close(): Promise<void>
 }
 
-// The cookie names of an http PUBLIC_URL (src/sessions/cookies.ts); the references use them too.
+// The references' cookie names; handoff's own come from its config (src/sessions/cookies.ts).
 export const COOKIE_NAMES = { access: 'handoff_access', refresh: 'handoff_refresh' }
 
 // A fixed secret: the bench never issues a token anyone outside it could use.
 export const BENCH_JWT_SECRET = 'bench-secret-that-is-at-least-32-bytes-long'
-export const BENCH_PUBLIC_URL = 'http://127.0.0.1'
+// Production refuses an http PUBLIC_URL; TLS would end at a load balancer in front of us anyway.
+export const BENCH_PUBLIC_URL = 'https://127.0.0.1'
 
 /** How many distinct users sign the `me` tokens and own the sessions and codes. */
 export const benchUserCount = (): number => Number(process.env.BENCH_USERS ?? 1000)
