@@ -1,0 +1,79 @@
+// The frontend's whole part of the handoff: copy this file into your app. No dependencies.
+// The API is on the page's own origin here; set API to its origin if it is elsewhere (and allow it in CORS).
+
+export const API = ''
+
+export interface User { id: string, nickname: string, avatarUrl: string | null }
+export interface SignupProfile { suggestedNickname: string, name: string | null, email: string | null, avatarUrl: string | null, provider: string }
+export interface Handoff { code?: string, error?: string, returnTo?: string }
+
+/** An API error answer, `{ statusCode, code, error, message }`: `code` is stable, show a message for it. */
+export class ApiError extends Error {
+  constructor (readonly status: number, readonly code: string, message: string) { super(message) }
+}
+
+/** Every call: cookies included, and X-Requested-With, which the server requires on POST/PATCH/DELETE (CSRF). */
+export async function api<T = unknown> (path: string, init: RequestInit & { json?: unknown } = {}): Promise<T> {
+  const { json, ...rest } = init
+  const response = await fetch(API + path, {
+    credentials: 'include',
+    ...rest,
+    headers: { 'X-Requested-With': 'fetch', ...(json === undefined ? {} : { 'Content-Type': 'application/json' }), ...rest.headers },
+    ...(json === undefined ? {} : { body: JSON.stringify(json) })
+  })
+  const body = response.status === 204 ? undefined : await response.json().catch(() => undefined)
+  if (!response.ok) throw new ApiError(response.status, body?.code ?? 'network_error', body?.message ?? response.statusText)
+  return body as T
+}
+
+/**
+ * Call this first, before anything else runs: it reads the one-time code (or error) that the
+ * callback put in the fragment (or the query, with HANDOFF_CODE_IN=query) and erases it from the
+ * address bar and the history entry, so Back, bookmarks and scripts never see it.
+ */
+export function takeHandoff (): Handoff {
+  const params = new URLSearchParams(location.hash.length > 1 ? location.hash.slice(1) : location.search)
+  if (!params.has('code') && !params.has('error')) return {}
+  history.replaceState(null, '', location.pathname)
+  const returnTo = params.get('returnTo') ?? undefined
+  return { code: params.get('code') ?? undefined, error: params.get('error') ?? undefined, returnTo }
+}
+
+/** Trades the one-time code for HttpOnly session cookies, or for a signup cookie on a first login. */
+export const exchange = (code: string) => api<{ status: 'authenticated', user: User } | { status: 'signup_required', profile: SignupProfile }>(
+  '/auth/exchange', { method: 'POST', json: { code } })
+
+export const signup = (nickname: string) => api<{ user: User }>('/auth/signup', { method: 'POST', json: { nickname } })
+
+export const nicknameAvailability = (nickname: string, signal?: AbortSignal) => api<{ nickname: string, available: boolean, reason?: string, message: string }>(
+  `/auth/nickname/availability?nickname=${encodeURIComponent(nickname)}`, { signal })
+
+// One refresh at a time: the refresh token rotates, so a second concurrent call would present a dead one.
+let refreshing: Promise<{ user: User }> | undefined
+export function refresh (): Promise<{ user: User }> {
+  refreshing ??= api<{ user: User }>('/auth/refresh', { method: 'POST' }).finally(() => { refreshing = undefined })
+  return refreshing
+}
+
+/** For calls that need the session: on a 401, refresh once (the access token is short-lived) and retry. */
+export async function authed<T> (path: string, init: RequestInit & { json?: unknown } = {}): Promise<T> {
+  try {
+    return await api<T>(path, init)
+  } catch (error) {
+    if (!(error instanceof ApiError) || error.code !== 'not_authenticated') throw error
+    await refresh()
+    return api<T>(path, init)
+  }
+}
+
+/** Who is signed in, or null. */
+export async function currentUser (): Promise<User | null> {
+  try {
+    return (await authed<{ user: User }>('/auth/me')).user
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) return null
+    throw error
+  }
+}
+
+export const logout = (everywhere = false) => api<void>(`/auth/logout${everywhere ? '?all=true' : ''}`, { method: 'POST' })
