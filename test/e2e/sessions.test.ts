@@ -41,6 +41,8 @@ t.test('an expired access token is refreshed transparently', async t => {
   await page.reload()
   await page.getByTestId('profile').waitFor()
   t.equal(await page.getByTestId('message').count(), 0, 'a dropped access cookie is refreshed the same way')
+  await page.setViewportSize({ width: 390, height: 800 })
+  await screenshot(page, '11-mobile-profile')
 })
 
 t.test('logout in one tab: the other tab is signed out at its next call', async t => {
@@ -91,9 +93,17 @@ t.test('denied consent ends on a readable error (dev provider and GitHub)', asyn
   t.equal(page.url(), `${server.base}/`, 'no error code left in the address bar')
   await screenshot(page, '10-denied')
 
+  // The server's SPA fallback: a client route gets the app, an unknown API path stays a JSON 404.
+  const client = await page.request.get(`${server.base}/settings/profile`)
+  t.match(client.headers()['content-type'], /text\/html/, 'a client route is served the app')
+  const api = await page.request.get(`${server.base}/auth/nothing-here`)
+  t.equal((await api.json()).code, 'not_found', 'an unknown API path is a JSON 404')
+
   server.github.authorize = 'deny'
   await page.getByRole('link', { name: 'Continue with GitHub' }).click()
   await page.getByTestId('message').waitFor()
   t.match(await page.getByTestId('message').textContent(), /You cancelled the sign-in/)
   t.notOk((await session.context.cookies(server.base)).some(cookie => cookie.name === 'handoff_access'), 'and nobody is signed in')
+  await page.setViewportSize({ width: 390, height: 800 })
+  await screenshot(page, '12-mobile-denied')
 })
