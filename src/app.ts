@@ -12,6 +12,7 @@ import database from './plugins/database.js'
 import errorHandler from './plugins/error-handler.js'
 import openapi from './plugins/openapi.js'
 import rateLimit from './plugins/rate-limit.js'
+import security from './plugins/security.js'
 import { enabledProviders } from './providers/index.js'
 import { sessionCookies } from './sessions/cookies.js'
 import { sessionRoutes } from './sessions/routes.js'
@@ -41,6 +42,7 @@ export interface BuildAppOptions {
 export async function buildApp ({ config, database: target, logStream, clock = { now: () => new Date() } }: BuildAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: loggerOptions(config, logStream),
+    trustProxy: config.trustProxy,
     bodyLimit: 16 * 1024,
     // Keep 4xx for unknown JSON fields out of the way: extra fields are rejected by each schema.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } }
@@ -52,11 +54,12 @@ export async function buildApp ({ config, database: target, logStream, clock = {
   const providers = enabledProviders(config)
 
   await app.register(errorHandler)
+  await app.register(security, { config })
   await app.register(database, { config, target })
   await app.register(fastifyCookie)
   await app.register(openapi, { config })
   await app.register(accessTokens, { config })
-  await app.register(rateLimit)
+  await app.register(rateLimit, { config })
 
   await app.register(healthRoutes)
   await app.register(authPlugin, { prefix: '/auth', config, providers, cookies })

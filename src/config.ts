@@ -19,14 +19,31 @@ export const EnvSchema = Type.Object({
   MIGRATE_ON_START: Bool(false),
 
   FRONTEND_URL: Type.Optional(HttpUrl),
+  FRONTEND_ORIGINS: Type.String({ default: '', pattern: '^(https?://[^\\s/,]+)?(,\\s*https?://[^\\s/,]+)*$' }),
+  TRUST_PROXY: Bool(false),
   HANDOFF_CODE_IN: Type.Union([Type.Literal('fragment'), Type.Literal('query')], { default: 'fragment' }),
 
   JWT_SECRET: Type.Optional(Type.String({ minLength: 32 })),
+  JWT_PREVIOUS_SECRETS: Type.String({ default: '', pattern: '^([^,]{32,}(,[^,]{32,})*)?$' }),
   ACCESS_TOKEN_TTL_SECONDS: Seconds(900, 30, 86_400),
   REFRESH_TOKEN_TTL_SECONDS: Seconds(2_592_000, 300, 31_536_000),
   LOGIN_CODE_TTL_SECONDS: Seconds(60, 5, 600),
   SIGNUP_TTL_SECONDS: Seconds(600, 60, 86_400),
   LINK_BY_VERIFIED_EMAIL: Bool(true),
+  REFRESH_REUSE_GRACE_SECONDS: Seconds(10, 0, 60),
+  BIND_CODE_TO_BROWSER: Bool(true),
+  PURGE_INTERVAL_SECONDS: Seconds(300, 0, 86_400),
+
+  COOKIE_SAMESITE: Type.Union([Type.Literal('lax'), Type.Literal('strict'), Type.Literal('none')], { default: 'lax' }),
+  COOKIE_DOMAIN: Type.Optional(Type.String({ pattern: '^\\.?[a-z0-9.-]+$' })),
+  ALLOW_INSECURE_HTTP: Bool(false),
+
+  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  RATE_LIMIT_ENABLED: Bool(true),
+  RATE_LIMIT_LOGIN_PER_MINUTE: Type.Integer({ default: 30, minimum: 1 }),
+  RATE_LIMIT_EXCHANGE_PER_MINUTE: Type.Integer({ default: 30, minimum: 1 }),
+  RATE_LIMIT_REFRESH_PER_MINUTE: Type.Integer({ default: 120, minimum: 1 }),
+  RATE_LIMIT_NICKNAME_PER_MINUTE: Type.Integer({ default: 60, minimum: 1 }),
   PROVIDER_TIMEOUT_MS: Type.Integer({ default: 5000, minimum: 100, maximum: 60_000 }),
 
   GITHUB_CLIENT_ID: Type.Optional(Type.String({ minLength: 1 })),
@@ -106,9 +123,14 @@ export interface Config {
   /** The frontend page that receives the one-time code. */
   frontendUrl: string
   frontendOrigin: string
+  /** Origins allowed to call us with credentials (CORS) and to send state-changing requests (CSRF). */
+  allowedOrigins: string[]
+  trustProxy: boolean
   handoffCodeIn: Env['HANDOFF_CODE_IN']
   /** Absent only outside production: a secret is then generated and kept under dataDir. */
   jwtSecret?: string
+  /** Older signing secrets that still verify (key rotation), newest first. */
+  jwtPreviousSecrets: string[]
   accessTokenTtlSeconds: number
   refreshTokenTtlSeconds: number
   loginCodeTtlSeconds: number
@@ -116,6 +138,14 @@ export interface Config {
   signupTtlSeconds: number
   /** Link a new identity to the user with the same provider-verified email. */
   linkByVerifiedEmail: boolean
+  /** A just-rotated refresh token still refreshes within this window (two tabs at once). */
+  refreshReuseGraceSeconds: number
+  bindCodeToBrowser: boolean
+  /** How often expired codes, signups and sessions are deleted; 0: never. */
+  purgeIntervalSeconds: number
+  cookies: { sameSite: 'lax' | 'strict' | 'none', domain?: string, secure: boolean }
+  redisUrl?: string
+  rateLimits: { enabled: boolean, loginPerMinute: number, exchangePerMinute: number, refreshPerMinute: number, nicknamePerMinute: number }
   providerTimeoutMs: number
   github?: GitHubConfig
   kakao?: KakaoConfig
@@ -155,6 +185,11 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
 
   const publicUrl = trimSlash(parsed.PUBLIC_URL ?? `http://localhost:${parsed.PORT}`)
   const frontendUrl = parsed.FRONTEND_URL ?? `${publicUrl}/`
+  const secure = publicUrl.startsWith('https:')
+  require(!production || secure || parsed.ALLOW_INSECURE_HTTP, 'PUBLIC_URL', 'must be https in production (cookies need Secure); set ALLOW_INSECURE_HTTP=true to override')
+  require(parsed.COOKIE_SAMESITE !== 'none' || secure, 'COOKIE_SAMESITE', '"none" needs an https PUBLIC_URL (browsers drop SameSite=None cookies without Secure)')
+  const frontendOrigin = new URL(frontendUrl).origin
+  const listedOrigins = parsed.FRONTEND_ORIGINS.split(',').map(origin => trimSlash(origin.trim())).filter(Boolean)
 
   return Object.freeze({
     nodeEnv: parsed.NODE_ENV,
@@ -166,14 +201,29 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     dataDir: parsed.DATA_DIR,
     migrateOnStart: parsed.MIGRATE_ON_START,
     frontendUrl,
-    frontendOrigin: new URL(frontendUrl).origin,
+    frontendOrigin,
+    allowedOrigins: [...new Set([frontendOrigin, ...listedOrigins])],
+    trustProxy: parsed.TRUST_PROXY,
     handoffCodeIn: parsed.HANDOFF_CODE_IN,
     jwtSecret: parsed.JWT_SECRET,
+    jwtPreviousSecrets: parsed.JWT_PREVIOUS_SECRETS.split(',').filter(Boolean),
     accessTokenTtlSeconds: parsed.ACCESS_TOKEN_TTL_SECONDS,
     refreshTokenTtlSeconds: parsed.REFRESH_TOKEN_TTL_SECONDS,
     loginCodeTtlSeconds: parsed.LOGIN_CODE_TTL_SECONDS,
     signupTtlSeconds: parsed.SIGNUP_TTL_SECONDS,
     linkByVerifiedEmail: parsed.LINK_BY_VERIFIED_EMAIL,
+    refreshReuseGraceSeconds: parsed.REFRESH_REUSE_GRACE_SECONDS,
+    bindCodeToBrowser: parsed.BIND_CODE_TO_BROWSER,
+    purgeIntervalSeconds: parsed.PURGE_INTERVAL_SECONDS,
+    cookies: { sameSite: parsed.COOKIE_SAMESITE, domain: parsed.COOKIE_DOMAIN, secure },
+    redisUrl: parsed.REDIS_URL,
+    rateLimits: {
+      enabled: parsed.RATE_LIMIT_ENABLED,
+      loginPerMinute: parsed.RATE_LIMIT_LOGIN_PER_MINUTE,
+      exchangePerMinute: parsed.RATE_LIMIT_EXCHANGE_PER_MINUTE,
+      refreshPerMinute: parsed.RATE_LIMIT_REFRESH_PER_MINUTE,
+      nicknamePerMinute: parsed.RATE_LIMIT_NICKNAME_PER_MINUTE
+    },
     providerTimeoutMs: parsed.PROVIDER_TIMEOUT_MS,
     github: parsed.GITHUB_CLIENT_ID === undefined
       ? undefined

@@ -11,6 +11,9 @@ export const ProviderNotFoundError = createError('provider_not_found', 'Unknown 
 export const LoginCodeInvalidError = createError('login_code_invalid', 'The login code is invalid, expired or already used', 400)
 export const NotAuthenticatedError = createError('not_authenticated', 'Sign in first: the access token is missing, expired or invalid', 401)
 export const RefreshTokenInvalidError = createError('refresh_token_invalid', 'The refresh token is missing, expired or revoked', 401)
+export const RefreshTokenReusedError = createError('refresh_token_reused', 'This refresh token was already used: the session has been revoked to protect the account. Sign in again.', 401)
+export const SessionNotFoundError = createError('session_not_found', 'No such active session of yours', 404)
+export const CsrfRejectedError = createError('csrf_rejected', '%s', 403)
 
 export const SignupInvalidError = createError('signup_invalid', 'No pending signup: the signup cookie is missing, expired or already used. Sign in again.', 401)
 export const NicknameInvalidError = createError('nickname_invalid', '%s', 400)

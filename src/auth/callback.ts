@@ -5,6 +5,7 @@ import type { Config } from '../config.js'
 import { LoginErrorCode, LoginFlowError, ProviderNotFoundError } from '../errors.js'
 import type { Provider } from '../providers/provider.js'
 import { ErrorRef } from '../schemas/common.js'
+import { perMinute } from '../plugins/rate-limit.js'
 import { completeLogin, redirectToFrontend } from './complete-login.js'
 import { callbackPath, nonceFor, oauthDance, stateMatches, VERIFIER_COOKIE } from './oauth-dance.js'
 import { CallbackQuerySchema, ProviderParamsSchema } from './schemas.js'
@@ -48,7 +49,7 @@ export const callbackRoutes: FastifyPluginAsyncTypebox<{ config: Config, provide
     }
     const accessToken = provider.readAccessToken(tokenReply)
     const profile = await provider.fetchProfile(accessToken, { ...context, tokenReply, nonce: nonceFor(state) })
-    return completeLogin(app, profile)
+    return completeLogin(app, request, reply, profile)
   }
 
   app.get('/:provider/callback', {
@@ -59,8 +60,9 @@ export const callbackRoutes: FastifyPluginAsyncTypebox<{ config: Config, provide
         Object.values(LoginErrorCode).map(value => `\`${value}\``).join(', ') + '.',
       params: ProviderParamsSchema,
       querystring: CallbackQuerySchema,
-      response: { 302: { description: 'To the frontend, with `code` or `error`', type: 'null' }, 404: ErrorRef }
-    }
+      response: { 302: { description: 'To the frontend, with `code` or `error`', type: 'null' }, 404: ErrorRef, 429: ErrorRef }
+    },
+    config: { rateLimit: perMinute(config, config.rateLimits.loginPerMinute) }
   }, async (request, reply) => {
     const provider = providers.get(request.params.provider)
     if (provider === undefined) throw new ProviderNotFoundError(request.params.provider)

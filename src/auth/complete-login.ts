@@ -2,22 +2,48 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Config } from '../config.js'
 import { LoginErrorCode, LoginFlowError } from '../errors.js'
 import type { NormalizedProfile } from '../providers/provider.js'
+import { generateSecret, hashSecret } from '../secrets.js'
+import { sessionCookies } from '../sessions/cookies.js'
 import { findUserByIdentity, linkByVerifiedEmail } from '../users/users.js'
-import { frontendRedirectUrl } from './handoff.js'
-import { createLoginCode } from './login-codes.js'
-import { danceCookieOptions, RETURN_TO_COOKIE, STATE_COOKIE, VERIFIER_COOKIE } from './oauth-dance.js'
+import { frontendRedirectUrl, safeReturnTo } from './handoff.js'
+import { createLoginCode, type CodeBinding } from './login-codes.js'
+import { CHALLENGE_COOKIE, danceCookieOptions, RETURN_TO_COOKIE, STATE_COOKIE, VERIFIER_COOKIE } from './oauth-dance.js'
+
+/** At login: remember, for the callback, where to return and the frontend's PKCE-style challenge. */
+export function rememberLoginRequest (reply: FastifyReply, config: Config, providerId: string, request: { returnTo?: string, codeChallenge?: string }): void {
+  const returnTo = safeReturnTo(request.returnTo, config.frontendOrigin)
+  if (returnTo !== undefined) reply.setCookie(RETURN_TO_COOKIE, returnTo, danceCookieOptions(config, providerId))
+  if (request.codeChallenge !== undefined) reply.setCookie(CHALLENGE_COOKIE, request.codeChallenge, danceCookieOptions(config, providerId))
+}
+
+/**
+ * What the one-time code will be bound to: the frontend's code_challenge when the login carried one,
+ * else this browser's binding cookie (set here if the browser has none yet), so a code copied out
+ * of the URL is useless anywhere else.
+ */
+function bindCode (request: FastifyRequest, reply: FastifyReply, config: Config): CodeBinding {
+  const codeChallenge = request.cookies[CHALLENGE_COOKIE]
+  if (codeChallenge !== undefined && codeChallenge !== '') return { codeChallenge }
+  if (!config.bindCodeToBrowser) return {}
+  const cookies = sessionCookies(config)
+  let secret = request.cookies[cookies.bindingName]
+  if (secret === undefined || !/^[\w-]{43}$/.test(secret)) secret = generateSecret()
+  cookies.setBinding(reply, secret)
+  return { bindingHash: hashSecret(secret) }
+}
 
 /**
  * The end of every login, whatever the provider: a one-time code for the profile's user (known,
  * or linked by a verified email), or, for a first-time identity, a code that carries the pending
  * profile to the nickname signup.
  */
-export async function completeLogin (app: FastifyInstance, profile: NormalizedProfile): Promise<string> {
+export async function completeLogin (app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, profile: NormalizedProfile): Promise<string> {
   const now = app.clock.now()
   const { prisma, sql } = app.db
   const userId = await findUserByIdentity(prisma, profile, now) ??
     (app.config.linkByVerifiedEmail ? await linkByVerifiedEmail(prisma, profile, now) : null)
-  return createLoginCode(sql, userId === null ? { pendingProfile: profile } : { userId }, now, app.config.loginCodeTtlSeconds)
+  const target = userId === null ? { pendingProfile: profile } : { userId }
+  return createLoginCode(sql, target, bindCode(request, reply, app.config), now, app.config.loginCodeTtlSeconds)
 }
 
 /**
@@ -28,7 +54,7 @@ export async function completeLogin (app: FastifyInstance, profile: NormalizedPr
 export async function redirectToFrontend (request: FastifyRequest, reply: FastifyReply, config: Config, providerId: string, run: () => Promise<string>): Promise<FastifyReply> {
   const returnTo = request.cookies[RETURN_TO_COOKIE]
   const cookieOptions = { ...danceCookieOptions(config, providerId), maxAge: undefined }
-  for (const name of [STATE_COOKIE, VERIFIER_COOKIE, RETURN_TO_COOKIE]) reply.clearCookie(name, cookieOptions)
+  for (const name of [STATE_COOKIE, VERIFIER_COOKIE, RETURN_TO_COOKIE, CHALLENGE_COOKIE]) reply.clearCookie(name, cookieOptions)
 
   let target: string
   try {

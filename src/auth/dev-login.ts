@@ -4,9 +4,8 @@ import { Type } from 'typebox'
 import type { Config } from '../config.js'
 import { LoginErrorCode, LoginFlowError } from '../errors.js'
 import { generateSecret, safeEqual } from '../secrets.js'
-import { completeLogin, redirectToFrontend } from './complete-login.js'
-import { safeReturnTo } from './handoff.js'
-import { danceCookieOptions, RETURN_TO_COOKIE, STATE_COOKIE } from './oauth-dance.js'
+import { completeLogin, redirectToFrontend, rememberLoginRequest } from './complete-login.js'
+import { danceCookieOptions, STATE_COOKIE } from './oauth-dance.js'
 import { LoginQuerySchema } from './schemas.js'
 
 // The dev provider: sign in as any test identity with no provider account. Only outside
@@ -66,8 +65,7 @@ export const devLoginRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = asy
   }, async (request, reply) => {
     const state = generateSecret()
     reply.setCookie(STATE_COOKIE, state, cookieOptions)
-    const returnTo = safeReturnTo(request.query.returnTo, config.frontendOrigin)
-    if (returnTo !== undefined) reply.setCookie(RETURN_TO_COOKIE, returnTo, cookieOptions)
+    rememberLoginRequest(reply, config, DEV_PROVIDER.id, { returnTo: request.query.returnTo, codeChallenge: request.query.code_challenge })
     return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(page(state))
   })
 
@@ -91,7 +89,7 @@ export const devLoginRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = asy
     const form = request.body
     if (form.decision === 'deny') throw new LoginFlowError(LoginErrorCode.accessDenied, 'denied on the dev login form')
     const email = form.email === '' ? undefined : form.email
-    return completeLogin(app, {
+    return completeLogin(app, request, reply, {
       provider: DEV_PROVIDER.id,
       providerUserId: form.id,
       nickname: form.nickname?.trim() || undefined,

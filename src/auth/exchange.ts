@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Config } from '../config.js'
 import { LoginCodeInvalidError } from '../errors.js'
+import { perMinute } from '../plugins/rate-limit.js'
 import type { SessionCookies } from '../sessions/cookies.js'
 import { signAccessToken } from '../sessions/tokens.js'
 import { suggestAvailableNickname } from '../users/availability.js'
@@ -15,12 +16,14 @@ export const exchangeRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies
       description: 'Consumes the code from the handoff redirect (once: a second exchange fails). A returning user gets `{ status: "authenticated", user }` and two HttpOnly cookies: the short-lived access JWT and the refresh token. A first-time user gets `{ status: "signup_required", profile }` and a short-lived HttpOnly signup cookie instead: continue with POST /auth/signup. Unknown, expired and used codes all answer the same 400 `login_code_invalid`.',
       body: ExchangeBodySchema,
       response: ExchangeResponses
-    }
+    },
+    config: { csrf: true, rateLimit: perMinute(config, config.rateLimits.exchangePerMinute) }
   }, async (request, reply) => {
     const result = await redeemLoginCode(app.db.sql, request.body.code, {
       now: app.clock.now(),
       ttlSeconds: config.refreshTokenTtlSeconds,
       signupTtlSeconds: config.signupTtlSeconds,
+      proof: { bindingSecret: request.cookies[cookies.bindingName], codeVerifier: request.body.code_verifier },
       userAgent: request.headers['user-agent'],
       ip: request.ip
     })

@@ -31,6 +31,6 @@ export const authPlugin: FastifyPluginAsyncTypebox<{ config: Config, providers: 
   await app.register(callbackRoutes, { config, providers: byId })
   await app.register(exchangeRoutes, { config, cookies })
   await app.register(signupRoutes, { config, cookies })
-  await app.register(availabilityRoutes)
+  await app.register(availabilityRoutes, { config })
   if (config.devLogin) await app.register(devLoginRoutes, { config })
 }

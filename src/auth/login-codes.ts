@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import type { Sql } from '../db/database.js'
 import type { NormalizedProfile } from '../providers/provider.js'
 import { generateSecret, hashSecret } from '../secrets.js'
@@ -9,15 +10,22 @@ import { expiry, grantFromRow, type SessionGrant, type SessionRequestInfo } from
 /** A code signs in a user, or carries a first-time identity's profile to the nickname signup. */
 export type LoginCodeTarget = { userId: string } | { pendingProfile: NormalizedProfile }
 
-export async function createLoginCode (sql: Sql, target: LoginCodeTarget, now: Date, ttlSeconds: number): Promise<string> {
+/** What a code is bound to: the hash of the browser's binding cookie, or a PKCE-style S256 challenge. */
+export interface CodeBinding { bindingHash?: string, codeChallenge?: string }
+
+export async function createLoginCode (sql: Sql, target: LoginCodeTarget, binding: CodeBinding, now: Date, ttlSeconds: number): Promise<string> {
   const code = generateSecret()
   const [userId, pendingProfile] = 'userId' in target ? [target.userId, null] : [null, JSON.stringify(target.pendingProfile)]
   await sql.query(
-    'INSERT INTO login_codes (code_hash, user_id, pending_profile, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)',
-    [hashSecret(code), userId, pendingProfile, now, expiry(now, ttlSeconds)]
+    `INSERT INTO login_codes (code_hash, user_id, pending_profile, browser_binding_hash, code_challenge, created_at, expires_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+    [hashSecret(code), userId, pendingProfile, binding.bindingHash ?? null, binding.codeChallenge ?? null, now, expiry(now, ttlSeconds)]
   )
   return code
 }
+
+/** What the exchanging client proves: its binding cookie and/or the code_verifier. */
+export interface CodeProof { bindingSecret?: string, codeVerifier?: string }
 
 export type RedeemResult =
   | { status: 'authenticated', grant: SessionGrant }
@@ -26,6 +34,7 @@ export type RedeemResult =
 
 export interface RedeemInfo extends SessionRequestInfo {
   signupTtlSeconds: number
+  proof: CodeProof
 }
 
 // One statement consumes the code and opens the session (or the pending signup), so either both
@@ -35,6 +44,8 @@ const REDEEM = `
 WITH code AS (
   UPDATE login_codes SET used_at = $2
   WHERE code_hash = $1 AND used_at IS NULL AND expires_at > $2
+    AND (browser_binding_hash IS NULL OR browser_binding_hash = $9)
+    AND (code_challenge IS NULL OR code_challenge = $10)
   RETURNING user_id, pending_profile
 ), session AS (
   INSERT INTO sessions (user_id, user_agent, ip, created_at, last_used_at, expires_at)
@@ -58,13 +69,18 @@ interface RedeemRow {
   avatar_url: string | null
 }
 
-/** Consumes a login code. Null for an unknown, expired or used code: the caller cannot tell which. */
+/**
+ * Consumes a login code presented with the proof it is bound to. Null for an unknown, expired, used
+ * or wrongly bound code: the caller cannot tell which, and a wrong proof does not burn the code.
+ */
 export async function redeemLoginCode (sql: Sql, code: string, info: RedeemInfo): Promise<RedeemResult | null> {
   const refreshToken = generateSecret()
   const signupToken = generateSecret()
   const [row] = await sql.query<RedeemRow>(REDEEM, [
     hashSecret(code), info.now, info.userAgent ?? null, info.ip ?? null, expiry(info.now, info.ttlSeconds), hashSecret(refreshToken),
-    hashSecret(signupToken), expiry(info.now, info.signupTtlSeconds)
+    hashSecret(signupToken), expiry(info.now, info.signupTtlSeconds),
+    info.proof.bindingSecret === undefined ? null : hashSecret(info.proof.bindingSecret),
+    info.proof.codeVerifier === undefined ? null : createHash('sha256').update(info.proof.codeVerifier).digest('base64url')
   ])
   if (row === undefined) return null
   if (row.session_id !== null && row.user_id !== null && row.nickname !== null) {

@@ -3,8 +3,9 @@ import type { Config } from '../config.js'
 import { ProviderNotFoundError } from '../errors.js'
 import type { Provider } from '../providers/provider.js'
 import { ErrorRef } from '../schemas/common.js'
-import { safeReturnTo } from './handoff.js'
-import { danceCookieOptions, oauthDance, RETURN_TO_COOKIE } from './oauth-dance.js'
+import { perMinute } from '../plugins/rate-limit.js'
+import { rememberLoginRequest } from './complete-login.js'
+import { oauthDance } from './oauth-dance.js'
 import { LoginQuerySchema, ProviderParamsSchema } from './schemas.js'
 
 export const loginRoutes: FastifyPluginAsyncTypebox<{ config: Config, providers: Map<string, Provider> }> = async (app, { config, providers }) => {
@@ -12,16 +13,16 @@ export const loginRoutes: FastifyPluginAsyncTypebox<{ config: Config, providers:
     schema: {
       tags: ['login'],
       summary: 'Start a login: redirect to the provider',
-      description: 'Sets the state (and PKCE verifier) cookies for this browser and redirects to the provider\'s authorize page. Open it as a page, not with fetch.',
+      description: 'Sets the state (and PKCE verifier) cookies for this browser and redirects to the provider\'s authorize page. Open it as a page, not with fetch. The one-time code this login ends with is bound to this browser by an HttpOnly cookie; a frontend on another site, where that cookie cannot reach POST /auth/exchange, passes `code_challenge` (S256) here and `code_verifier` to the exchange instead.',
       params: ProviderParamsSchema,
       querystring: LoginQuerySchema,
-      response: { 302: { description: 'To the provider\'s authorize URL', type: 'null' }, 404: ErrorRef }
-    }
+      response: { 302: { description: 'To the provider\'s authorize URL', type: 'null' }, 404: ErrorRef, 429: ErrorRef }
+    },
+    config: { rateLimit: perMinute(config, config.rateLimits.loginPerMinute) }
   }, async (request, reply) => {
     const provider = providers.get(request.params.provider)
     if (provider === undefined) throw new ProviderNotFoundError(request.params.provider)
-    const returnTo = safeReturnTo(request.query.returnTo, config.frontendOrigin)
-    if (returnTo !== undefined) reply.setCookie(RETURN_TO_COOKIE, returnTo, danceCookieOptions(config, provider.id))
+    rememberLoginRequest(reply, config, provider.id, { returnTo: request.query.returnTo, codeChallenge: request.query.code_challenge })
     const authorizationUrl = await oauthDance(app, provider.id).generateAuthorizationUri(request, reply)
     return reply.redirect(authorizationUrl, 302)
   })

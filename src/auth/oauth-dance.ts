@@ -11,6 +11,7 @@ import { generateSecret, safeEqual } from '../secrets.js'
 export const STATE_COOKIE = 'handoff_oauth_state'
 export const VERIFIER_COOKIE = 'handoff_oauth_verifier'
 export const RETURN_TO_COOKIE = 'handoff_return_to'
+export const CHALLENGE_COOKIE = 'handoff_code_challenge'
 /** How long a person may take on the provider's pages. */
 const DANCE_COOKIE_MAX_AGE = 600
 
@@ -18,7 +19,8 @@ export const callbackPath = (providerId: string) => `/auth/${providerId}/callbac
 
 /** Options for the short-lived cookies of one login: sent back only to that provider's callback. */
 export function danceCookieOptions (config: Config, providerId: string) {
-  return { path: callbackPath(providerId), httpOnly: true, secure: config.publicUrl.startsWith('https:'), sameSite: 'lax' as const, maxAge: DANCE_COOKIE_MAX_AGE }
+  // Lax at least: these arrive with the provider's top-level redirect back to us.
+  return { path: callbackPath(providerId), httpOnly: true, secure: config.cookies.secure, sameSite: config.cookies.sameSite === 'none' ? 'none' as const : 'lax' as const, maxAge: DANCE_COOKIE_MAX_AGE }
 }
 
 /** The state in the query must equal the one this browser got as a cookie at login (login CSRF). */

@@ -11,7 +11,12 @@ export const LoginQuerySchema = Type.Object({
   returnTo: Type.Optional(Type.String({
     maxLength: 2048,
     description: 'A path on the frontend to go back to after login, handed back with the code as `returnTo`. Anything not on the frontend\'s origin is dropped.'
-  }))
+  })),
+  code_challenge: Type.Optional(Type.String({
+    pattern: '^[A-Za-z0-9_-]{43}$',
+    description: 'base64url(SHA-256(code_verifier)): binds the one-time code to the holder of the verifier instead of to this browser\'s cookie (for frontends on another site). Send `code_verifier` to POST /auth/exchange.'
+  })),
+  code_challenge_method: Type.Optional(Type.Literal('S256'))
 })
 
 export const CallbackQuerySchema = Type.Object({
@@ -26,7 +31,11 @@ export const RedirectResponse = {
 }
 
 export const ExchangeBodySchema = Type.Object({
-  code: Type.String({ pattern: SECRET_PATTERN, description: 'The one-time code from the handoff redirect' })
+  code: Type.String({ pattern: SECRET_PATTERN, description: 'The one-time code from the handoff redirect' }),
+  code_verifier: Type.Optional(Type.String({
+    pattern: '^[A-Za-z0-9._~-]{43,128}$',
+    description: 'Only when the login started with `code_challenge`: the verifier (RFC 7636 characters, 43-128).'
+  }))
 }, { additionalProperties: false })
 
 export const AuthenticatedSchema = Type.Object({

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Config } from '../config.js'
 import { NicknameInvalidError, NicknameReservedError, SignupInvalidError } from '../errors.js'
+import { perMinute } from '../plugins/rate-limit.js'
 import { ErrorRef } from '../schemas/common.js'
 import type { SessionCookies } from '../sessions/cookies.js'
 import { signAccessToken } from '../sessions/tokens.js'
@@ -16,8 +17,9 @@ export const signupRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies: 
       summary: 'Create the account of a first-time user with the chosen nickname',
       description: 'Needs the HttpOnly signup cookie set by POST /auth/exchange when it answered `signup_required`. Creates the user and its identity in one transaction, clears the signup cookie, sets the session cookies. 400 `nickname_invalid` / `nickname_reserved`, 409 `nickname_taken` (the signup cookie stays valid: try another nickname), 401 `signup_invalid` without a valid signup cookie (or when it was already used).',
       body: NicknameBodySchema,
-      response: { 200: AuthenticatedSchema, 201: AuthenticatedSchema, 400: ErrorRef, 401: ErrorRef, 409: ErrorRef }
-    }
+      response: { 200: AuthenticatedSchema, 201: AuthenticatedSchema, 400: ErrorRef, 401: ErrorRef, 403: ErrorRef, 409: ErrorRef, 429: ErrorRef }
+    },
+    config: { csrf: true, rateLimit: perMinute(config, config.rateLimits.exchangePerMinute) }
   }, async (request, reply) => {
     const signupToken = request.cookies[cookies.signupName]
     if (signupToken === undefined || signupToken === '') throw new SignupInvalidError()

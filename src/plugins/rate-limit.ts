@@ -1,11 +1,29 @@
 import fastifyRateLimit from '@fastify/rate-limit'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
+import { Redis } from 'ioredis'
+import type { Config } from '../config.js'
 
-/** Limits are opt-in per route (`config.rateLimit`); over the limit: 429 `rate_limited`. */
-async function rateLimit (app: FastifyInstance) {
+/**
+ * The per-route limit, for `config.rateLimit`: so many requests a minute per client address, or none
+ * when RATE_LIMIT_ENABLED=false. Over the limit: 429 `rate_limited`.
+ */
+export const perMinute = (config: Pick<Config, 'rateLimits'>, max: number) =>
+  config.rateLimits.enabled ? { max, timeWindow: '1 minute' } : false
+
+/** Limits are opt-in per route. With REDIS_URL they are counted in Redis, so they hold across instances. */
+async function rateLimit (app: FastifyInstance, { config }: { config: Config }) {
+  let redis: Redis | undefined
+  if (config.redisUrl !== undefined) {
+    // Fail fast rather than queue: a request must not wait on a Redis outage (skipOnError lets it through).
+    redis = new Redis(config.redisUrl, { connectTimeout: 1000, maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true })
+    redis.on('error', error => app.log.warn({ err: error }, 'rate limit store unavailable'))
+    await redis.connect().catch(error => app.log.warn({ err: error }, 'rate limit store unavailable at start'))
+    app.addHook('onClose', async () => { redis?.disconnect() })
+  }
   await app.register(fastifyRateLimit, {
     global: false,
+    ...(redis === undefined ? {} : { redis, nameSpace: 'handoff-rate-limit:', skipOnError: true }),
     errorResponseBuilder: (_request, context) => ({
       statusCode: 429,
       code: 'rate_limited',

@@ -7,52 +7,74 @@ export interface SessionCookies {
   refreshName: string
   /** The first-login cookie that binds POST /auth/signup to its pending identity. */
   signupName: string
+  /** Binds a one-time code to the browser that started the login. */
+  bindingName: string
   set(reply: FastifyReply, tokens: { accessToken: string, refreshToken: string }): void
-  /** Replaces the access cookie alone (its claims changed, the session did not). */
+  /** Replaces the access cookie alone (its claims changed, or a refresh within the grace window). */
   setAccess(reply: FastifyReply, accessToken: string): void
   clear(reply: FastifyReply): void
   setSignup(reply: FastifyReply, signupToken: string): void
   clearSignup(reply: FastifyReply): void
+  setBinding(reply: FastifyReply, secret: string): void
+  clearBinding(reply: FastifyReply): void
 }
 
-/** The refresh cookie only travels to the routes that rotate or end a session. */
-export const REFRESH_COOKIE_PATH = '/auth'
+/** The refresh, signup and binding cookies only travel to the auth routes. */
+export const AUTH_COOKIE_PATH = '/auth'
+/** A login may take this long on the provider's pages before its binding cookie expires. */
+const BINDING_MAX_AGE = 900
+
+type CookieConfig = Pick<Config, 'cookies' | 'accessTokenTtlSeconds' | 'refreshTokenTtlSeconds' | 'signupTtlSeconds'>
 
 /**
- * Cookie names and flags for a configuration. Over https the names carry the `__Host-` /
- * `__Secure-` prefixes, which browsers only accept with `Secure` (and, for `__Host-`, `Path=/` and
- * no Domain), so a sibling subdomain or a plain-http page cannot plant or overwrite them.
+ * Cookie names and flags for a configuration. Always HttpOnly. Over https the names carry the
+ * `__Host-` / `__Secure-` prefixes, which browsers only accept with `Secure` (and, for `__Host-`,
+ * `Path=/` and no Domain), so a sibling subdomain or a plain-http page cannot plant or overwrite
+ * them. With COOKIE_DOMAIN the access cookie is shared with sibling subdomains and so takes
+ * `__Secure-` instead.
  */
-export function sessionCookies (config: Pick<Config, 'publicUrl' | 'accessTokenTtlSeconds' | 'refreshTokenTtlSeconds' | 'signupTtlSeconds'>): SessionCookies {
-  const secure = config.publicUrl.startsWith('https:')
-  const accessName = secure ? '__Host-handoff_access' : 'handoff_access'
-  const refreshName = secure ? '__Secure-handoff_refresh' : 'handoff_refresh'
-  const signupName = secure ? '__Secure-handoff_signup' : 'handoff_signup'
-  const base: CookieSerializeOptions = { httpOnly: true, secure, sameSite: 'lax' }
-  const access: CookieSerializeOptions = { ...base, path: '/', maxAge: config.accessTokenTtlSeconds }
-  const refresh: CookieSerializeOptions = { ...base, path: REFRESH_COOKIE_PATH, maxAge: config.refreshTokenTtlSeconds }
-  const signup: CookieSerializeOptions = { ...base, path: REFRESH_COOKIE_PATH, maxAge: config.signupTtlSeconds }
+export function sessionCookies ({ cookies, accessTokenTtlSeconds, refreshTokenTtlSeconds, signupTtlSeconds }: CookieConfig): SessionCookies {
+  const { secure, domain, sameSite } = cookies
+  const prefix = (hostOnly: boolean) => !secure ? '' : hostOnly && domain === undefined ? '__Host-' : '__Secure-'
+  const accessName = `${prefix(true)}handoff_access`
+  const refreshName = `${prefix(false)}handoff_refresh`
+  const signupName = `${prefix(false)}handoff_signup`
+  const bindingName = `${prefix(false)}handoff_binding`
+  const base: CookieSerializeOptions = { httpOnly: true, secure, sameSite, ...(domain === undefined ? {} : { domain }) }
+  const access: CookieSerializeOptions = { ...base, path: '/', maxAge: accessTokenTtlSeconds }
+  const refresh: CookieSerializeOptions = { ...base, path: AUTH_COOKIE_PATH, maxAge: refreshTokenTtlSeconds }
+  const signup: CookieSerializeOptions = { ...base, path: AUTH_COOKIE_PATH, maxAge: signupTtlSeconds }
+  // Read at the provider's callback, a cross-site navigation: Strict would never arrive there.
+  const binding: CookieSerializeOptions = { ...base, sameSite: sameSite === 'none' ? 'none' : 'lax', path: AUTH_COOKIE_PATH, maxAge: BINDING_MAX_AGE }
+  const expired = (options: CookieSerializeOptions) => ({ ...options, maxAge: undefined })
 
   return {
     accessName,
     refreshName,
     signupName,
-    setSignup (reply, signupToken) {
-      reply.setCookie(signupName, signupToken, signup)
-    },
-    clearSignup (reply) {
-      reply.clearCookie(signupName, { ...signup, maxAge: undefined })
-    },
-    setAccess (reply, accessToken) {
-      reply.setCookie(accessName, accessToken, access)
-    },
+    bindingName,
     set (reply, { accessToken, refreshToken }) {
       reply.setCookie(accessName, accessToken, access)
       reply.setCookie(refreshName, refreshToken, refresh)
     },
+    setAccess (reply, accessToken) {
+      reply.setCookie(accessName, accessToken, access)
+    },
     clear (reply) {
-      reply.clearCookie(accessName, { ...access, maxAge: undefined })
-      reply.clearCookie(refreshName, { ...refresh, maxAge: undefined })
+      reply.clearCookie(accessName, expired(access))
+      reply.clearCookie(refreshName, expired(refresh))
+    },
+    setSignup (reply, signupToken) {
+      reply.setCookie(signupName, signupToken, signup)
+    },
+    clearSignup (reply) {
+      reply.clearCookie(signupName, expired(signup))
+    },
+    setBinding (reply, secret) {
+      reply.setCookie(bindingName, secret, binding)
+    },
+    clearBinding (reply) {
+      reply.clearCookie(bindingName, expired(binding))
     }
   }
 }

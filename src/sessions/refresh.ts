@@ -48,17 +48,49 @@ WITH rotated AS (
 SELECT session.id AS session_id, u.id AS user_id, u.nickname, u.avatar_url
 FROM session JOIN users u ON u.id = session.user_id`
 
-/** Rotates a refresh token: the presented one stops working. Null when it is unknown, used, expired or revoked. */
-export async function rotateRefreshToken (sql: Sql, presented: string, info: SessionRequestInfo): Promise<SessionGrant | null> {
+export type RotateResult =
+  /** The presented token was current: here is the next one. */
+  | { status: 'rotated', grant: SessionGrant }
+  /**
+   * The token was rotated a moment ago (another tab of this browser refreshed at the same time):
+   * a new access token, but no new refresh token: the browser already holds the current one.
+   */
+  | { status: 'grace', grant: Omit<SessionGrant, 'refreshToken'> }
+  /** A rotated token came back after the grace window: stolen. The whole session is revoked. */
+  | { status: 'reused' }
+  | { status: 'invalid' }
+
+interface PresentedRow extends GrantRow { rotated_at: Date | null, revoked_at: Date | null, session_expires_at: Date }
+
+/**
+ * Rotates a refresh token: the presented one stops working. Reuse detection (RFC 9700 §4.14.2): a
+ * token presented again after it was rotated revokes its session, so a stolen token is caught the
+ * moment either the thief or the victim uses it after the other.
+ */
+export async function rotateRefreshToken (sql: Sql, presented: string, info: SessionRequestInfo & { graceSeconds: number }): Promise<RotateResult> {
   const next = generateSecret()
-  const [row] = await sql.query<GrantRow>(ROTATE, [hashSecret(presented), info.now, hashSecret(next), expiry(info.now, info.ttlSeconds)])
-  return row === undefined ? null : grantFromRow(row, next)
+  const presentedHash = hashSecret(presented)
+  const [row] = await sql.query<GrantRow>(ROTATE, [presentedHash, info.now, hashSecret(next), expiry(info.now, info.ttlSeconds)])
+  if (row !== undefined) return { status: 'rotated', grant: grantFromRow(row, next) }
+
+  const [known] = await sql.query<PresentedRow>(
+    `SELECT rt.rotated_at, s.revoked_at, s.expires_at AS session_expires_at, s.id AS session_id, u.id AS user_id, u.nickname, u.avatar_url
+     FROM refresh_tokens rt JOIN sessions s ON s.id = rt.session_id JOIN users u ON u.id = s.user_id
+     WHERE rt.token_hash = $1`, [presentedHash])
+  if (known === undefined || known.rotated_at === null || known.revoked_at !== null || known.session_expires_at <= info.now) return { status: 'invalid' }
+  if (info.now.getTime() - known.rotated_at.getTime() <= info.graceSeconds * 1000) {
+    const { refreshToken: _none, ...grant } = grantFromRow(known, '')
+    return { status: 'grace', grant }
+  }
+  await revokeSession(sql, { sessionId: known.session_id }, info.now)
+  return { status: 'reused' }
 }
 
-/** Ends the session a refresh token or session id belongs to. */
-export async function revokeSession (sql: Sql, by: { sessionId?: string, refreshToken?: string }, now: Date): Promise<void> {
+/** Ends the session a refresh token or session id belongs to (of this user, when given). */
+export async function revokeSession (sql: Sql, by: { sessionId?: string, refreshToken?: string, userId?: string }, now: Date): Promise<boolean> {
   if (by.sessionId !== undefined) {
-    await sql.query('UPDATE sessions SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL', [by.sessionId, now])
+    const rows = await sql.query('UPDATE sessions SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL AND ($3::uuid IS NULL OR user_id = $3) RETURNING id', [by.sessionId, now, by.userId ?? null])
+    return rows.length > 0
   } else if (by.refreshToken !== undefined) {
     await sql.query(
       `UPDATE sessions SET revoked_at = $2
@@ -66,6 +98,22 @@ export async function revokeSession (sql: Sql, by: { sessionId?: string, refresh
       [hashSecret(by.refreshToken), now]
     )
   }
+  return false
+}
+
+/** Ends every session of a user ("sign out everywhere"). */
+export async function revokeUserSessions (sql: Sql, userId: string, now: Date): Promise<void> {
+  await sql.query('UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL', [userId, now])
+}
+
+export interface SessionSummary { id: string, createdAt: string, lastUsedAt: string, userAgent: string | null, ip: string | null }
+
+/** A user's live sessions, most recently used first. */
+export async function listSessions (sql: Sql, userId: string, now: Date): Promise<SessionSummary[]> {
+  const rows = await sql.query<{ id: string, created_at: Date, last_used_at: Date, user_agent: string | null, ip: string | null }>(
+    `SELECT id, created_at, last_used_at, user_agent, ip FROM sessions
+     WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 ORDER BY last_used_at DESC`, [userId, now])
+  return rows.map(row => ({ id: row.id, createdAt: row.created_at.toISOString(), lastUsedAt: row.last_used_at.toISOString(), userAgent: row.user_agent, ip: row.ip }))
 }
 
 export { expiry }

@@ -1,11 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Config } from '../config.js'
-import { RefreshTokenInvalidError } from '../errors.js'
+import { RefreshTokenInvalidError, RefreshTokenReusedError, SessionNotFoundError } from '../errors.js'
 import { accessCookieSecurity, ErrorRef } from '../schemas/common.js'
+import { perMinute } from '../plugins/rate-limit.js'
 import type { SessionCookies } from './cookies.js'
-import { revokeSession, rotateRefreshToken } from './refresh.js'
-import { MeSchema, RefreshedSchema } from './schemas.js'
-import { publicUser, signAccessToken, verifyAccessToken } from './tokens.js'
+import { listSessions, revokeSession, revokeUserSessions, rotateRefreshToken } from './refresh.js'
+import { LogoutQuerySchema, MeSchema, RefreshedSchema, SessionListSchema, SessionParamsSchema } from './schemas.js'
+import { authenticateSession, publicUser, signAccessToken, verifyAccessToken } from './tokens.js'
 
 export const sessionRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies: SessionCookies }> = async (app, { config, cookies }) => {
   app.get('/me', {
@@ -16,47 +17,85 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies:
       security: accessCookieSecurity,
       response: { 200: MeSchema, 401: ErrorRef }
     }
-  }, async (request) => {
-    return { user: publicUser(await verifyAccessToken(request)) }
-  })
+  }, async (request) => ({ user: publicUser(verifyAccessToken(request)) }))
 
   app.post('/refresh', {
     schema: {
       tags: ['session'],
       summary: 'Rotate the refresh token and issue a new access token',
-      description: 'Reads the refresh cookie (sent only to /auth paths). The presented refresh token stops working; new cookies are set. 401 `refresh_token_invalid` (and both cookies cleared) when it is missing, expired, used or revoked.',
-      response: { 200: RefreshedSchema, 401: ErrorRef }
-    }
+      description: 'Reads the refresh cookie (sent only to /auth paths). The presented refresh token stops working; new cookies are set. Within REFRESH_REUSE_GRACE_SECONDS of a rotation (two tabs refreshing at once) the old token still gets a new access cookie, without a new refresh cookie. Presented later, a rotated token revokes its whole session: 401 `refresh_token_reused`. 401 `refresh_token_invalid` when missing, expired or revoked. Both 401s clear the cookies.',
+      response: { 200: RefreshedSchema, 401: ErrorRef, 403: ErrorRef, 429: ErrorRef }
+    },
+    config: { csrf: true, rateLimit: perMinute(config, config.rateLimits.refreshPerMinute) }
   }, async (request, reply) => {
     const presented = request.cookies[cookies.refreshName]
-    const grant = presented === undefined || presented === ''
-      ? null
-      : await rotateRefreshToken(app.db.sql, presented, { now: app.clock.now(), ttlSeconds: config.refreshTokenTtlSeconds })
-    if (grant === null) {
+    const result = presented === undefined || presented === ''
+      ? { status: 'invalid' as const }
+      : await rotateRefreshToken(app.db.sql, presented, { now: app.clock.now(), ttlSeconds: config.refreshTokenTtlSeconds, graceSeconds: config.refreshReuseGraceSeconds })
+    if (result.status === 'invalid' || result.status === 'reused') {
       cookies.clear(reply)
-      throw new RefreshTokenInvalidError()
+      if (result.status === 'reused') request.log.warn('refresh token reused after rotation: session revoked')
+      throw result.status === 'reused' ? new RefreshTokenReusedError() : new RefreshTokenInvalidError()
     }
-    cookies.set(reply, { accessToken: await signAccessToken(reply, grant.user, grant.sessionId), refreshToken: grant.refreshToken })
+    const { grant } = result
+    const accessToken = await signAccessToken(reply, grant.user, grant.sessionId)
+    if (result.status === 'rotated') cookies.set(reply, { accessToken, refreshToken: result.grant.refreshToken })
+    else cookies.setAccess(reply, accessToken)
     return { status: 'refreshed' as const, user: grant.user }
   })
 
   app.post('/logout', {
     schema: {
       tags: ['session'],
-      summary: 'End this session',
-      description: 'Revokes the session of the presented refresh cookie (or, failing that, of the access cookie) and clears both cookies. Always 204, signed in or not.',
-      response: { 204: { type: 'null', description: 'Signed out' } }
-    }
+      summary: 'End this session (or, with ?all=true, every session of this user)',
+      description: 'Revokes the session of the presented refresh cookie (or, failing that, of the access cookie) and clears both cookies. `all=true` needs a valid access cookie and revokes every session of the user. Always 204, signed in or not.',
+      querystring: LogoutQuerySchema,
+      response: { 204: { type: 'null', description: 'Signed out' }, 403: ErrorRef }
+    },
+    config: { csrf: true }
   }, async (request, reply) => {
     const refreshToken = request.cookies[cookies.refreshName]
     const now = app.clock.now()
-    if (refreshToken !== undefined && refreshToken !== '') {
+    const user = (() => { try { return verifyAccessToken(request) } catch { return null } })()
+    if (request.query.all === true && user !== null) {
+      await revokeUserSessions(app.db.sql, user.id, now)
+    } else if (refreshToken !== undefined && refreshToken !== '') {
       await revokeSession(app.db.sql, { refreshToken }, now)
-    } else {
-      const user = await verifyAccessToken(request).catch(() => null)
-      if (user !== null) await revokeSession(app.db.sql, { sessionId: user.sessionId }, now)
+    } else if (user !== null) {
+      await revokeSession(app.db.sql, { sessionId: user.sessionId }, now)
     }
     cookies.clear(reply)
+    return reply.code(204).send(null)
+  })
+
+  app.get('/sessions', {
+    preHandler: authenticateSession,
+    schema: {
+      tags: ['session'],
+      summary: 'The signed-in user\'s active sessions (devices)',
+      security: accessCookieSecurity,
+      response: { 200: SessionListSchema, 401: ErrorRef }
+    }
+  }, async request => {
+    const sessions = await listSessions(app.db.sql, request.user.id, app.clock.now())
+    return { sessions: sessions.map(session => ({ ...session, current: session.id === request.user.sessionId })) }
+  })
+
+  app.delete('/sessions/:id', {
+    preHandler: authenticateSession,
+    schema: {
+      tags: ['session'],
+      summary: 'Revoke one of the user\'s sessions (sign out that device)',
+      description: 'Its refresh token stops working at once; its access token is refused at once by routes that check the session, and by every route when it expires.',
+      security: accessCookieSecurity,
+      params: SessionParamsSchema,
+      response: { 204: { type: 'null', description: 'Revoked' }, 401: ErrorRef, 403: ErrorRef, 404: ErrorRef }
+    },
+    config: { csrf: true }
+  }, async (request, reply) => {
+    const revoked = await revokeSession(app.db.sql, { sessionId: request.params.id, userId: request.user.id }, app.clock.now())
+    if (!revoked) throw new SessionNotFoundError()
+    if (request.params.id === request.user.sessionId) cookies.clear(reply)
     return reply.code(204).send(null)
   })
 }

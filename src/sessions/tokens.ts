@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import fastifyJwt from '@fastify/jwt'
+import { createVerifier } from 'fast-jwt'
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
@@ -40,25 +41,46 @@ declare module '@fastify/jwt' {
 
 export const ACCESS_TOKEN_AUDIENCE = 'handoff'
 
-/** Signs the access JWT for a session. */
+/** A signing secret and the key id that names it in the JWT header. */
+export interface SigningKey { kid: string, secret: string }
+
+export const signingKey = (secret: string): SigningKey =>
+  ({ kid: createHash('sha256').update(secret).digest('base64url').slice(0, 12), secret })
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    accessTokens: { verify(request: FastifyRequest): AuthUser }
+  }
+}
+
+/** Signs the access JWT for a session, with the newest key. */
 export function signAccessToken (reply: FastifyReply, user: PublicUser, sessionId: string): Promise<string> {
   const claims: AccessClaims = { sub: user.id, sid: sessionId, nickname: user.nickname }
   if (user.avatarUrl !== null) claims.picture = user.avatarUrl
   return reply.jwtSign(claims)
 }
 
-/** Reads and verifies the access cookie, setting `request.user`; rejects with 401 `not_authenticated`. */
-export async function verifyAccessToken (request: FastifyRequest): Promise<AuthUser> {
-  try {
-    return await request.jwtVerify<AuthUser>()
-  } catch {
-    throw new NotAuthenticatedError()
-  }
+/** Reads and verifies the access cookie, setting `request.user`; throws 401 `not_authenticated`. */
+export function verifyAccessToken (request: FastifyRequest): AuthUser {
+  const user = request.server.accessTokens.verify(request)
+  request.user = user
+  return user
 }
 
-/** A preHandler for routes that need a signed-in user. */
+/** A preHandler for routes that need a signed-in user (from the token alone, no query). */
 export async function authenticate (request: FastifyRequest): Promise<void> {
-  await verifyAccessToken(request)
+  verifyAccessToken(request)
+}
+
+/**
+ * A preHandler for routes that must also refuse a revoked session at once, not only when its
+ * short-lived access token expires: one indexed lookup.
+ */
+export async function authenticateSession (request: FastifyRequest): Promise<void> {
+  const user = verifyAccessToken(request)
+  const rows = await request.server.db.sql.query(
+    'SELECT 1 FROM sessions WHERE id = $1 AND revoked_at IS NULL AND expires_at > $2', [user.sessionId, request.server.clock.now()])
+  if (rows.length === 0) throw new NotAuthenticatedError()
 }
 
 const userFromClaims = (claims: AccessClaims): AuthUser =>
@@ -84,17 +106,45 @@ export async function resolveJwtSecret (config: Config, log: FastifyBaseLogger):
   }
 }
 
+const headerKid = (token: string): unknown => {
+  const end = token.indexOf('.')
+  if (end <= 0) return undefined
+  try {
+    return (JSON.parse(Buffer.from(token.slice(0, end), 'base64url').toString()) as { kid?: unknown }).kid
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * @fastify/jwt signs with the newest key. Verification picks the key by the header's `kid` among
+ * JWT_SECRET and JWT_PREVIOUS_SECRETS, so the signing key can rotate without signing everyone out;
+ * it uses fast-jwt (the engine inside @fastify/jwt) directly, one verifier per key with its cache
+ * of verified tokens: a cached token is still refused once expired.
+ */
 async function accessTokens (app: FastifyInstance, { config }: { config: Config }) {
-  const secret = await resolveJwtSecret(config, app.log)
-  // The key id lets verifiers tell keys apart once several are configured.
-  const kid = createHash('sha256').update(secret).digest('base64url').slice(0, 12)
+  const keys = [await resolveJwtSecret(config, app.log), ...config.jwtPreviousSecrets].map(signingKey)
+  const cookieName = sessionCookies(config).accessName
   await app.register(fastifyJwt, {
-    secret,
-    cookie: { cookieName: sessionCookies(config).accessName, signed: false },
-    sign: { algorithm: 'HS256', expiresIn: config.accessTokenTtlSeconds, iss: config.publicUrl, aud: ACCESS_TOKEN_AUDIENCE, kid },
-    verify: { algorithms: ['HS256'], allowedIss: config.publicUrl, allowedAud: ACCESS_TOKEN_AUDIENCE, onlyCookie: true },
-    formatUser: payload => userFromClaims(payload as AccessClaims)
+    secret: keys[0].secret,
+    sign: { algorithm: 'HS256', expiresIn: config.accessTokenTtlSeconds, iss: config.publicUrl, aud: ACCESS_TOKEN_AUDIENCE, kid: keys[0].kid }
+  })
+  const verifiers = new Map(keys.map(key => [key.kid, createVerifier({
+    key: key.secret, algorithms: ['HS256'], allowedIss: config.publicUrl, allowedAud: ACCESS_TOKEN_AUDIENCE, cache: 10_000
+  })]))
+
+  app.decorate('accessTokens', {
+    verify (request: FastifyRequest): AuthUser {
+      const token = request.cookies[cookieName]
+      const verifier = token === undefined ? undefined : verifiers.get(headerKid(token) as string)
+      if (token === undefined || verifier === undefined) throw new NotAuthenticatedError()
+      try {
+        return userFromClaims(verifier(token) as AccessClaims)
+      } catch {
+        throw new NotAuthenticatedError()
+      }
+    }
   })
 }
 
-export default fp(accessTokens, { name: 'access-tokens', dependencies: ['@fastify/cookie'] })
+export default fp(accessTokens, { name: 'access-tokens', dependencies: ['@fastify/cookie', 'database'] })

@@ -3,7 +3,7 @@ import { Type } from 'typebox'
 import { NicknameInvalidError, NicknameReservedError, NicknameTakenError, UserNotFoundError } from '../errors.js'
 import { accessCookieSecurity, ErrorRef, ref } from '../schemas/common.js'
 import type { SessionCookies } from '../sessions/cookies.js'
-import { authenticate, signAccessToken } from '../sessions/tokens.js'
+import { authenticateSession, signAccessToken } from '../sessions/tokens.js'
 import { deleteUser, isUniqueViolation } from './create-user.js'
 import { checkNickname } from './nicknames.js'
 import { NicknameBodySchema, UserProfileSchema } from './schemas.js'
@@ -12,7 +12,8 @@ const UserProfileRef = ref(UserProfileSchema)
 
 /** The signed-in user's own account, mounted at /users. */
 export const userRoutes: FastifyPluginAsyncTypebox<{ cookies: SessionCookies }> = async (app, { cookies }) => {
-  app.addHook('preHandler', authenticate)
+  // Every account route also refuses a revoked session at once.
+  app.addHook('preHandler', authenticateSession)
 
   async function loadProfile (userId: string) {
     const user = await app.db.prisma.user.findUnique({
@@ -53,8 +54,9 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ cookies: SessionCookies }> 
       description: 'Answers the updated profile and re-issues the access cookie, which carries the nickname. 400 `nickname_invalid` / `nickname_reserved`, 409 `nickname_taken`.',
       security: accessCookieSecurity,
       body: NicknameBodySchema,
-      response: { 200: Type.Object({ user: UserProfileRef }), 400: ErrorRef, 401: ErrorRef, 409: ErrorRef }
-    }
+      response: { 200: Type.Object({ user: UserProfileRef }), 400: ErrorRef, 401: ErrorRef, 403: ErrorRef, 409: ErrorRef }
+    },
+    config: { csrf: true }
   }, async (request, reply) => {
     const nickname = checkNickname(request.body.nickname)
     if (!nickname.valid) throw nickname.reason === 'reserved' ? new NicknameReservedError(nickname.message) : new NicknameInvalidError(nickname.message)
@@ -78,8 +80,9 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ cookies: SessionCookies }> 
       tags: ['account'],
       summary: 'Delete the account, its identities and sessions, and clear the cookies',
       security: accessCookieSecurity,
-      response: { 204: Type.Null({ description: 'Deleted' }), 401: ErrorRef }
-    }
+      response: { 204: Type.Null({ description: 'Deleted' }), 401: ErrorRef, 403: ErrorRef }
+    },
+    config: { csrf: true }
   }, async (request, reply) => {
     await deleteUser(app.db.sql, request.user.id)
     cookies.clear(reply)

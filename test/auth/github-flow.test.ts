@@ -113,8 +113,9 @@ t.test('happy path: the frontend gets a one-time code in the fragment, then cook
 t.test('a second login of the same GitHub account signs in the same user', async t => {
   const { app } = await buildTestApp(t, github.env)
   const first = await signIn(app, newBrowser())
-  const second = (await loginThroughProvider(app, newBrowser(), 'github')).params.get('code')
-  const b = await app.inject({ method: 'POST', url: '/auth/exchange', payload: { code: second } })
+  const browser = newBrowser()
+  const second = (await loginThroughProvider(app, browser, 'github')).params.get('code')
+  const b = await browse(app, browser, '/auth/exchange', { method: 'POST', payload: { code: second } })
   t.equal(b.json().status, 'authenticated', 'a returning user signs in directly')
   t.equal(first.json().user.id, b.json().user.id)
   t.equal(await app.db.prisma.user.count(), 1)

@@ -61,16 +61,16 @@ t.test('a first-time user gets an account only through a valid nickname', async 
 
 t.test('without a valid signup cookie: 401; twice: the second is refused', async t => {
   const { app, clock } = await buildTestApp(t, { DEV_LOGIN: 'true' })
-  const none = await app.inject({ method: 'POST', url: '/auth/signup', payload: { nickname: 'nobody' } })
+  const none = await app.inject({ method: 'POST', url: '/auth/signup', headers: { 'x-requested-with': 'fetch' }, payload: { nickname: 'nobody' } })
   t.equal(none.statusCode, 401)
   t.equal(none.json().code, 'signup_invalid')
-  const forged = await app.inject({ method: 'POST', url: '/auth/signup', payload: { nickname: 'nobody' }, cookies: { handoff_signup: 'A'.repeat(43) } })
+  const forged = await app.inject({ method: 'POST', url: '/auth/signup', headers: { 'x-requested-with': 'fetch' }, payload: { nickname: 'nobody' }, cookies: { handoff_signup: 'A'.repeat(43) } })
   t.equal(forged.statusCode, 401, 'a forged signup cookie')
 
   const { browser } = await reachSignup(app)
   const stolen = await browser.cookie('handoff_signup', '/auth') as string
   t.equal((await signup(app, browser, 'first')).statusCode, 201)
-  const again = await app.inject({ method: 'POST', url: '/auth/signup', payload: { nickname: 'second' }, cookies: { handoff_signup: stolen } })
+  const again = await app.inject({ method: 'POST', url: '/auth/signup', headers: { 'x-requested-with': 'fetch' }, payload: { nickname: 'second' }, cookies: { handoff_signup: stolen } })
   t.equal(again.statusCode, 401, 'the same signup cookie cannot create a second account')
   t.equal(await app.db.prisma.user.count(), 1)
 

@@ -13,11 +13,13 @@ export interface LoginOutcome {
 }
 
 /** GET through our app as this browser, keeping its cookies. */
-export async function browse (app: FastifyInstance, browser: Browser, url: string, init: { method?: 'GET' | 'POST' | 'PATCH' | 'DELETE', payload?: unknown, headers?: Record<string, string> } = {}): Promise<LightMyRequestResponse> {
+export async function browse (app: FastifyInstance, browser: Browser, url: string, init: { method?: 'GET' | 'POST' | 'PATCH' | 'DELETE', payload?: unknown, headers?: Record<string, string | undefined> } = {}): Promise<LightMyRequestResponse> {
   const response = await app.inject({
     method: init.method ?? 'GET',
     url,
-    headers: { cookie: await browser.cookieHeader(url), ...init.headers },
+    // Like the documented frontend snippet: every call carries X-Requested-With (CSRF defence).
+    headers: Object.fromEntries(Object.entries({ cookie: await browser.cookieHeader(url), 'x-requested-with': 'fetch', ...init.headers })
+      .filter((entry): entry is [string, string] => entry[1] !== undefined)),
     ...(init.payload === undefined ? {} : { payload: init.payload as Record<string, unknown> })
   })
   await browser.store(url, response)
