@@ -104,6 +104,7 @@ t.test('denied consent ends on a readable error (dev provider and GitHub)', asyn
   await page.getByTestId('message').waitFor()
   t.match(await page.getByTestId('message').textContent(), /You cancelled the sign-in/)
   t.notOk((await session.context.cookies(server.base)).some(cookie => cookie.name === 'handoff_access'), 'and nobody is signed in')
+  await page.getByRole('link', { name: 'Continue with Dev login' }).waitFor()
   await page.setViewportSize({ width: 390, height: 800 })
   await screenshot(page, '12-mobile-denied')
 })
