@@ -1,12 +1,14 @@
 import fastifyCookie from '@fastify/cookie'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
 import type { DestinationStream } from 'pino'
 import { authPlugin } from './auth/index.js'
-import type { Config } from './config.js'
+import { loadConfig, type Config } from './config.js'
 import type { DatabaseTarget } from './db/database.js'
 import { demoPage } from './demo.js'
 import { healthRoutes } from './health.js'
+import type { HandoffHooks } from './hooks.js'
 import { loggerOptions } from './logger.js'
 import database from './plugins/database.js'
 import errorHandler from './plugins/error-handler.js'
@@ -15,7 +17,9 @@ import rateLimit from './plugins/rate-limit.js'
 import security from './plugins/security.js'
 import { enabledProviders } from './providers/index.js'
 import { sessionCookies } from './sessions/cookies.js'
+import { jwksRoutes } from './sessions/jwks-route.js'
 import { sessionRoutes } from './sessions/routes.js'
+import purge from './sessions/purge.js'
 import accessTokens from './sessions/tokens.js'
 import { userRoutes } from './users/routes.js'
 
@@ -28,18 +32,63 @@ declare module 'fastify' {
   }
 }
 
-export interface BuildAppOptions {
-  config: Readonly<Config>
+export interface HandoffOptions {
+  /**
+   * Settings named and validated exactly like the environment of the standalone server
+   * (`{ JWT_SECRET: '…', GITHUB_CLIENT_ID: '…' }`, see .env.example). Default: `process.env`.
+   */
+  settings?: Record<string, string | undefined>
+  /** Already loaded settings (`loadConfig(…)`); wins over `settings`. */
+  config?: Readonly<Config>
+  hooks?: HandoffHooks
   /** Overrides the database chosen by the config (tests pass a fresh one). */
   database?: DatabaseTarget
-  /** Where log lines go (tests capture them). Default: stdout. */
-  logStream?: DestinationStream
   /** Tests move time forward instead of sleeping. */
   clock?: Clock
 }
 
-/** Builds the whole app, ready to listen or to inject into. The table of contents of the server. */
-export async function buildApp ({ config, database: target, logStream, clock = { now: () => new Date() } }: BuildAppOptions): Promise<FastifyInstance> {
+/**
+ * Everything handoff adds to a Fastify instance, in order: the table of contents of the server.
+ * Wrapped with fastify-plugin, so `authenticate`, `request.user` and the error format reach the
+ * host app's own routes.
+ */
+async function registerHandoff (app: FastifyInstance, options: HandoffOptions) {
+  const config = options.config ?? loadConfig(options.settings ?? process.env)
+  const hooks = options.hooks ?? {}
+  app.decorate('config', config)
+  app.decorate('clock', options.clock ?? { now: () => new Date() })
+  const cookies = sessionCookies(config)
+  const providers = enabledProviders(config)
+
+  await app.register(errorHandler)
+  await app.register(security, { config })
+  await app.register(database, { config, target: options.database })
+  if (!app.hasRequestDecorator('cookies')) await app.register(fastifyCookie)
+  await app.register(openapi, { config })
+  await app.register(accessTokens, { config })
+  await app.register(rateLimit, { config })
+  await app.register(purge)
+
+  await app.register(healthRoutes)
+  await app.register(jwksRoutes)
+  await app.register(authPlugin, { prefix: '/auth', config, providers, cookies, hooks })
+  await app.register(sessionRoutes, { prefix: '/auth', config, cookies })
+  await app.register(userRoutes, { prefix: '/users', cookies, hooks })
+  if (config.demoApp) await app.register(demoPage)
+}
+
+/** `app.register(handoff, options)` in your own Fastify app. */
+export const handoff = fp(registerHandoff, { fastify: '5.x', name: 'handoff' })
+
+export interface BuildAppOptions extends Omit<HandoffOptions, 'settings' | 'config'> {
+  config: Readonly<Config>
+  /** Where log lines go (tests capture them). Default: stdout. */
+  logStream?: DestinationStream
+}
+
+/** The standalone server: a Fastify instance with our logger and limits, and handoff in it. */
+export async function buildApp ({ logStream, ...options }: BuildAppOptions): Promise<FastifyInstance> {
+  const { config } = options
   const app = Fastify({
     logger: loggerOptions(config, logStream),
     trustProxy: config.trustProxy,
@@ -47,26 +96,7 @@ export async function buildApp ({ config, database: target, logStream, clock = {
     // Keep 4xx for unknown JSON fields out of the way: extra fields are rejected by each schema.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } }
   }).withTypeProvider<TypeBoxTypeProvider>()
-
-  app.decorate('config', config)
-  app.decorate('clock', clock)
-  const cookies = sessionCookies(config)
-  const providers = enabledProviders(config)
-
-  await app.register(errorHandler)
-  await app.register(security, { config })
-  await app.register(database, { config, target })
-  await app.register(fastifyCookie)
-  await app.register(openapi, { config })
-  await app.register(accessTokens, { config })
-  await app.register(rateLimit, { config })
-
-  await app.register(healthRoutes)
-  await app.register(authPlugin, { prefix: '/auth', config, providers, cookies })
-  await app.register(sessionRoutes, { prefix: '/auth', config, cookies })
-  await app.register(userRoutes, { prefix: '/users', cookies })
-  if (config.demoApp) await app.register(demoPage)
-
+  await app.register(handoff, options)
   await app.ready()
   return app
 }

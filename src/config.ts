@@ -1,5 +1,6 @@
 import { envSchema } from 'env-schema'
 import { Type, type Static } from 'typebox'
+import { JWT_ALGORITHMS, parsePrivateKeys, type JwtAlgorithm, type KeyPair } from './sessions/signing-keys.js'
 
 const Bool = (fallback: boolean) => Type.Boolean({ default: fallback })
 const Seconds = (fallback: number, minimum: number, maximum: number) =>
@@ -25,6 +26,8 @@ export const EnvSchema = Type.Object({
 
   JWT_SECRET: Type.Optional(Type.String({ minLength: 32 })),
   JWT_PREVIOUS_SECRETS: Type.String({ default: '', pattern: '^([^,]{32,}(,[^,]{32,})*)?$' }),
+  JWT_ALGORITHM: Type.Union(JWT_ALGORITHMS.map(algorithm => Type.Literal(algorithm)), { default: 'HS256' }),
+  JWT_PRIVATE_KEYS: Type.Optional(Type.String({ minLength: 1 })),
   ACCESS_TOKEN_TTL_SECONDS: Seconds(900, 30, 86_400),
   REFRESH_TOKEN_TTL_SECONDS: Seconds(2_592_000, 300, 31_536_000),
   LOGIN_CODE_TTL_SECONDS: Seconds(60, 5, 600),
@@ -40,6 +43,8 @@ export const EnvSchema = Type.Object({
 
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
   RATE_LIMIT_ENABLED: Bool(true),
+  RATE_LIMIT_WINDOW_SECONDS: Seconds(60, 1, 3600),
+  REDIS_KEY_PREFIX: Type.String({ default: 'handoff:', maxLength: 64 }),
   RATE_LIMIT_LOGIN_PER_MINUTE: Type.Integer({ default: 30, minimum: 1 }),
   RATE_LIMIT_EXCHANGE_PER_MINUTE: Type.Integer({ default: 30, minimum: 1 }),
   RATE_LIMIT_REFRESH_PER_MINUTE: Type.Integer({ default: 120, minimum: 1 }),
@@ -131,6 +136,9 @@ export interface Config {
   jwtSecret?: string
   /** Older signing secrets that still verify (key rotation), newest first. */
   jwtPreviousSecrets: string[]
+  jwtAlgorithm: JwtAlgorithm
+  /** ES256 / EdDSA keys, the signing one first; empty outside production means: generate one under dataDir. */
+  jwtPrivateKeys: KeyPair[]
   accessTokenTtlSeconds: number
   refreshTokenTtlSeconds: number
   loginCodeTtlSeconds: number
@@ -145,7 +153,9 @@ export interface Config {
   purgeIntervalSeconds: number
   cookies: { sameSite: 'lax' | 'strict' | 'none', domain?: string, secure: boolean }
   redisUrl?: string
-  rateLimits: { enabled: boolean, loginPerMinute: number, exchangePerMinute: number, refreshPerMinute: number, nicknamePerMinute: number }
+  redisKeyPrefix: string
+  /** Requests per window per client address; the window is a minute unless RATE_LIMIT_WINDOW_SECONDS says otherwise. */
+  rateLimits: { enabled: boolean, windowSeconds: number, loginPerMinute: number, exchangePerMinute: number, refreshPerMinute: number, nicknamePerMinute: number }
   providerTimeoutMs: number
   github?: GitHubConfig
   kakao?: KakaoConfig
@@ -175,7 +185,16 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     if (!condition) throw new ConfigError(`Invalid setting ${setting}: ${problem}`)
   }
   const production = parsed.NODE_ENV === 'production'
-  require(!production || parsed.JWT_SECRET !== undefined, 'JWT_SECRET', 'is required in production (at least 32 characters)')
+  const algorithm = parsed.JWT_ALGORITHM as JwtAlgorithm
+  require(!production || algorithm !== 'HS256' || parsed.JWT_SECRET !== undefined, 'JWT_SECRET', 'is required in production (at least 32 characters)')
+  require(!production || algorithm === 'HS256' || parsed.JWT_PRIVATE_KEYS !== undefined, 'JWT_PRIVATE_KEYS', `is required in production with JWT_ALGORITHM=${algorithm}`)
+  require(algorithm !== 'HS256' || parsed.JWT_PRIVATE_KEYS === undefined, 'JWT_PRIVATE_KEYS', 'is only used with JWT_ALGORITHM=ES256 or EdDSA')
+  let jwtPrivateKeys: KeyPair[] = []
+  try {
+    if (algorithm !== 'HS256' && parsed.JWT_PRIVATE_KEYS !== undefined) jwtPrivateKeys = parsePrivateKeys(parsed.JWT_PRIVATE_KEYS, algorithm)
+  } catch (error) {
+    throw new ConfigError(`Invalid setting JWT_PRIVATE_KEYS: ${(error as Error).message}`)
+  }
   require(!(production && parsed.DEV_LOGIN), 'DEV_LOGIN', 'the dev provider cannot be enabled in production')
   require(parsed.GITHUB_CLIENT_ID === undefined || parsed.GITHUB_CLIENT_SECRET !== undefined, 'GITHUB_CLIENT_SECRET', 'is required when GITHUB_CLIENT_ID is set')
   require(parsed.NAVER_CLIENT_ID === undefined || parsed.NAVER_CLIENT_SECRET !== undefined, 'NAVER_CLIENT_SECRET', 'is required when NAVER_CLIENT_ID is set')
@@ -207,6 +226,8 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     handoffCodeIn: parsed.HANDOFF_CODE_IN,
     jwtSecret: parsed.JWT_SECRET,
     jwtPreviousSecrets: parsed.JWT_PREVIOUS_SECRETS.split(',').filter(Boolean),
+    jwtAlgorithm: algorithm,
+    jwtPrivateKeys,
     accessTokenTtlSeconds: parsed.ACCESS_TOKEN_TTL_SECONDS,
     refreshTokenTtlSeconds: parsed.REFRESH_TOKEN_TTL_SECONDS,
     loginCodeTtlSeconds: parsed.LOGIN_CODE_TTL_SECONDS,
@@ -217,8 +238,10 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     purgeIntervalSeconds: parsed.PURGE_INTERVAL_SECONDS,
     cookies: { sameSite: parsed.COOKIE_SAMESITE, domain: parsed.COOKIE_DOMAIN, secure },
     redisUrl: parsed.REDIS_URL,
+    redisKeyPrefix: parsed.REDIS_KEY_PREFIX,
     rateLimits: {
       enabled: parsed.RATE_LIMIT_ENABLED,
+      windowSeconds: parsed.RATE_LIMIT_WINDOW_SECONDS,
       loginPerMinute: parsed.RATE_LIMIT_LOGIN_PER_MINUTE,
       exchangePerMinute: parsed.RATE_LIMIT_EXCHANGE_PER_MINUTE,
       refreshPerMinute: parsed.RATE_LIMIT_REFRESH_PER_MINUTE,

@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { Config } from '../config.js'
 import { LoginErrorCode, LoginFlowError } from '../errors.js'
+import { perMinute } from '../plugins/rate-limit.js'
 import { generateSecret, safeEqual } from '../secrets.js'
 import { completeLogin, redirectToFrontend, rememberLoginRequest } from './complete-login.js'
 import { danceCookieOptions, STATE_COOKIE } from './oauth-dance.js'
@@ -61,7 +62,8 @@ export const devLoginRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = asy
       querystring: LoginQuerySchema,
       produces: ['text/html'],
       response: { 200: { type: 'string', description: 'The sign-in form' } }
-    }
+    },
+    config: { rateLimit: perMinute(config, config.rateLimits.loginPerMinute) }
   }, async (request, reply) => {
     const state = generateSecret()
     reply.setCookie(STATE_COOKIE, state, cookieOptions)
@@ -78,7 +80,8 @@ export const devLoginRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = asy
       response: { 302: { description: 'To the frontend, with `code` or `error`', type: 'null' } }
     },
     // A malformed form still ends on the frontend, like every browser step.
-    attachValidation: true
+    attachValidation: true,
+    config: { rateLimit: perMinute(config, config.rateLimits.loginPerMinute) }
   }, async (request, reply) => redirectToFrontend(request, reply, config, DEV_PROVIDER.id, async () => {
     const expected = request.cookies[STATE_COOKIE]
     const state = (request.body as { state?: unknown } | undefined)?.state

@@ -9,7 +9,7 @@ import type { Config } from '../config.js'
  * when RATE_LIMIT_ENABLED=false. Over the limit: 429 `rate_limited`.
  */
 export const perMinute = (config: Pick<Config, 'rateLimits'>, max: number) =>
-  config.rateLimits.enabled ? { max, timeWindow: '1 minute' } : false
+  config.rateLimits.enabled ? { max, timeWindow: config.rateLimits.windowSeconds * 1000 } : false
 
 /** Limits are opt-in per route. With REDIS_URL they are counted in Redis, so they hold across instances. */
 async function rateLimit (app: FastifyInstance, { config }: { config: Config }) {
@@ -23,7 +23,7 @@ async function rateLimit (app: FastifyInstance, { config }: { config: Config }) 
   }
   await app.register(fastifyRateLimit, {
     global: false,
-    ...(redis === undefined ? {} : { redis, nameSpace: 'handoff-rate-limit:', skipOnError: true }),
+    ...(redis === undefined ? {} : { redis, nameSpace: `${config.redisKeyPrefix}rate-limit:`, skipOnError: true }),
     errorResponseBuilder: (_request, context) => ({
       statusCode: 429,
       code: 'rate_limited',

@@ -1,0 +1,39 @@
+import t from 'tap'
+import { purgeExpired } from '../../src/sessions/purge.js'
+import { buildTestApp } from '../helpers/build-app.js'
+
+t.test('expired codes, signups, tokens and old sessions are purged; live rows stay', async t => {
+  const { app, clock } = await buildTestApp(t, { PURGE_INTERVAL_SECONDS: '0' })
+  const { sql } = app.db
+  const now = clock.now()
+  const at = (seconds: number) => new Date(now.getTime() + seconds * 1000)
+  const [user] = await sql.query<{ id: string }>("INSERT INTO users (nickname, nickname_key) VALUES ('keeper', 'keeper') RETURNING id")
+  for (let i = 0; i < 1200; i++) await sql.query('INSERT INTO login_codes (code_hash, user_id, expires_at) VALUES ($1, $2, $3)', [`expired-${i}`, user.id, at(-60)])
+  await sql.query('INSERT INTO login_codes (code_hash, user_id, expires_at) VALUES ($1, $2, $3)', ['live', user.id, at(60)])
+  await sql.query('INSERT INTO pending_signups (token_hash, profile, expires_at) VALUES ($1, $2, $3), ($4, $2, $5)', ['old', '{}', at(-1), 'fresh', at(600)])
+  const [live, expired, revokedLongAgo, revokedJustNow] = await Promise.all([at(3600), at(-1), at(3600), at(3600)].map(async expiresAt =>
+    (await sql.query<{ id: string }>('INSERT INTO sessions (user_id, expires_at) VALUES ($1, $2) RETURNING id', [user.id, expiresAt]))[0].id))
+  await sql.query('UPDATE sessions SET revoked_at = $2 WHERE id = $1', [revokedLongAgo, at(-2 * 24 * 3600)])
+  await sql.query('UPDATE sessions SET revoked_at = $2 WHERE id = $1', [revokedJustNow, at(-60)])
+  await sql.query('INSERT INTO refresh_tokens (token_hash, session_id, expires_at, rotated_at) VALUES ($1, $2, $3, $4), ($5, $2, $6, NULL)',
+    ['rotated-still-valid', live, at(3600), at(-30), 'expired-token', at(-1)])
+
+  const removed = await purgeExpired(sql, now)
+  t.same(removed, { login_codes: 1200, pending_signups: 1, refresh_tokens: 1, sessions: 2 })
+  const left = async (table: string, key: string) => (await sql.query<Record<string, string>>(`SELECT ${key} FROM ${table} ORDER BY 1`)).map(row => row[key])
+  t.same(await left('login_codes', 'code_hash'), ['live'])
+  t.same(await left('pending_signups', 'token_hash'), ['fresh'])
+  t.same((await left('sessions', 'id')).sort(), [live, revokedJustNow].sort(), 'revoked sessions are kept a day')
+  t.same(await left('refresh_tokens', 'token_hash'), ['rotated-still-valid'], 'a rotated token is kept while it could be replayed (reuse detection)')
+  t.ok(expired)
+})
+
+t.test('the purge runs on its interval in the background', async t => {
+  const { app, clock } = await buildTestApp(t, { PURGE_INTERVAL_SECONDS: '1' })
+  await app.db.sql.query('INSERT INTO pending_signups (token_hash, profile, expires_at) VALUES ($1, $2, $3)', ['old', '{}', new Date(clock.now().getTime() - 1000)])
+  for (let waited = 0; waited < 3000; waited += 100) {
+    if ((await app.db.sql.query('SELECT 1 FROM pending_signups')).length === 0) break
+    await new Promise(resolve => setTimeout(resolve, 100))
+  }
+  t.same(await app.db.sql.query('SELECT 1 FROM pending_signups'), [], 'removed without any request')
+})
