@@ -20,6 +20,8 @@ export const NicknameInvalidError = createError('nickname_invalid', '%s', 400)
 export const NicknameReservedError = createError('nickname_reserved', '%s', 400)
 export const NicknameTakenError = createError('nickname_taken', 'This nickname is already taken.', 409)
 export const UserNotFoundError = createError('user_not_found', 'This account no longer exists', 401)
+/** The app's onUserCreated hook failed: the signup was rolled back, the signup cookie stays valid. */
+export const SignupHookFailedError = createError('signup_hook_failed', 'The account could not be set up; nothing was saved. Try again.', 500)
 
 export const DatabaseUnavailableError = createError('database_unavailable', 'The database is unavailable; try again shortly', 503)
 export const InternalError = createError('internal_error', 'Something went wrong on our side', 500)

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Config } from '../config.js'
+import { runAfterHook, type HandoffHooks } from '../hooks.js'
 import { LoginCodeInvalidError } from '../errors.js'
 import { perMinute } from '../plugins/rate-limit.js'
 import type { SessionCookies } from '../sessions/cookies.js'
@@ -8,7 +9,7 @@ import { suggestAvailableNickname } from '../users/availability.js'
 import { redeemLoginCode } from './login-codes.js'
 import { ExchangeBodySchema, ExchangeResponses } from './schemas.js'
 
-export const exchangeRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies: SessionCookies }> = async (app, { config, cookies }) => {
+export const exchangeRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies: SessionCookies, hooks: HandoffHooks }> = async (app, { config, cookies, hooks }) => {
   app.post('/exchange', {
     schema: {
       tags: ['session'],
@@ -44,6 +45,7 @@ export const exchangeRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies
     }
     const { grant } = result
     cookies.set(reply, { accessToken: await signAccessToken(reply, grant.user, grant.sessionId), refreshToken: grant.refreshToken })
+    await runAfterHook(hooks.onLogin, 'onLogin', { user: grant.user, sessionId: grant.sessionId, method: 'exchange', request })
     return { status: 'authenticated' as const, user: grant.user }
   })
 }

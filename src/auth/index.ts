@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Config } from '../config.js'
+import type { HandoffHooks } from '../hooks.js'
 import type { Provider } from '../providers/provider.js'
 import type { SessionCookies } from '../sessions/cookies.js'
 import { callbackRoutes } from './callback.js'
@@ -12,7 +13,7 @@ import { signupRoutes } from './signup.js'
 import { ProvidersSchema } from './schemas.js'
 
 /** The login path, mounted at /auth: providers, login, callback, exchange. */
-export const authPlugin: FastifyPluginAsyncTypebox<{ config: Config, providers: Provider[], cookies: SessionCookies }> = async (app, { config, providers, cookies }) => {
+export const authPlugin: FastifyPluginAsyncTypebox<{ config: Config, providers: Provider[], cookies: SessionCookies, hooks: HandoffHooks }> = async (app, { config, providers, cookies, hooks }) => {
   const byId = new Map(providers.map(provider => [provider.id, provider]))
   for (const provider of providers) await registerOAuthDance(app, config, provider)
 
@@ -29,8 +30,8 @@ export const authPlugin: FastifyPluginAsyncTypebox<{ config: Config, providers: 
 
   await app.register(loginRoutes, { config, providers: byId })
   await app.register(callbackRoutes, { config, providers: byId })
-  await app.register(exchangeRoutes, { config, cookies })
-  await app.register(signupRoutes, { config, cookies })
+  await app.register(exchangeRoutes, { config, cookies, hooks })
+  await app.register(signupRoutes, { config, cookies, hooks })
   await app.register(availabilityRoutes, { config })
   if (config.devLogin) await app.register(devLoginRoutes, { config })
 }

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Config } from '../config.js'
+import { runAfterHook, userCreatedCallback, type HandoffHooks } from '../hooks.js'
 import { NicknameInvalidError, NicknameReservedError, SignupInvalidError } from '../errors.js'
 import { perMinute } from '../plugins/rate-limit.js'
 import { ErrorRef } from '../schemas/common.js'
@@ -10,14 +11,14 @@ import { checkNickname } from '../users/nicknames.js'
 import { NicknameBodySchema } from '../users/schemas.js'
 import { AuthenticatedSchema } from './schemas.js'
 
-export const signupRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies: SessionCookies }> = async (app, { config, cookies }) => {
+export const signupRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies: SessionCookies, hooks: HandoffHooks }> = async (app, { config, cookies, hooks }) => {
   app.post('/signup', {
     schema: {
       tags: ['signup'],
       summary: 'Create the account of a first-time user with the chosen nickname',
-      description: 'Needs the HttpOnly signup cookie set by POST /auth/exchange when it answered `signup_required`. Creates the user and its identity in one transaction, clears the signup cookie, sets the session cookies. 400 `nickname_invalid` / `nickname_reserved`, 409 `nickname_taken` (the signup cookie stays valid: try another nickname), 401 `signup_invalid` without a valid signup cookie (or when it was already used).',
+      description: 'Needs the HttpOnly signup cookie set by POST /auth/exchange when it answered `signup_required`. Creates the user and its identity in one transaction, clears the signup cookie, sets the session cookies. 400 `nickname_invalid` / `nickname_reserved`, 409 `nickname_taken` (the signup cookie stays valid: try another nickname), 401 `signup_invalid` without a valid signup cookie (or when it was already used). 500 `signup_hook_failed` when the app\'s onUserCreated hook failed: nothing was saved, the signup cookie stays valid.',
       body: NicknameBodySchema,
-      response: { 200: AuthenticatedSchema, 201: AuthenticatedSchema, 400: ErrorRef, 401: ErrorRef, 403: ErrorRef, 409: ErrorRef, 429: ErrorRef }
+      response: { 200: AuthenticatedSchema, 201: AuthenticatedSchema, 400: ErrorRef, 401: ErrorRef, 403: ErrorRef, 409: ErrorRef, 429: ErrorRef, 500: ErrorRef }
     },
     config: { csrf: true, rateLimit: perMinute(config, config.rateLimits.exchangePerMinute) }
   }, async (request, reply) => {
@@ -31,7 +32,7 @@ export const signupRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies: 
       ttlSeconds: config.refreshTokenTtlSeconds,
       userAgent: request.headers['user-agent'],
       ip: request.ip
-    })
+    }, userCreatedCallback(hooks, request))
     if (result.status === 'no_pending_signup') {
       cookies.clearSignup(reply)
       throw new SignupInvalidError()
@@ -39,6 +40,7 @@ export const signupRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies: 
     const { grant } = result
     cookies.clearSignup(reply)
     cookies.set(reply, { accessToken: await signAccessToken(reply, grant.user, grant.sessionId), refreshToken: grant.refreshToken })
+    await runAfterHook(hooks.onLogin, 'onLogin', { user: grant.user, sessionId: grant.sessionId, method: 'signup', request })
     return reply.code(result.status === 'created' ? 201 : 200).send({ status: 'authenticated' as const, user: grant.user })
   })
 }

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { STATUS_CODES } from 'node:http'
-import { DatabaseUnavailableError, InternalError, NotFoundError } from '../errors.js'
+import { DatabaseUnavailableError, InternalError, NotFoundError, SignupHookFailedError } from '../errors.js'
 
 // Connection-level failures (PostgreSQL down or restarting) become 503 database_unavailable.
 const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P03', '08000', '08003', '08006', 'P1001', 'P1017'])
@@ -20,6 +20,9 @@ const FASTIFY_CODES: Record<string, string> = {
   FST_ERR_VALIDATION: 'invalid_request'
 }
 
+// A 5xx answers internal_error with a generic message, except these, whose message is for the user.
+const PUBLIC_5XX = new Set<string>([new SignupHookFailedError().code])
+
 // @fastify/error upper-cases codes; ours are documented in lower snake case.
 const body = (statusCode: number, code: string, message: string) =>
   ({ statusCode, code: code.toLowerCase(), error: STATUS_CODES[statusCode] ?? 'Error', message })
@@ -34,6 +37,7 @@ async function errorHandler (app: FastifyInstance) {
     const statusCode = error.validation ? 400 : error.statusCode ?? 500
     if (statusCode >= 500) {
       request.log.error({ err: error }, 'request failed')
+      if (PUBLIC_5XX.has(error.code)) return reply.code(statusCode).send(body(statusCode, error.code, error.message))
       const internal = new InternalError()
       return reply.code(500).send(body(500, internal.code, internal.message))
     }

@@ -24,7 +24,8 @@ async function openapi (app: FastifyInstance, { config }: { config: Config }) {
         { name: 'session', description: 'Exchange the code, refresh, sign out, who am I' },
         { name: 'signup', description: 'First login: pick a nickname' },
         { name: 'account', description: 'The signed-in user\'s own account' },
-        { name: 'health', description: 'Readiness' }
+        { name: 'health', description: 'Readiness' },
+        { name: 'keys', description: 'Public keys, for services that verify our access cookie themselves' }
       ],
       components: {
         securitySchemes: {

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto'
+import { createHash, createPrivateKey, randomBytes } from 'node:crypto'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import fastifyJwt from '@fastify/jwt'
@@ -8,6 +8,7 @@ import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
 import { NotAuthenticatedError } from '../errors.js'
 import { sessionCookies } from './cookies.js'
+import { generatePrivateKey, keyPair, type JwtAlgorithm, type KeyPair, type PublicJwk } from './signing-keys.js'
 
 /** The claims of our access JWT, besides the registered ones (iat, exp, iss, aud). */
 export interface AccessClaims {
@@ -49,7 +50,15 @@ export const signingKey = (secret: string): SigningKey =>
 
 declare module 'fastify' {
   interface FastifyInstance {
-    accessTokens: { verify(request: FastifyRequest): AuthUser }
+    accessTokens: {
+      verify(request: FastifyRequest): AuthUser
+      /** The public keys that verify our access tokens (none for HS256), for /.well-known/jwks.json. */
+      publicKeys: PublicJwk[]
+    }
+    /** preHandler: a valid access cookie, or 401 `not_authenticated`. Sets `request.user`. */
+    authenticate: typeof authenticate
+    /** preHandler: as `authenticate`, and the session must not be revoked (one indexed query). */
+    authenticateSession: typeof authenticateSession
   }
 }
 
@@ -94,15 +103,46 @@ export const publicUser = ({ id, nickname, avatarUrl }: PublicUser): PublicUser 
  */
 export async function resolveJwtSecret (config: Config, log: FastifyBaseLogger): Promise<string> {
   if (config.jwtSecret !== undefined) return config.jwtSecret
-  const file = path.resolve(config.dataDir, 'jwt-secret')
+  return readOrCreate(path.resolve(config.dataDir, 'jwt-secret'), () => randomBytes(48).toString('base64url'),
+    log, 'JWT_SECRET is not set: generated a development secret. Set JWT_SECRET in production.')
+}
+
+/** The same for ES256 / EdDSA without JWT_PRIVATE_KEYS: one key pair, kept as PEM under DATA_DIR. */
+export async function resolveKeyPairs (config: Config, algorithm: Exclude<JwtAlgorithm, 'HS256'>, log: FastifyBaseLogger): Promise<KeyPair[]> {
+  if (config.jwtPrivateKeys.length > 0) return config.jwtPrivateKeys
+  const pem = await readOrCreate(path.resolve(config.dataDir, `jwt-${algorithm.toLowerCase()}.pem`),
+    () => generatePrivateKey(algorithm).export({ type: 'pkcs8', format: 'pem' }).toString(),
+    log, `JWT_PRIVATE_KEYS is not set: generated a development ${algorithm} key. Set JWT_PRIVATE_KEYS in production.`)
+  return [keyPair(createPrivateKey(pem), algorithm)]
+}
+
+async function readOrCreate (file: string, create: () => string, log: FastifyBaseLogger, warning: string): Promise<string> {
   try {
     return (await readFile(file, 'utf8')).trim()
   } catch {
-    const secret = randomBytes(48).toString('base64url')
+    const value = create()
     await mkdir(path.dirname(file), { recursive: true })
-    await writeFile(file, secret, { mode: 0o600 })
-    log.warn({ file }, 'JWT_SECRET is not set: generated a development secret. Set JWT_SECRET in production.')
-    return secret
+    await writeFile(file, value, { mode: 0o600 })
+    log.warn({ file }, warning)
+    return value
+  }
+}
+
+/** A key that verifies (HS256 secret or public key PEM), and the one that signs, named by kid. */
+interface TokenKeys { algorithm: JwtAlgorithm, sign: { kid: string, key: string | { private: string, public: string } }, verify: Array<{ kid: string, key: string }>, publicKeys: PublicJwk[] }
+
+async function tokenKeys (config: Config, log: FastifyBaseLogger): Promise<TokenKeys> {
+  const algorithm = config.jwtAlgorithm
+  if (algorithm === 'HS256') {
+    const keys = [await resolveJwtSecret(config, log), ...config.jwtPreviousSecrets].map(signingKey)
+    return { algorithm, sign: { kid: keys[0].kid, key: keys[0].secret }, verify: keys.map(({ kid, secret }) => ({ kid, key: secret })), publicKeys: [] }
+  }
+  const pairs = await resolveKeyPairs(config, algorithm, log)
+  return {
+    algorithm,
+    sign: { kid: pairs[0].kid, key: { private: pairs[0].privateKeyPem, public: pairs[0].publicKeyPem } },
+    verify: pairs.map(pair => ({ kid: pair.kid, key: pair.publicKeyPem })),
+    publicKeys: pairs.map(pair => pair.publicJwk)
   }
 }
 
@@ -118,22 +158,26 @@ const headerKid = (token: string): unknown => {
 
 /**
  * @fastify/jwt signs with the newest key. Verification picks the key by the header's `kid` among
- * JWT_SECRET and JWT_PREVIOUS_SECRETS, so the signing key can rotate without signing everyone out;
+ * JWT_SECRET and JWT_PREVIOUS_SECRETS (or the JWT_PRIVATE_KEYS' public halves), so the signing key
+ * can rotate without signing everyone out;
  * it uses fast-jwt (the engine inside @fastify/jwt) directly, one verifier per key with its cache
  * of verified tokens: a cached token is still refused once expired.
  */
 async function accessTokens (app: FastifyInstance, { config }: { config: Config }) {
-  const keys = [await resolveJwtSecret(config, app.log), ...config.jwtPreviousSecrets].map(signingKey)
+  const keys = await tokenKeys(config, app.log)
   const cookieName = sessionCookies(config).accessName
   await app.register(fastifyJwt, {
-    secret: keys[0].secret,
-    sign: { algorithm: 'HS256', expiresIn: config.accessTokenTtlSeconds, iss: config.publicUrl, aud: ACCESS_TOKEN_AUDIENCE, kid: keys[0].kid }
+    secret: keys.sign.key,
+    sign: { algorithm: keys.algorithm, expiresIn: config.accessTokenTtlSeconds, iss: config.publicUrl, aud: ACCESS_TOKEN_AUDIENCE, kid: keys.sign.kid }
   })
-  const verifiers = new Map(keys.map(key => [key.kid, createVerifier({
-    key: key.secret, algorithms: ['HS256'], allowedIss: config.publicUrl, allowedAud: ACCESS_TOKEN_AUDIENCE, cache: 10_000
+  const verifiers = new Map(keys.verify.map(({ kid, key }) => [kid, createVerifier({
+    key, algorithms: [keys.algorithm], allowedIss: config.publicUrl, allowedAud: ACCESS_TOKEN_AUDIENCE, cache: 10_000
   })]))
 
+  app.decorate('authenticate', authenticate)
+  app.decorate('authenticateSession', authenticateSession)
   app.decorate('accessTokens', {
+    publicKeys: keys.publicKeys,
     verify (request: FastifyRequest): AuthUser {
       const token = request.cookies[cookieName]
       const verifier = token === undefined ? undefined : verifiers.get(headerKid(token) as string)

@@ -1,4 +1,5 @@
 import type { Sql } from '../db/database.js'
+import type { UserCreatedCallback } from '../hooks.js'
 import { NicknameTakenError } from '../errors.js'
 import type { NormalizedProfile } from '../providers/provider.js'
 import { hashSecret } from '../secrets.js'
@@ -21,7 +22,7 @@ export type SignupResult =
   | { status: 'existing', grant: SessionGrant }
   | { status: 'no_pending_signup' }
 
-export async function completeSignup (sql: Sql, signupToken: string, nickname: { nickname: string, key: string }, info: SessionRequestInfo): Promise<SignupResult> {
+export async function completeSignup (sql: Sql, signupToken: string, nickname: { nickname: string, key: string }, info: SessionRequestInfo, onCreated?: UserCreatedCallback): Promise<SignupResult> {
   return sql.transaction(async tx => {
     const [pending] = await tx.query<{ profile: NormalizedProfile }>(
       `UPDATE pending_signups SET used_at = $2
@@ -50,6 +51,8 @@ export async function completeSignup (sql: Sql, signupToken: string, nickname: {
         `INSERT INTO identities (user_id, provider, provider_user_id, email, email_verified, display_name, avatar_url, created_at, last_login_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`,
         [userId, profile.provider, profile.providerUserId, profile.email ?? null, profile.emailVerified, profile.name ?? profile.nickname ?? null, profile.avatarUrl ?? null, info.now])
+      // The app's own rows, in this transaction: if it throws, no account exists.
+      await onCreated?.(tx, { id: userId, nickname: nickname.nickname, avatarUrl: profile.avatarUrl ?? null }, profile)
     }
 
     const refreshToken = generateSecret()

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { NicknameInvalidError, NicknameReservedError, NicknameTakenError, UserNotFoundError } from '../errors.js'
+import { runAfterHook, type HandoffHooks } from '../hooks.js'
 import { accessCookieSecurity, ErrorRef, ref } from '../schemas/common.js'
 import type { SessionCookies } from '../sessions/cookies.js'
 import { authenticateSession, signAccessToken } from '../sessions/tokens.js'
@@ -11,7 +12,7 @@ import { NicknameBodySchema, UserProfileSchema } from './schemas.js'
 const UserProfileRef = ref(UserProfileSchema)
 
 /** The signed-in user's own account, mounted at /users. */
-export const userRoutes: FastifyPluginAsyncTypebox<{ cookies: SessionCookies }> = async (app, { cookies }) => {
+export const userRoutes: FastifyPluginAsyncTypebox<{ cookies: SessionCookies, hooks: HandoffHooks }> = async (app, { cookies, hooks }) => {
   // Every account route also refuses a revoked session at once.
   app.addHook('preHandler', authenticateSession)
 
@@ -86,6 +87,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ cookies: SessionCookies }> 
   }, async (request, reply) => {
     await deleteUser(app.db.sql, request.user.id)
     cookies.clear(reply)
+    await runAfterHook(hooks.onUserDeleted, 'onUserDeleted', { userId: request.user.id, request })
     return reply.code(204).send(null)
   })
 }

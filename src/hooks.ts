@@ -1,0 +1,70 @@
+import type { FastifyRequest } from 'fastify'
+import type { Sql } from './db/database.js'
+import { SignupHookFailedError } from './errors.js'
+import type { NormalizedProfile } from './providers/provider.js'
+import type { PublicUser } from './sessions/tokens.js'
+
+// Lifecycle hooks an app passes in the plugin options. onUserCreated runs inside the signup
+// transaction, so it can refuse the account; onLogin and onUserDeleted run after the fact, and a
+// failure there is logged, never turned into a failed login or a half-deleted account.
+
+export interface UserCreatedEvent {
+  user: PublicUser
+  /** The provider identity the account was created from. */
+  identity: { provider: string, providerUserId: string, email: string | null, emailVerified: boolean }
+  /** Bound to the signup transaction: rows written with it commit or roll back with the account. */
+  sql: Pick<Sql, 'query'>
+  request: FastifyRequest
+}
+
+export interface LoginEvent {
+  user: PublicUser
+  sessionId: string
+  /** `exchange`: a returning user traded a one-time code; `signup`: a first login picked a nickname. */
+  method: 'exchange' | 'signup'
+  request: FastifyRequest
+}
+
+export interface UserDeletedEvent { userId: string, request: FastifyRequest }
+
+export interface HandoffHooks {
+  /**
+   * Throw to refuse the signup: nothing is saved and the pending signup stays usable. An error with
+   * a 4xx `statusCode` (and a `code`) answers as is; anything else answers 500 `signup_hook_failed`.
+   */
+  onUserCreated?: (event: UserCreatedEvent) => Promise<void> | void
+  onLogin?: (event: LoginEvent) => Promise<void> | void
+  onUserDeleted?: (event: UserDeletedEvent) => Promise<void> | void
+}
+
+export type UserCreatedCallback = (tx: Sql, user: PublicUser, profile: NormalizedProfile) => Promise<void>
+
+/** onUserCreated bound to a request, as completeSignup calls it inside its transaction. */
+export function userCreatedCallback (hooks: HandoffHooks, request: FastifyRequest): UserCreatedCallback | undefined {
+  const hook = hooks.onUserCreated
+  if (hook === undefined) return undefined
+  return async (tx, user, profile) => {
+    try {
+      await hook({
+        user,
+        identity: { provider: profile.provider, providerUserId: profile.providerUserId, email: profile.email ?? null, emailVerified: profile.emailVerified },
+        sql: tx,
+        request
+      })
+    } catch (error) {
+      const status = (error as { statusCode?: unknown }).statusCode
+      if (typeof status === 'number' && status >= 400 && status < 500) throw error
+      throw new SignupHookFailedError({ cause: error })
+    }
+  }
+}
+
+/** Runs an after-the-fact hook; its failure is logged and swallowed. */
+export async function runAfterHook<E extends { request: FastifyRequest }> (hook: ((event: E) => Promise<void> | void) | undefined, name: string, event: E): Promise<void> {
+  if (hook === undefined) return
+  try {
+    await hook(event)
+  } catch (error) {
+    event.request.log.error({ err: error, hook: name }, 'lifecycle hook failed')
+  }
+}

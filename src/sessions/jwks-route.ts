@@ -1,0 +1,32 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+
+const JwkSchema = Type.Object({
+  kty: Type.String({ examples: ['EC'] }),
+  crv: Type.String({ examples: ['P-256'] }),
+  x: Type.String(),
+  y: Type.Optional(Type.String({ description: 'EC keys only' })),
+  kid: Type.String({ description: 'Matches the `kid` header of the access JWTs it verifies' }),
+  alg: Type.String({ examples: ['ES256'] }),
+  use: Type.Literal('sig')
+}, { additionalProperties: false })
+
+const JwksSchema = Type.Object({ keys: Type.Array(JwkSchema) }, { additionalProperties: false })
+
+/** Long enough to spare us a fetch per verification, short enough for a new key to spread during a rotation. */
+export const JWKS_MAX_AGE_SECONDS = 300
+
+export const jwksRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const body = { keys: app.accessTokens.publicKeys }
+  app.get('/.well-known/jwks.json', {
+    schema: {
+      tags: ['keys'],
+      summary: 'The public keys that verify our access JWTs',
+      description: `With JWT_ALGORITHM=ES256 or EdDSA another service can verify the access cookie without calling us: pick the key by the JWT's \`kid\` header, then check \`iss\` (our PUBLIC_URL), \`aud\` (\`handoff\`) and \`exp\`. The first key signs, the others still verify tokens signed before a rotation. Empty \`keys\` with HS256 (a shared secret cannot be published). Cacheable for ${JWKS_MAX_AGE_SECONDS} s.`,
+      response: { 200: JwksSchema }
+    }
+  }, async (_request, reply) => {
+    reply.header('cache-control', `public, max-age=${JWKS_MAX_AGE_SECONDS}`)
+    return body
+  })
+}
