@@ -2,7 +2,7 @@ import os from 'node:os'
 import type { BenchCase } from './cases.js'
 import type { RunResult } from './measure.js'
 import type { BenchOptions } from './options.js'
-import type { StartupResult } from './startup.js'
+import type { StartupFailure, StartupResult } from './startup.js'
 
 // Medians over rounds, ratios to the reference measured in the same run, the issue's targets.
 
@@ -29,7 +29,7 @@ export interface BenchReport {
   date: string
   machine: { cpus: number, cpuModel: string, node: string, platform: string, memoryGiB: number, loadAverageAtStart: number[] }
   settings: Omit<BenchOptions, 'databaseServerUrl'> & { postgres: string }
-  startup?: StartupResult
+  startup?: StartupResult | StartupFailure
   cases: CaseSummary[]
   targets: TargetCheck[]
 }
@@ -75,7 +75,7 @@ const percent = (ratio: number) => `${Math.round(ratio * 100)} %`
 const MB = 1024 * 1024
 
 /** The issue's targets, each with what this run measured. */
-export function checkTargets (cases: CaseSummary[], startup?: StartupResult): TargetCheck[] {
+export function checkTargets (cases: CaseSummary[], startup?: StartupResult | StartupFailure): TargetCheck[] {
   const checks: TargetCheck[] = []
   const byId = new Map(cases.map(summary => [summary.id, summary]))
   for (const id of ['me-postgres', 'me-pglite']) {
@@ -88,13 +88,15 @@ export function checkTargets (cases: CaseSummary[], startup?: StartupResult): Ta
     checks.push({ target: `${id} ≥ 70 % of the node-postgres floor's req/s`, measured: percent(ratio.reqPerSec), met: ratio.reqPerSec >= 0.7 })
     checks.push({ target: `${id} p99 ≤ 1.5 × the floor's`, measured: `${ratio.p99.toFixed(2)} ×`, met: ratio.p99 <= 1.5 })
   }
-  if (startup !== undefined) {
+  if (startup !== undefined && 'failed' in startup) {
+    checks.push({ target: 'start to ready < 2 s (embedded)', measured: `did not start: ${startup.failed.split('\n')[0]}`, met: false })
+  } else if (startup !== undefined) {
     checks.push({ target: 'start to ready < 2 s, empty DATA_DIR (embedded)', measured: `${(startup.freshMs / 1000).toFixed(2)} s`, met: startup.freshMs < 2000 })
     checks.push({ target: 'start to ready < 2 s, existing DATA_DIR (embedded)', measured: `${(startup.restartMs / 1000).toFixed(2)} s`, met: startup.restartMs < 2000 })
   }
   const appPeaks = cases.filter(summary => summary.id.startsWith('me-') || summary.id.startsWith('refresh-')).map(summary => summary.peakRssBytes ?? 0)
   if (appPeaks.length > 0) {
-    const peak = Math.max(...appPeaks, startup?.peakRssBytes ?? 0)
+    const peak = Math.max(...appPeaks, (startup !== undefined && !('failed' in startup) ? startup.peakRssBytes : null) ?? 0)
     checks.push({ target: 'peak RSS of a handoff process < 200 MB during the suite', measured: `${Math.round(peak / MB)} MB`, met: peak < 200 * MB })
   }
   return checks

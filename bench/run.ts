@@ -9,7 +9,7 @@ import { readOptions } from './options.js'
 import { createThrowawayDatabase, type ThrowawayDatabase } from './postgres.js'
 import { killChildren, startServer, type ServerProcess } from './processes.js'
 import { addRatios, checkTargets, formatTable, machine, summarize, type BenchReport } from './report.js'
-import { measureStartup, type StartupResult } from './startup.js'
+import { measureStartup, type StartupFailure, type StartupResult } from './startup.js'
 
 // npm run bench: start every server, warm each case up, run all cases round after round (so that
 // noise from a shared machine spreads over all of them), then report medians and ratios.
@@ -56,6 +56,8 @@ async function probe (benchCase: BenchCase, server: ServerProcess): Promise<stri
 }
 
 async function main (): Promise<BenchReport> {
+  const startedAt = new Date().toISOString()
+  const machineAtStart = machine()
   log(`handoff bench: ${options.rounds} round(s) × ${options.durationSeconds} s per case, ${options.connections} connections`)
   const all = [...REFERENCE_CASES]
   let postgresNote = 'not run (BENCH_DATABASE_URL=none)'
@@ -100,18 +102,20 @@ async function main (): Promise<BenchReport> {
   await Promise.all([...servers.values()].map(server => server.stop()))
   servers.clear()
 
-  let startup: StartupResult | undefined
+  let startup: StartupResult | StartupFailure | undefined
   if (!options.skipStartup) {
     startup = await measureStartup()
-    log(`start to ready (embedded): ${Math.round(startup.freshMs)} ms on an empty DATA_DIR, ${Math.round(startup.restartMs)} ms on an existing one`)
+    log('failed' in startup
+      ? `start to ready (embedded): FAILED, ${startup.failed}`
+      : `start to ready (embedded): ${Math.round(startup.freshMs)} ms on an empty DATA_DIR, ${Math.round(startup.restartMs)} ms on an existing one`)
   }
 
   const summaries = cases.map(c => summarize(c, rounds.get(c.id) ?? [], skipped.get(c.id)))
   addRatios(summaries)
   const { databaseServerUrl: _url, ...settings } = options
   return {
-    date: new Date().toISOString(),
-    machine: machine(),
+    date: startedAt,
+    machine: machineAtStart,
     settings: { ...settings, postgres: postgresNote },
     startup,
     cases: summaries,

@@ -13,6 +13,7 @@ import { BENCH_JWT_SECRET, BENCH_PUBLIC_URL } from './servers/bench-server.js'
 const root = fileURLToPath(new URL('..', import.meta.url))
 
 export interface StartupResult { freshMs: number, restartMs: number, peakRssBytes: number | null }
+export interface StartupFailure { failed: string }
 
 const freePort = () => new Promise<number>((resolve, reject) => {
   const server = createServer().listen(0, '127.0.0.1', () => {
@@ -38,13 +39,18 @@ async function timeStart (dataDir: string): Promise<{ ms: number, peakRssBytes: 
   const started = performance.now()
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: root,
-    stdio: 'ignore',
+    stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...env, NODE_ENV: 'production', JWT_SECRET: BENCH_JWT_SECRET, PUBLIC_URL: BENCH_PUBLIC_URL, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1' }
   })
   const exited = new Promise<void>(resolve => child.once('exit', () => resolve()))
+  // The last output lines say why a start failed (a bad setting, a plugin timeout).
+  let tail = ''
+  const keep = (chunk: Buffer) => { tail = (tail + chunk.toString()).slice(-600) }
+  child.stdout?.on('data', keep)
+  child.stderr?.on('data', keep)
   try {
     for (;;) {
-      if (child.exitCode !== null) throw new Error(`src/server.ts exited with ${child.exitCode} before it was ready`)
+      if (child.exitCode !== null) throw new Error(`src/server.ts exited with ${child.exitCode} before it was ready: ${tail.trim()}`)
       const ok = await fetch(`http://127.0.0.1:${port}/health`).then(res => res.status === 200, () => false)
       if (ok) break
       if (performance.now() - started > 60_000) throw new Error('src/server.ts was not ready within 60 s')
@@ -57,13 +63,15 @@ async function timeStart (dataDir: string): Promise<{ ms: number, peakRssBytes: 
   }
 }
 
-export async function measureStartup (): Promise<StartupResult> {
+export async function measureStartup (): Promise<StartupResult | StartupFailure> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'handoff-bench-start-'))
   try {
     const fresh = await timeStart(dataDir)
     const restart = await timeStart(dataDir)
     const peaks = [fresh.peakRssBytes, restart.peakRssBytes].filter((value): value is number => value !== null)
     return { freshMs: fresh.ms, restartMs: restart.ms, peakRssBytes: peaks.length > 0 ? Math.max(...peaks) : null }
+  } catch (error) {
+    return { failed: (error as Error).message }
   } finally {
     await rm(dataDir, { recursive: true, force: true })
   }
