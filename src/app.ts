@@ -21,6 +21,7 @@ import { jwksRoutes } from './sessions/jwks-route.js'
 import { sessionRoutes } from './sessions/routes.js'
 import purge from './sessions/purge.js'
 import accessTokens from './sessions/tokens.js'
+import { identityRoutes } from './users/identities-route.js'
 import { userRoutes } from './users/routes.js'
 
 export interface Clock { now(): Date }
@@ -74,6 +75,7 @@ async function registerHandoff (app: FastifyInstance, options: HandoffOptions) {
   await app.register(authPlugin, { prefix: '/auth', config, providers, cookies, hooks })
   await app.register(sessionRoutes, { prefix: '/auth', config, cookies })
   await app.register(userRoutes, { prefix: '/users', cookies, hooks })
+  await app.register(identityRoutes, { prefix: '/users' })
   if (config.demoApp) await app.register(demoPage)
 }
 
@@ -93,6 +95,9 @@ export async function buildApp ({ logStream, ...options }: BuildAppOptions): Pro
     logger: loggerOptions(config, logStream),
     trustProxy: config.trustProxy,
     bodyLimit: 16 * 1024,
+    // The embedded database's first start (initdb, then migrations) can take well over Fastify's
+    // default 10 s on a slow or busy machine: slow is fine, failing to start is not.
+    pluginTimeout: 120_000,
     // Keep 4xx for unknown JSON fields out of the way: extra fields are rejected by each schema.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } }
   }).withTypeProvider<TypeBoxTypeProvider>()
