@@ -19,6 +19,8 @@ export const SignupInvalidError = createError('signup_invalid', 'No pending sign
 export const NicknameInvalidError = createError('nickname_invalid', '%s', 400)
 export const NicknameReservedError = createError('nickname_reserved', '%s', 400)
 export const NicknameTakenError = createError('nickname_taken', 'This nickname is already taken.', 409)
+export const IdentityNotFoundError = createError('identity_not_found', 'This provider is not linked to your account', 404)
+export const LastIdentityError = createError('last_identity', 'This is the last way to sign in to your account: link another provider first', 409)
 export const UserNotFoundError = createError('user_not_found', 'This account no longer exists', 401)
 /** The app's onUserCreated hook failed: the signup was rolled back, the signup cookie stays valid. */
 export const SignupHookFailedError = createError('signup_hook_failed', 'The account could not be set up; nothing was saved. Try again.', 500)
@@ -49,6 +51,10 @@ export const LoginErrorCode = {
   providerScopeNotEnabled: 'provider_scope_not_enabled',
   /** The provider did not answer in time. */
   providerTimeout: 'provider_timeout',
+  /** Linking: the identity already belongs to another account. */
+  identityInUse: 'identity_in_use',
+  /** Linking: the session that started the link is gone or is not this browser's. */
+  linkSessionInvalid: 'link_session_invalid',
   /** Our side failed (database down, bug). */
   serverError: 'server_error'
 } as const

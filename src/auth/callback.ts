@@ -7,6 +7,7 @@ import type { Provider } from '../providers/provider.js'
 import { ErrorRef } from '../schemas/common.js'
 import { perMinute } from '../plugins/rate-limit.js'
 import { completeLogin, redirectToFrontend } from './complete-login.js'
+import { completeLink, linkingUser } from './link.js'
 import { callbackPath, nonceFor, oauthDance, stateMatches, VERIFIER_COOKIE } from './oauth-dance.js'
 import { CallbackQuerySchema, ProviderParamsSchema } from './schemas.js'
 
@@ -26,7 +27,7 @@ function tokenExchangeError (provider: Provider, error: unknown): LoginFlowError
 }
 
 export const callbackRoutes: FastifyPluginAsyncTypebox<{ config: Config, providers: Map<string, Provider> }> = async (app, { config, providers }) => {
-  async function runCallback (provider: Provider, request: FastifyRequest, reply: FastifyReply): Promise<string> {
+  async function runCallback (provider: Provider, request: FastifyRequest, reply: FastifyReply): Promise<string | { linked: string }> {
     // State first: an error or a code that did not start in this browser is not ours to act on.
     if (!stateMatches(request)) throw new LoginFlowError(LoginErrorCode.invalidState, 'state is missing or does not match this browser\'s login')
     const { error, code, state } = request.query as Static<typeof CallbackQuerySchema> & { state: string }
@@ -49,6 +50,11 @@ export const callbackRoutes: FastifyPluginAsyncTypebox<{ config: Config, provide
     }
     const accessToken = provider.readAccessToken(tokenReply)
     const profile = await provider.fetchProfile(accessToken, { ...context, tokenReply, nonce: nonceFor(state) })
+    const linkFor = linkingUser(request)
+    if (linkFor !== undefined) {
+      await completeLink(app, linkFor, profile)
+      return { linked: provider.id }
+    }
     return completeLogin(app, request, reply, profile)
   }
 

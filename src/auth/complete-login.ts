@@ -7,7 +7,7 @@ import { sessionCookies } from '../sessions/cookies.js'
 import { findUserByIdentity, linkByVerifiedEmail } from '../users/users.js'
 import { frontendRedirectUrl, safeReturnTo } from './handoff.js'
 import { createLoginCode, type CodeBinding } from './login-codes.js'
-import { CHALLENGE_COOKIE, danceCookieOptions, RETURN_TO_COOKIE, STATE_COOKIE, VERIFIER_COOKIE } from './oauth-dance.js'
+import { CHALLENGE_COOKIE, danceCookieOptions, LINK_COOKIE, RETURN_TO_COOKIE, STATE_COOKIE, VERIFIER_COOKIE } from './oauth-dance.js'
 
 /** At login: remember, for the callback, where to return and the frontend's PKCE-style challenge. */
 export function rememberLoginRequest (reply: FastifyReply, config: Config, providerId: string, request: { returnTo?: string, codeChallenge?: string }): void {
@@ -51,14 +51,15 @@ export async function completeLogin (app: FastifyInstance, request: FastifyReque
  * returnTo) on success, with `error=<code>` on any failure, never a JSON page or a 500. The login's
  * cookies are cleared either way: a state is good for one callback.
  */
-export async function redirectToFrontend (request: FastifyRequest, reply: FastifyReply, config: Config, providerId: string, run: () => Promise<string>): Promise<FastifyReply> {
+export async function redirectToFrontend (request: FastifyRequest, reply: FastifyReply, config: Config, providerId: string, run: () => Promise<string | { linked: string }>): Promise<FastifyReply> {
   const returnTo = request.cookies[RETURN_TO_COOKIE]
   const cookieOptions = { ...danceCookieOptions(config, providerId), maxAge: undefined }
-  for (const name of [STATE_COOKIE, VERIFIER_COOKIE, RETURN_TO_COOKIE, CHALLENGE_COOKIE]) reply.clearCookie(name, cookieOptions)
+  for (const name of [STATE_COOKIE, VERIFIER_COOKIE, RETURN_TO_COOKIE, CHALLENGE_COOKIE, LINK_COOKIE]) reply.clearCookie(name, cookieOptions)
 
   let target: string
   try {
-    target = frontendRedirectUrl(config, { code: await run(), returnTo })
+    const outcome = await run()
+    target = frontendRedirectUrl(config, { ...(typeof outcome === 'string' ? { code: outcome } : outcome), returnTo })
   } catch (error) {
     const code = error instanceof LoginFlowError ? error.code : LoginErrorCode.serverError
     const log = { provider: providerId, error: code, reason: (error as Error).message }

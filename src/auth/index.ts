@@ -7,6 +7,7 @@ import { callbackRoutes } from './callback.js'
 import { DEV_PROVIDER, devLoginRoutes } from './dev-login.js'
 import { availabilityRoutes } from '../users/availability-route.js'
 import { exchangeRoutes } from './exchange.js'
+import { linkRoutes } from './link.js'
 import { loginRoutes } from './login.js'
 import { registerOAuthDance } from './oauth-dance.js'
 import { signupRoutes } from './signup.js'
@@ -29,6 +30,7 @@ export const authPlugin: FastifyPluginAsyncTypebox<{ config: Config, providers: 
   }, async () => ({ providers: listed }))
 
   await app.register(loginRoutes, { config, providers: byId })
+  await app.register(linkRoutes, { config, providers: byId })
   await app.register(callbackRoutes, { config, providers: byId })
   await app.register(exchangeRoutes, { config, cookies, hooks })
   await app.register(signupRoutes, { config, cookies, hooks })

@@ -12,6 +12,8 @@ export const STATE_COOKIE = 'handoff_oauth_state'
 export const VERIFIER_COOKIE = 'handoff_oauth_verifier'
 export const RETURN_TO_COOKIE = 'handoff_return_to'
 export const CHALLENGE_COOKIE = 'handoff_code_challenge'
+/** Set by GET /auth/:provider/link: the session this dance links an identity to. */
+export const LINK_COOKIE = 'handoff_link_session'
 /** How long a person may take on the provider's pages. */
 const DANCE_COOKIE_MAX_AGE = 600
 

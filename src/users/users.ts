@@ -11,7 +11,12 @@ const identityFields = (profile: NormalizedProfile) => ({
   avatarUrl: profile.avatarUrl ?? null
 })
 
-const isUniqueViolation = (error: unknown): boolean => (error as { code?: string }).code === 'P2002'
+// Prisma reports a unique violation as P2002 through adapter-pg, but as a DriverAdapterError whose
+// cause carries PostgreSQL's 23505 through the PGlite adapter (built against an older Prisma).
+const isUniqueViolation = (error: unknown): boolean => {
+  const failure = error as { code?: string, cause?: { code?: string } }
+  return failure.code === 'P2002' || failure.cause?.code === '23505'
+}
 
 /** The user an identity belongs to, refreshing what the provider told us about it. */
 export async function findUserByIdentity (prisma: PrismaClient, profile: NormalizedProfile, now: Date): Promise<string | null> {

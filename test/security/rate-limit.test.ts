@@ -43,14 +43,11 @@ t.test('RATE_LIMIT_ENABLED=false turns limits off', async t => {
   for (let i = 0; i < 3; i++) t.equal((await check(app, i)).statusCode, 200)
 })
 
-t.test('with REDIS_URL, two instances share one limit', async t => {
-  const redis = new Redis(REDIS_URL, { lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 0 })
-  const reachable = await redis.connect().then(() => true, () => false)
-  if (!reachable) {
-    redis.disconnect()
-    t.skip(`no Redis at ${REDIS_URL}`)
-    return
-  }
+// Redis runs on CI's machine; a fresh machine without it skips this one test, saying so.
+const redis = new Redis(REDIS_URL, { lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 0 })
+const redisReachable = await redis.connect().then(() => true, () => { redis.disconnect(); return false })
+
+t.test('with REDIS_URL, two instances share one limit', { skip: redisReachable ? false : `no Redis at ${REDIS_URL}` }, async t => {
   const prefix = `handoff-test-${randomBytes(4).toString('hex')}:`
   t.teardown(async () => {
     const keys = await redis.keys(`${prefix}*`)
