@@ -10,6 +10,7 @@ import { demoPage } from './demo.js'
 import { healthRoutes } from './health.js'
 import type { HandoffHooks } from './hooks.js'
 import { loggerOptions } from './logger.js'
+import { clientErrorHandler, frameworkErrors } from './plugins/client-error.js'
 import database from './plugins/database.js'
 import errorHandler from './plugins/error-handler.js'
 import openapi from './plugins/openapi.js'
@@ -98,6 +99,8 @@ export async function buildApp ({ logStream, ...options }: BuildAppOptions): Pro
     // The embedded database's first start (initdb, then migrations) can take well over Fastify's
     // default 10 s on a slow or busy machine: slow is fine, failing to start is not.
     pluginTimeout: 120_000,
+    clientErrorHandler,
+    frameworkErrors,
     // Keep 4xx for unknown JSON fields out of the way: extra fields are rejected by each schema.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } }
   }).withTypeProvider<TypeBoxTypeProvider>()

@@ -92,8 +92,14 @@ export async function authenticateSession (request: FastifyRequest): Promise<voi
   if (rows.length === 0) throw new NotAuthenticatedError()
 }
 
-const userFromClaims = (claims: AccessClaims): AuthUser =>
-  ({ id: claims.sub, nickname: claims.nickname, sessionId: claims.sid, avatarUrl: claims.picture ?? null })
+/** Claims of the wrong shape (only a leaked key could sign them) are refused, not answered with a 500. */
+function userFromClaims (claims: AccessClaims): AuthUser {
+  const { sub, sid, nickname, picture } = claims
+  if (typeof sub !== 'string' || typeof sid !== 'string' || typeof nickname !== 'string' || (picture !== undefined && typeof picture !== 'string')) {
+    throw new NotAuthenticatedError()
+  }
+  return { id: sub, nickname, sessionId: sid, avatarUrl: picture ?? null }
+}
 
 export const publicUser = ({ id, nickname, avatarUrl }: PublicUser): PublicUser => ({ id, nickname, avatarUrl })
 
@@ -171,7 +177,7 @@ async function accessTokens (app: FastifyInstance, { config }: { config: Config 
     sign: { algorithm: keys.algorithm, expiresIn: config.accessTokenTtlSeconds, iss: config.publicUrl, aud: ACCESS_TOKEN_AUDIENCE, kid: keys.sign.kid }
   })
   const verifiers = new Map(keys.verify.map(({ kid, key }) => [kid, createVerifier({
-    key, algorithms: [keys.algorithm], allowedIss: config.publicUrl, allowedAud: ACCESS_TOKEN_AUDIENCE, cache: 10_000
+    key, algorithms: [keys.algorithm], allowedIss: config.publicUrl, allowedAud: ACCESS_TOKEN_AUDIENCE, requiredClaims: ['exp', 'iss', 'aud'], cache: 10_000
   })]))
 
   app.decorate('authenticate', authenticate)
