@@ -23,6 +23,17 @@ export type SignupResult =
   | { status: 'no_pending_signup' }
 
 export async function completeSignup (sql: Sql, signupToken: string, nickname: { nickname: string, key: string }, info: SessionRequestInfo, onCreated?: UserCreatedCallback): Promise<SignupResult> {
+  try {
+    return await signupTransaction(sql, signupToken, nickname, info, onCreated)
+  } catch (error) {
+    // Two tabs signed up the same identity at once and the other committed first: everything here
+    // rolled back, so run again, which now finds that identity and signs in to its account.
+    if (isUniqueViolation(error, 'identities_provider_provider_user_id_key')) return signupTransaction(sql, signupToken, nickname, info, onCreated)
+    throw error
+  }
+}
+
+function signupTransaction (sql: Sql, signupToken: string, nickname: { nickname: string, key: string }, info: SessionRequestInfo, onCreated?: UserCreatedCallback): Promise<SignupResult> {
   return sql.transaction(async tx => {
     const [pending] = await tx.query<{ profile: NormalizedProfile }>(
       `UPDATE pending_signups SET used_at = $2
