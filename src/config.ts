@@ -18,6 +18,7 @@ export const EnvSchema = Type.Object({
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
   DATA_DIR: Type.String({ default: './data', minLength: 1 }),
   MIGRATE_ON_START: Bool(false),
+  DATABASE_CONNECT_TIMEOUT_SECONDS: Seconds(10, 0, 600),
 
   FRONTEND_URL: Type.Optional(HttpUrl),
   FRONTEND_ORIGINS: Type.String({ default: '', pattern: '^(https?://[^\\s/,]+)?(,\\s*https?://[^\\s/,]+)*$' }),
@@ -125,6 +126,8 @@ export interface Config {
   databaseUrl?: string
   dataDir: string
   migrateOnStart: boolean
+  /** How long the server keeps trying to reach PostgreSQL at start before it gives up. */
+  databaseConnectTimeoutSeconds: number
   /** The frontend page that receives the one-time code. */
   frontendUrl: string
   frontendOrigin: string
@@ -219,6 +222,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     databaseUrl: parsed.DATABASE_URL,
     dataDir: parsed.DATA_DIR,
     migrateOnStart: parsed.MIGRATE_ON_START,
+    databaseConnectTimeoutSeconds: parsed.DATABASE_CONNECT_TIMEOUT_SECONDS,
     frontendUrl,
     frontendOrigin,
     allowedOrigins: [...new Set([frontendOrigin, ...listedOrigins])],

@@ -1,6 +1,7 @@
 import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig } from './config.js'
+import { DatabaseUnreachableError } from './db/database.js'
 
 // The process: settings, app, listen, graceful shutdown. Everything else lives in buildApp.
 
@@ -13,7 +14,15 @@ try {
   process.exit(1)
 }
 
-const app = await buildApp({ config })
+let app: Awaited<ReturnType<typeof buildApp>>
+try {
+  app = await buildApp({ config })
+} catch (error) {
+  // A setting only checked while building (OIDC discovery) or an unreachable database: one line.
+  const known = error instanceof ConfigError || error instanceof DatabaseUnreachableError
+  console.error(`handoff: ${known ? (error as Error).message : `could not start: ${(error as Error).stack ?? String(error)}`}`)
+  process.exit(1)
+}
 
 closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
   if (err !== undefined) app.log.error({ err }, 'closing after an error')

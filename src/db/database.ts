@@ -98,3 +98,29 @@ async function openPostgres (url: string, poolSize = 10): Promise<Database> {
     }
   }
 }
+
+/** PostgreSQL did not answer within DATABASE_CONNECT_TIMEOUT_SECONDS at start. */
+export class DatabaseUnreachableError extends Error {
+  override name = 'DatabaseUnreachableError'
+}
+
+/**
+ * At start, PostgreSQL may still be booting (containers started together): try `SELECT 1` until it
+ * answers, backing off up to 2 s between tries, for at most `timeoutSeconds`.
+ */
+export async function waitForDatabase (sql: Sql, { timeoutSeconds, onRetry }: { timeoutSeconds: number, onRetry: (error: Error, attempt: number) => void }): Promise<void> {
+  const deadline = Date.now() + timeoutSeconds * 1000
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await sql.query('SELECT 1')
+      return
+    } catch (error) {
+      const delay = Math.min(250 * 2 ** (attempt - 1), 2000)
+      if (Date.now() + delay > deadline) {
+        throw new DatabaseUnreachableError(`the database did not answer within ${timeoutSeconds} s (DATABASE_CONNECT_TIMEOUT_SECONDS, ${attempt} attempts): ${(error as Error).message || String((error as { code?: string }).code)}`)
+      }
+      onRetry(error as Error, attempt)
+      await new Promise(resolve => setTimeout(resolve, delay))
+    }
+  }
+}

@@ -2,7 +2,7 @@ import path from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
-import { openDatabase, type Database, type DatabaseTarget } from '../db/database.js'
+import { openDatabase, waitForDatabase, type Database, type DatabaseTarget } from '../db/database.js'
 import { migrate } from '../db/migrate.js'
 
 declare module 'fastify' {
@@ -22,6 +22,17 @@ async function database (app: FastifyInstance, { config, target }: { config: Con
   const resolved = target ?? databaseTarget(config)
   const db = await openDatabase(resolved)
   app.addHook('onClose', async () => db.close())
+  if (db.kind === 'postgres') {
+    try {
+      await waitForDatabase(db.sql, {
+        timeoutSeconds: config.databaseConnectTimeoutSeconds,
+        onRetry: (error, attempt) => app.log.warn({ attempt, err: error }, 'database not reachable yet: retrying')
+      })
+    } catch (error) {
+      await db.close()
+      throw error
+    }
+  }
   // The embedded database is ours alone: always migrate. A shared PostgreSQL server is migrated
   // explicitly (npm run db:migrate), or here when MIGRATE_ON_START=true.
   if (db.kind === 'pglite' || config.migrateOnStart) {
