@@ -30,8 +30,9 @@ export interface ServerProcess {
 }
 
 /** Spawns the server; resolves once it answers /health, or rejects with its output if it exits. */
-export async function startServer (env: Record<string, string>, { waitReady = true, timeoutMs = 90_000 } = {}): Promise<ServerProcess> {
-  const port = await freePort()
+export async function startServer (env: Record<string, string>, { waitReady = true, timeoutMs = 90_000, port = 0 } = {}): Promise<ServerProcess> {
+  // A restart keeps its port: PUBLIC_URL, and so the tokens' issuer, stays the same.
+  port ||= await freePort()
   const origin = `http://127.0.0.1:${port}`
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: root,
