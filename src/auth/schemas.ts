@@ -58,5 +58,7 @@ export const SignupRequiredSchema = Type.Object({
 
 export const ExchangeResponses = {
   200: Type.Union([AuthenticatedSchema, SignupRequiredSchema], { description: 'Branch on `status`' }),
-  400: ErrorRef
+  400: ErrorRef,
+  403: ErrorRef,
+  429: ErrorRef
 }
