@@ -7,7 +7,8 @@ import handoff, { type HandoffOptions } from '../../src/index.js'
 
 export async function buildNotesApp (options: HandoffOptions = {}) {
   const settings = options.settings ?? process.env
-  const app = Fastify({ logger: { level: settings.LOG_LEVEL ?? 'info' } })
+  // pluginTimeout: the embedded database's first start (initdb) can outlast Fastify's default 10 s.
+  const app = Fastify({ logger: { level: settings.LOG_LEVEL ?? 'info' }, pluginTimeout: 120_000 })
 
   await app.register(handoff, {
     ...options,
