@@ -1,6 +1,6 @@
 import type { KakaoConfig } from '../config.js'
 import { LoginErrorCode, LoginFlowError, type LoginErrorCodeValue } from '../errors.js'
-import { fetchProviderJson, optionalString, type Provider, type TokenResponse } from './provider.js'
+import { fetchProviderJson, optionalString, postTokenForm, type Provider, type TokenResponse } from './provider.js'
 
 // Kakao Login REST API (developers.kakao.com/docs/latest/ko/kakaologin/rest-api). Paths are Kakao's;
 // only the hosts are configurable.
@@ -73,15 +73,9 @@ export function createKakaoProvider (config: KakaoConfig): Provider {
     // Our own token call: simple-oauth2 always sends client_secret (empty when unset), while Kakao
     // wants it only from apps that enabled "Client Secret".
     async exchangeCode ({ code, redirectUri }, { timeoutMs }) {
-      const form = new URLSearchParams({ grant_type: 'authorization_code', client_id: config.clientId, redirect_uri: redirectUri, code })
-      if (config.clientSecret !== undefined) form.set('client_secret', config.clientSecret)
-      const { status, body } = await fetchProviderJson(config.authUrl + TOKEN_PATH, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded;charset=utf-8', accept: 'application/json' },
-        body: form.toString(),
-        timeoutMs,
-        failure: LoginErrorCode.providerTokenError
-      })
+      const form: Record<string, string> = { grant_type: 'authorization_code', client_id: config.clientId, redirect_uri: redirectUri, code }
+      if (config.clientSecret !== undefined) form.client_secret = config.clientSecret
+      const { status, body } = await postTokenForm(config.authUrl + TOKEN_PATH, form, timeoutMs)
       if (status !== 200) throw tokenError(status, body)
       return body as TokenResponse
     },

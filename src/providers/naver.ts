@@ -1,6 +1,6 @@
 import type { NaverConfig } from '../config.js'
 import { LoginErrorCode, LoginFlowError } from '../errors.js'
-import { fetchProviderJson, optionalString, type Provider, type TokenResponse } from './provider.js'
+import { fetchProviderJson, optionalString, postTokenForm, type Provider, type TokenResponse } from './provider.js'
 
 // Naver Login (developers.naver.com/docs/login/api/api.md, /docs/login/profile/profile.md). Paths
 // are Naver's; only the hosts are configurable. No scope parameter: consent items are chosen in the
@@ -28,14 +28,8 @@ export function createNaverProvider (config: NaverConfig): Provider {
     // request. Sent as a form body (Naver documents query parameters and accepts both) so the code
     // and the secret stay out of any URL.
     async exchangeCode ({ code, state }, { timeoutMs }) {
-      const form = new URLSearchParams({ grant_type: 'authorization_code', client_id: config.clientId, client_secret: config.clientSecret, code, state })
-      const { status, body } = await fetchProviderJson(config.authUrl + TOKEN_PATH, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-        body: form.toString(),
-        timeoutMs,
-        failure: LoginErrorCode.providerTokenError
-      })
+      const form = { grant_type: 'authorization_code', client_id: config.clientId, client_secret: config.clientSecret, code, state }
+      const { status, body } = await postTokenForm(config.authUrl + TOKEN_PATH, form, timeoutMs)
       if (status !== 200) throw new LoginFlowError(LoginErrorCode.providerTokenError, `Naver token endpoint answered ${status}`)
       return body as TokenResponse
     },

@@ -98,3 +98,17 @@ export async function fetchProviderJson (url: string, init: RequestInit & { time
 
 export const optionalString = (value: unknown): string | undefined =>
   typeof value === 'string' && value.trim() !== '' ? value : undefined
+
+/**
+ * POSTs an authorization-code grant as a form body (the code and the secret stay out of any URL),
+ * for providers whose token call @fastify/oauth2 cannot make as they need it.
+ */
+export function postTokenForm (url: string, form: Record<string, string>, timeoutMs: number): Promise<{ status: number, body: unknown, text: string }> {
+  return fetchProviderJson(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded;charset=utf-8', accept: 'application/json' },
+    body: new URLSearchParams(form).toString(),
+    timeoutMs,
+    failure: LoginErrorCode.providerTokenError
+  })
+}
