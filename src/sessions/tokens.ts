@@ -92,10 +92,14 @@ export async function authenticateSession (request: FastifyRequest): Promise<voi
   if (rows.length === 0) throw new NotAuthenticatedError()
 }
 
+// We only ever issue database UUIDs as sub and sid; anything else would reach a uuid column.
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
 /** Claims of the wrong shape (only a leaked key could sign them) are refused, not answered with a 500. */
 function userFromClaims (claims: AccessClaims): AuthUser {
   const { sub, sid, nickname, picture } = claims
-  if (typeof sub !== 'string' || typeof sid !== 'string' || typeof nickname !== 'string' || (picture !== undefined && typeof picture !== 'string')) {
+  if (typeof sub !== 'string' || !UUID.test(sub) || typeof sid !== 'string' || !UUID.test(sid) ||
+    typeof nickname !== 'string' || (picture !== undefined && typeof picture !== 'string')) {
     throw new NotAuthenticatedError()
   }
   return { id: sub, nickname, sessionId: sid, avatarUrl: picture ?? null }
