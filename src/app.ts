@@ -1,6 +1,6 @@
 import fastifyCookie from '@fastify/cookie'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { DestinationStream } from 'pino'
 import { authPlugin } from './auth/index.js'
@@ -9,7 +9,7 @@ import type { DatabaseTarget } from './db/database.js'
 import { demoPage } from './demo.js'
 import { healthRoutes } from './health.js'
 import type { HandoffHooks } from './hooks.js'
-import { loggerOptions } from './logger.js'
+import { AccessLog, createLogger } from './logger.js'
 import { clientErrorHandler, frameworkErrors } from './plugins/client-error.js'
 import database from './plugins/database.js'
 import errorHandler from './plugins/error-handler.js'
@@ -92,8 +92,10 @@ export interface BuildAppOptions extends Omit<HandoffOptions, 'settings' | 'conf
 /** The standalone server: a Fastify instance with our logger and limits, and handoff in it. */
 export async function buildApp ({ logStream, ...options }: BuildAppOptions): Promise<FastifyInstance> {
   const { config } = options
+  const logger = createLogger(config, logStream)
   const app = Fastify({
-    logger: loggerOptions(config, logStream),
+    loggerInstance: logger as FastifyBaseLogger,
+    logController: new AccessLog(logger),
     trustProxy: config.trustProxy,
     bodyLimit: 16 * 1024,
     // The embedded database's first start (initdb, then migrations) can take well over Fastify's

@@ -1,7 +1,8 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import fastifyCors from '@fastify/cors'
-import fastifyHelmet from '@fastify/helmet'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyRequest, onRequestHookHandler, RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
+import helmet, { type HelmetOptions } from 'helmet'
 import type { Config } from '../config.js'
 import { CsrfRejectedError } from '../errors.js'
 
@@ -26,24 +27,55 @@ function requestOrigin (request: FastifyRequest): string | undefined {
 }
 
 /**
- * Headers, CORS and CSRF for every route.
+ * The headers helmet would set, computed once. @fastify/helmet calls `helmet(options)` again on every
+ * request (parsing the CSP each time) from two hooks; with static options the result never changes,
+ * so we run helmet once against a recording response and replay its headers.
+ */
+export function helmetHeaders (options: HelmetOptions): Record<string, string> {
+  const headers: Record<string, string> = {}
+  const recorder = {
+    setHeader (name: string, value: string | number | readonly string[]) { headers[name.toLowerCase()] = String(value) },
+    removeHeader (name: string) { delete headers[name.toLowerCase()] }
+  }
+  helmet(options)({} as IncomingMessage, recorder as unknown as ServerResponse, () => {})
+  return headers
+}
+
+/** Adds a hook to one route, in front of the hooks the route already has. */
+function prependRouteHook (route: RouteOptions, hook: onRequestHookHandler) {
+  const existing = route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest]
+  route.onRequest = [hook, ...existing]
+}
+
+/**
+ * Headers, CORS and CSRF for every route, at the lowest cost per request (every API call of our
+ * users' apps passes through here: see docs/performance.md).
  * - CSRF: a route marked `config.csrf` needs the custom header X-Requested-With (a cross-site page
  *   cannot send it without a CORS preflight, which only allowed origins pass) and, when the browser
  *   says where the request comes from, an allowed origin. A form posted from another site can never
- *   sign someone out, into the attacker's account, or change their nickname.
+ *   sign someone out, into the attacker's account, or change their nickname. Added to those routes
+ *   only, so other routes do not pay for it.
  * - CORS with credentials for FRONTEND_ORIGINS (and the frontend's own origin) only.
- * - Helmet's headers everywhere; `Cache-Control: no-store` on every auth and account response.
+ * - Helmet's headers everywhere (404s and errors included); `Cache-Control: no-store` on every auth
+ *   and account response, both set by one hook.
  */
 async function security (app: FastifyInstance, { config }: { config: Config }) {
   const allowed = new Set([...config.allowedOrigins, new URL(config.publicUrl).origin])
 
-  await app.register(fastifyHelmet, {
+  const headers = helmetHeaders({
     // Swagger UI and the demo load only same-origin scripts; the dev login page has inline styles.
     contentSecurityPolicy: { directives: { 'img-src': ["'self'", 'data:', 'https:'], 'form-action': ["'self'"] } },
     strictTransportSecurity: config.cookies.secure,
     // The provider redirect sends people back to us: keep Referer out of cross-origin requests.
     referrerPolicy: { policy: 'no-referrer' }
   })
+  const noStoreHeaders = { ...headers, 'cache-control': 'no-store' }
+  app.addHook('onRequest', (request, reply, done) => {
+    const url = request.url
+    reply.headers(url.startsWith('/auth/') || url.startsWith('/users/') ? noStoreHeaders : headers)
+    done()
+  })
+
   await app.register(fastifyCors, {
     origin: (origin, callback) => callback(null, origin !== undefined && allowed.has(origin)),
     credentials: true,
@@ -52,16 +84,14 @@ async function security (app: FastifyInstance, { config }: { config: Config }) {
     maxAge: 600
   })
 
-  app.addHook('onRequest', async request => {
-    if (request.routeOptions.config.csrf !== true) return
-    if (request.headers['x-requested-with'] === undefined) throw new CsrfRejectedError('Missing the X-Requested-With header required on this route')
+  const csrfCheck: onRequestHookHandler = (request, _reply, done) => {
+    if (request.headers['x-requested-with'] === undefined) return done(new CsrfRejectedError('Missing the X-Requested-With header required on this route'))
     const origin = requestOrigin(request)
-    if (origin !== undefined && !allowed.has(origin)) throw new CsrfRejectedError(`Requests from ${origin} are not allowed`)
-  })
-
-  app.addHook('onSend', async (request, reply) => {
-    const path = request.url
-    if (path.startsWith('/auth/') || path.startsWith('/users/')) reply.header('cache-control', 'no-store')
+    if (origin !== undefined && !allowed.has(origin)) return done(new CsrfRejectedError(`Requests from ${origin} are not allowed`))
+    done()
+  }
+  app.addHook('onRoute', route => {
+    if (route.config?.csrf === true) prependRouteHook(route, csrfCheck)
   })
 }
 

@@ -8,6 +8,7 @@ import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
 import { NotAuthenticatedError } from '../errors.js'
 import { sessionCookies } from './cookies.js'
+import { VerifiedTokens } from './verified-tokens.js'
 import { generatePrivateKey, keyPair, type JwtAlgorithm, type KeyPair, type PublicJwk } from './signing-keys.js'
 
 /** The claims of our access JWT, besides the registered ones (iat, exp, iss, aud). */
@@ -156,22 +157,47 @@ async function tokenKeys (config: Config, log: FastifyBaseLogger): Promise<Token
   }
 }
 
-const headerKid = (token: string): unknown => {
-  const end = token.indexOf('.')
-  if (end <= 0) return undefined
+/** The `kid` of a JWT header segment (base64url JSON), if any. */
+const headerKid = (header: string): unknown => {
   try {
-    return (JSON.parse(Buffer.from(token.slice(0, end), 'base64url').toString()) as { kid?: unknown }).kid
+    return (JSON.parse(Buffer.from(header, 'base64url').toString()) as { kid?: unknown }).kid
   } catch {
     return undefined
   }
 }
 
+type Verifier = (token: string) => unknown
+
+/**
+ * The verifier for a token's key, by its header's `kid`. Every token one key signs has the same
+ * header segment, so the answer is remembered by segment (a few entries at most) instead of decoding
+ * the header's JSON on every request.
+ */
+function verifierLookup (verifiers: Map<string, Verifier>): (token: string) => Verifier | undefined {
+  const byHeader = new Map<string, Verifier>()
+  return token => {
+    const end = token.indexOf('.')
+    if (end <= 0) return undefined
+    const header = token.slice(0, end)
+    let verifier = byHeader.get(header)
+    if (verifier === undefined) {
+      verifier = verifiers.get(headerKid(header) as string)
+      // Bounded: a client can vary the header's JSON, never grow this past a handful of entries.
+      if (verifier !== undefined && byHeader.size < 32) byHeader.set(header, verifier)
+    }
+    return verifier
+  }
+}
+
+// About 3 MB at most: enough for every token of 10,000 users active within an access token's life.
+const VERIFIED_TOKENS_CAPACITY = 10_000
+
 /**
  * @fastify/jwt signs with the newest key. Verification picks the key by the header's `kid` among
  * JWT_SECRET and JWT_PREVIOUS_SECRETS (or the JWT_PRIVATE_KEYS' public halves), so the signing key
  * can rotate without signing everyone out;
- * it uses fast-jwt (the engine inside @fastify/jwt) directly, one verifier per key with its cache
- * of verified tokens: a cached token is still refused once expired.
+ * it uses fast-jwt (the engine inside @fastify/jwt) directly, one verifier per key, in front of them
+ * a cache of verified tokens (verified-tokens.ts): a cached token is still refused once expired.
  */
 async function accessTokens (app: FastifyInstance, { config }: { config: Config }) {
   const keys = await tokenKeys(config, app.log)
@@ -181,8 +207,10 @@ async function accessTokens (app: FastifyInstance, { config }: { config: Config 
     sign: { algorithm: keys.algorithm, expiresIn: config.accessTokenTtlSeconds, iss: config.publicUrl, aud: ACCESS_TOKEN_AUDIENCE, kid: keys.sign.kid }
   })
   const verifiers = new Map(keys.verify.map(({ kid, key }) => [kid, createVerifier({
-    key, algorithms: [keys.algorithm], allowedIss: config.publicUrl, allowedAud: ACCESS_TOKEN_AUDIENCE, requiredClaims: ['exp', 'iss', 'aud'], cache: 10_000
+    key, algorithms: [keys.algorithm], allowedIss: config.publicUrl, allowedAud: ACCESS_TOKEN_AUDIENCE, requiredClaims: ['exp', 'iss', 'aud']
   })]))
+  const verifierFor = verifierLookup(verifiers)
+  const verified = new VerifiedTokens<AuthUser>(VERIFIED_TOKENS_CAPACITY)
 
   app.decorate('authenticate', authenticate)
   app.decorate('authenticateSession', authenticateSession)
@@ -190,13 +218,21 @@ async function accessTokens (app: FastifyInstance, { config }: { config: Config 
     publicKeys: keys.publicKeys,
     verify (request: FastifyRequest): AuthUser {
       const token = request.cookies[cookieName]
-      const verifier = token === undefined ? undefined : verifiers.get(headerKid(token) as string)
-      if (token === undefined || verifier === undefined) throw new NotAuthenticatedError()
+      if (token === undefined) throw new NotAuthenticatedError()
+      const known = verified.get(token)
+      if (known !== undefined) return known
+      const verifier = verifierFor(token)
+      if (verifier === undefined) throw new NotAuthenticatedError()
+      let claims: AccessClaims & { exp: number }
       try {
-        return userFromClaims(verifier(token) as AccessClaims)
+        claims = verifier(token) as AccessClaims & { exp: number }
       } catch {
         throw new NotAuthenticatedError()
       }
+      // Shared by every request that presents this token: frozen, so none can change it for the others.
+      const user = Object.freeze(userFromClaims(claims))
+      verified.set(token, user, claims.exp)
+      return user
     }
   })
 }

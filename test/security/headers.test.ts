@@ -17,6 +17,23 @@ t.test('security headers on every response, no-store on auth responses', async t
     t.equal(response.headers['referrer-policy'], 'no-referrer', `${url}: no Referer leaves our pages`)
     t.equal(response.headers['x-frame-options'], 'SAMEORIGIN', `${url}: no framing by others`)
   }
+  const notFound = await app.inject('/no-such-page')
+  t.equal(notFound.statusCode, 404)
+  t.match(notFound.headers, {
+    'content-security-policy': "default-src 'self';base-uri 'self';font-src 'self' https: data:;form-action 'self';frame-ancestors 'self';img-src 'self' data: https:;object-src 'none';script-src 'self';script-src-attr 'none';style-src 'self' https: 'unsafe-inline';upgrade-insecure-requests",
+    'cross-origin-opener-policy': 'same-origin',
+    'cross-origin-resource-policy': 'same-origin',
+    'origin-agent-cluster': '?1',
+    'referrer-policy': 'no-referrer',
+    'x-content-type-options': 'nosniff',
+    'x-dns-prefetch-control': 'off',
+    'x-download-options': 'noopen',
+    'x-frame-options': 'SAMEORIGIN',
+    'x-permitted-cross-domain-policies': 'none',
+    'x-xss-protection': '0'
+  }, 'helmet\'s full set, on a 404 too')
+  t.notOk(notFound.headers['x-powered-by'])
+  t.notOk(notFound.headers['cache-control'], 'no-store is for auth and account responses')
   t.equal((await app.inject('/auth/providers')).headers['cache-control'], 'no-store')
   t.equal((await app.inject('/auth/me')).headers['cache-control'], 'no-store', 'also on errors')
   t.equal((await app.inject('/auth/github/login')).headers['cache-control'], 'no-store')

@@ -119,6 +119,29 @@ t.test('/auth/me refuses absent, forged, expired and foreign tokens', async t =>
   t.ok(claims.sid && claims.sub && claims.exp - claims.iat === config.accessTokenTtlSeconds)
 })
 
+t.test('a token verified before is still refused once it expires (the verified-token cache)', async t => {
+  const { app } = await buildTestApp(t, github.env)
+  const browser = newBrowser()
+  await signIn(app, browser)
+  const valid = await browser.cookie('handoff_access') as string
+  const [header, payload] = valid.split('.')
+  const claims = JSON.parse(Buffer.from(payload, 'base64url').toString())
+  const { kid } = JSON.parse(Buffer.from(header, 'base64url').toString())
+  const expiresAt = Math.floor(Date.now() / 1000) + 1
+  const shortLived = createSigner({ key: TEST_JWT_SECRET, algorithm: 'HS256', kid, noTimestamp: true })({ ...claims, exp: expiresAt })
+  const me = () => app.inject({ url: '/auth/me', cookies: { handoff_access: shortLived } })
+  t.equal((await me()).statusCode, 200, 'valid, and now remembered')
+  t.equal((await me()).statusCode, 200, 'valid again')
+  await new Promise(resolve => setTimeout(resolve, expiresAt * 1000 - Date.now() + 50))
+  const expired = await me()
+  t.equal(expired.statusCode, 401, 'refused at its exp, not served from the cache')
+  t.equal(expired.json().code, 'not_authenticated')
+
+  const first = await app.inject({ url: '/auth/me', cookies: { handoff_access: valid } })
+  const again = await app.inject({ url: '/auth/me', cookies: { handoff_access: valid } })
+  t.same(again.json(), first.json(), 'a remembered token answers with the same user')
+})
+
 t.test('/auth/me answers from the token alone, without the database', async t => {
   const { app } = await buildTestApp(t, github.env)
   const browser = newBrowser()
