@@ -1,19 +1,20 @@
 import { fork, type ChildProcess } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
+import path from 'node:path'
+import { buildDir } from './build.js'
 import type { LoadResult, LoadSpec, ServerCommand, ServerReady, ServerReply, ServerSpec } from './protocol.js'
 
 // Children of the orchestrator: one process per server under test, one per autocannon run. They
-// run TypeScript through tsx's loader (`node --import tsx`), so the pid is the server itself.
+// run the compiled build (bench/build.ts) under plain `node`, so the pid is the server itself.
 
-const here = (file: string) => fileURLToPath(new URL(file, import.meta.url))
+const compiled = (file: string) => path.join(buildDir, 'bench', file)
 const verbose = process.env.BENCH_VERBOSE === '1'
 // BENCH_CPU_PROF=dir: every server writes a V8 CPU profile there when it exits (bench/profile-top.ts reads it).
 const profileDir = process.env.BENCH_CPU_PROF
 const children = new Set<ChildProcess>()
 
-function forkTs (file: string, env: Record<string, string> = {}, profile = false): ChildProcess {
-  const child = fork(here(file), [], {
-    execArgv: ['--import', 'tsx', ...(profile && profileDir !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
+function forkCompiled (file: string, env: Record<string, string> = {}, profile = false): ChildProcess {
+  const child = fork(compiled(file), [], {
+    execArgv: profile && profileDir !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
     env: { ...process.env, ...env },
     // Request logs go nowhere unless asked for; errors still show.
     stdio: [verbose ? 'inherit' : 'ignore', verbose ? 'inherit' : 'ignore', 'inherit', 'ipc']
@@ -38,7 +39,7 @@ export interface ServerProcess extends ServerReady {
 }
 
 export function startServer (spec: ServerSpec): Promise<ServerProcess> {
-  const child = forkTs('./server.ts', { BENCH_SERVER_SPEC: JSON.stringify(spec) }, true)
+  const child = forkCompiled('./server.js', { BENCH_SERVER_SPEC: JSON.stringify(spec) }, true)
   let nextId = 1
   const pending = new Map<number, { resolve(reply: ServerReply): void, reject(error: Error): void }>()
   const exited = new Promise<void>(resolve => child.once('exit', () => resolve()))
@@ -78,7 +79,7 @@ export function startServer (spec: ServerSpec): Promise<ServerProcess> {
 
 /** One autocannon run in a process of its own. */
 export function runLoad (spec: LoadSpec): Promise<LoadResult> {
-  const child = forkTs('./load.ts')
+  const child = forkCompiled('./load.js')
   return new Promise((resolve, reject) => {
     child.once('message', result => resolve(result as LoadResult))
     child.once('exit', code => reject(new Error(`autocannon exited (${code}) without a result`)))

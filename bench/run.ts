@@ -3,6 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { databaseCases, REFERENCE_CASES, serverSpec, type BenchCase } from './cases.js'
+import { compileBench } from './build.js'
 import { renderChart } from './chart.js'
 import { runCase, type RunResult } from './measure.js'
 import { readOptions } from './options.js'
@@ -59,6 +60,9 @@ async function main (): Promise<BenchReport> {
   const startedAt = new Date().toISOString()
   const machineAtStart = machine()
   log(`handoff bench: ${options.rounds} round(s) × ${options.durationSeconds} s per case, ${options.connections} connections`)
+  const compileStarted = performance.now()
+  await compileBench()
+  log(`compiled src/ and bench/ in ${Math.round(performance.now() - compileStarted)} ms`)
   const all = [...REFERENCE_CASES]
   let postgresNote = 'not run (BENCH_DATABASE_URL=none)'
   if (options.databaseServerUrl !== null) {

@@ -3,14 +3,12 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { buildDir } from './build.js'
 import { BENCH_JWT_SECRET, BENCH_PUBLIC_URL } from './servers/bench-server.js'
 
-// Start to ready: the real entry point (what `npm start` runs) on the embedded database, timed from
-// spawn until GET /health answers 200. First on an empty DATA_DIR (PGlite initdb + migrations), then
-// again on the same directory, which is every later start of a deployed instance.
-
-const root = fileURLToPath(new URL('..', import.meta.url))
+// Start to ready: the real entry point (src/server.ts compiled, as `npm start` runs it) on the
+// embedded database, timed from spawn until GET /health answers 200. First on an empty DATA_DIR,
+// then again on the same directory, which is every later start of a deployed instance.
 
 export interface StartupResult { freshMs: number, restartMs: number, peakRssBytes: number | null }
 export interface StartupFailure { failed: string }
@@ -37,8 +35,9 @@ async function timeStart (dataDir: string): Promise<{ ms: number, peakRssBytes: 
   // The embedded database: no DATABASE_URL, whatever the caller's environment says.
   const { DATABASE_URL: _ignored, ...env } = process.env
   const started = performance.now()
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: root,
+  const child = spawn(process.execPath, [path.join(buildDir, 'src/server.js')], {
+    // Not the checkout: a .env there must not change what is measured.
+    cwd: dataDir,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...env, NODE_ENV: 'production', JWT_SECRET: BENCH_JWT_SECRET, PUBLIC_URL: BENCH_PUBLIC_URL, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1' }
   })
@@ -50,10 +49,10 @@ async function timeStart (dataDir: string): Promise<{ ms: number, peakRssBytes: 
   child.stderr?.on('data', keep)
   try {
     for (;;) {
-      if (child.exitCode !== null) throw new Error(`src/server.ts exited with ${child.exitCode} before it was ready: ${tail.trim()}`)
+      if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode} before it was ready: ${tail.trim()}`)
       const ok = await fetch(`http://127.0.0.1:${port}/health`).then(res => res.status === 200, () => false)
       if (ok) break
-      if (performance.now() - started > 60_000) throw new Error('src/server.ts was not ready within 60 s')
+      if (performance.now() - started > 60_000) throw new Error('the server was not ready within 60 s')
       await new Promise(resolve => setTimeout(resolve, 10))
     }
     return { ms: performance.now() - started, peakRssBytes: await peakRss(child.pid as number) }

@@ -1,7 +1,9 @@
+import type { PGlite } from '@electric-sql/pglite'
 import closeWithGrace from 'close-with-grace'
-import { buildApp } from './app.js'
+import type { FastifyInstance } from 'fastify'
 import { ConfigError, loadConfig } from './config.js'
-import { DatabaseUnreachableError } from './db/database.js'
+import { createPglite, DatabaseUnreachableError } from './db/database.js'
+import { databaseTarget } from './plugins/database.js'
 
 // The process: settings, app, listen, graceful shutdown. Everything else lives in buildApp.
 
@@ -14,10 +16,20 @@ try {
   process.exit(1)
 }
 
-let app: Awaited<ReturnType<typeof buildApp>>
+// The embedded database takes about half a second to open (WebAssembly, much of it compiled off the
+// main thread): opening it first lets that overlap with loading the rest of the server.
+const target = databaseTarget(config)
+const opening = target.kind === 'pglite' ? createPglite(target.dataDir) : undefined
+opening?.catch(() => {}) // awaited below; a failure must not count as unhandled in the meantime
+let embedded: PGlite | undefined
+
+let app: FastifyInstance
 try {
-  app = await buildApp({ config })
+  const { buildApp } = await import('./app.js')
+  embedded = await opening
+  app = await buildApp({ config, database: embedded === undefined ? undefined : { kind: 'pglite', instance: embedded } })
 } catch (error) {
+  await embedded?.close()
   // A setting only checked while building (OIDC discovery) or an unreachable database: one line.
   const known = error instanceof ConfigError || error instanceof DatabaseUnreachableError
   console.error(`handoff: ${known ? (error as Error).message : `could not start: ${(error as Error).stack ?? String(error)}`}`)
@@ -35,6 +47,7 @@ closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
     await app.close()
   } finally {
     clearInterval(sweep)
+    await embedded?.close()
   }
 })
 
@@ -43,5 +56,6 @@ try {
 } catch (error) {
   app.log.error({ err: error }, 'could not listen')
   await app.close()
+  await embedded?.close()
   process.exit(1)
 }

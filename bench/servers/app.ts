@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
-import { PGlite } from '@electric-sql/pglite'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../src/app.js'
+import { createPglite } from '../../src/db/database.js'
 import { loadConfig } from '../../src/config.js'
 import { sessionCookies } from '../../src/sessions/cookies.js'
 import type { DatabaseKind } from '../protocol.js'
@@ -32,7 +32,7 @@ export async function startApp (options: { database: DatabaseKind, databaseUrl?:
   // A fresh PGlite runs initdb, 4 s on an idle 2-core machine and 10-20 s on a busy one: more than
   // Fastify's 10 s plugin timeout. The bench measures requests, not that (bench/startup.ts does), so
   // it opens the embedded database before buildApp and hands it in, as the tests do.
-  const instance = options.database === 'pglite' ? await PGlite.create(options.dataDir) : undefined
+  const instance = options.database === 'pglite' ? await createPglite(options.dataDir) : undefined
   const app: FastifyInstance = await buildApp({ config, database: instance === undefined ? undefined : { kind: 'pglite', instance } })
   const url = await app.listen({ host: config.host, port: 0 })
   const names = sessionCookies(config)

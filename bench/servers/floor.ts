@@ -1,8 +1,8 @@
-import { PGlite } from '@electric-sql/pglite'
+import type { PGlite } from '@electric-sql/pglite'
 import fastifyCookie from '@fastify/cookie'
 import Fastify from 'fastify'
 import pg from 'pg'
-import { openDatabase, type DatabaseTarget } from '../../src/db/database.js'
+import { createPglite, openDatabase, type DatabaseTarget } from '../../src/db/database.js'
 import { migrate } from '../../src/db/migrate.js'
 import { generateSecret, hashSecret } from '../../src/secrets.js'
 import type { DatabaseKind } from '../protocol.js'
@@ -58,7 +58,7 @@ export async function startFloor (options: { database: DatabaseKind, databaseUrl
     rotate = postgresRotate(pool)
     closeDriver = () => pool.end()
   } else {
-    const instance = await PGlite.create(options.dataDir)
+    const instance = await createPglite(options.dataDir)
     target = { kind: 'pglite', instance }
     rotate = pgliteRotate(instance)
     closeDriver = () => instance.close()

@@ -1,7 +1,7 @@
 import fastifyRateLimit from '@fastify/rate-limit'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { Redis } from 'ioredis'
+import type { Redis } from 'ioredis'
 import type { Config } from '../config.js'
 
 /**
@@ -16,6 +16,7 @@ async function rateLimit (app: FastifyInstance, { config }: { config: Config }) 
   let redis: Redis | undefined
   if (config.redisUrl !== undefined) {
     // Fail fast rather than queue: a request must not wait on a Redis outage (skipOnError lets it through).
+    const { Redis } = await import('ioredis') // only a server with REDIS_URL loads the client
     redis = new Redis(config.redisUrl, { connectTimeout: 1000, maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true })
     redis.on('error', error => app.log.warn({ err: error }, 'rate limit store unavailable'))
     await redis.connect().catch(error => app.log.warn({ err: error }, 'rate limit store unavailable at start'))

@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose'
+import type { createRemoteJWKSet, JWTPayload } from 'jose'
 import { ConfigError, type OidcConfig } from '../config.js'
 import { LoginErrorCode, LoginFlowError } from '../errors.js'
 import { fetchProviderJson, optionalString, type OAuth2Settings, type Provider, type ProviderCallContext } from './provider.js'
@@ -59,7 +59,9 @@ export function createOidcProvider (options: OidcProviderOptions): Provider {
     const bodyAuth = authMethods.includes('client_secret_post') || authMethods.includes('none')
     if (!authMethods.includes('client_secret_basic') && !bodyAuth) throw fail(`no supported token_endpoint_auth_method in ${authMethods.join(', ')}`)
     algorithms = strings(document.id_token_signing_alg_values_supported)?.filter(alg => alg !== 'none' && !alg.startsWith('HS')) ?? ['RS256']
-    // jose caches the keys and refetches on an unknown kid, at most once a second.
+    // jose caches the keys and refetches on an unknown kid, at most once a second. Imported here:
+    // only a server with an OpenID Connect provider pays for loading it.
+    const { createRemoteJWKSet } = await import('jose')
     jwks = createRemoteJWKSet(new URL(jwksUri), { timeoutDuration: timeoutMs, cooldownDuration: 1000 })
     userinfoUrl = optionalString(document.userinfo_endpoint)
     return {
@@ -76,6 +78,7 @@ export function createOidcProvider (options: OidcProviderOptions): Provider {
 
   async function verifyIdToken (idToken: string, nonce: string): Promise<JWTPayload & { sub: string }> {
     if (jwks === undefined) throw new LoginFlowError(LoginErrorCode.serverError, `${options.displayName} used before discovery`)
+    const { jwtVerify } = await import('jose')
     let claims: JWTPayload
     try {
       ({ payload: claims } = await jwtVerify(idToken, jwks, { issuer: options.acceptedIssuers, audience: options.clientId, algorithms, requiredClaims: ['sub', 'exp', 'iat'] }))

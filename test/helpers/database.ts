@@ -2,10 +2,10 @@ import { createHash, randomBytes } from 'node:crypto'
 import { readdir, readFile, rename, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { PGlite } from '@electric-sql/pglite'
+import type { PGlite } from '@electric-sql/pglite'
 import pg from 'pg'
 import t from 'tap'
-import { openDatabase, type DatabaseTarget, type Sql } from '../../src/db/database.js'
+import { createPglite, openDatabase, type DatabaseTarget, type Sql } from '../../src/db/database.js'
 import { migrate, migrationsDir } from '../../src/db/migrate.js'
 
 // Each test file (a process under tap) gets one migrated database: an in-memory PGlite (starting
@@ -31,9 +31,9 @@ async function migratedPglite (): Promise<PGlite> {
   for (const file of files) hash.update(file).update(await readFile(path.join(migrationsDir, file)))
   const snapshot = path.join(os.tmpdir(), `handoff-test-pglite-${hash.digest('hex').slice(0, 16)}.tar`)
   try {
-    return await PGlite.create({ loadDataDir: new Blob([await readFile(snapshot)]) })
+    return await createPglite(undefined, { loadDataDir: new Blob([await readFile(snapshot)]) })
   } catch {
-    const instance = await PGlite.create()
+    const instance = await createPglite()
     const db = await openDatabase({ kind: 'pglite', instance })
     await migrate(db.sql, { postgres: false })
     await db.close()
