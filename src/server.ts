@@ -2,7 +2,8 @@ import type { PGlite } from '@electric-sql/pglite'
 import closeWithGrace from 'close-with-grace'
 import type { FastifyInstance } from 'fastify'
 import { ConfigError, loadConfig } from './config.js'
-import { createPglite, DatabaseUnreachableError } from './db/database.js'
+import { DatabaseUnreachableError } from './db/database.js'
+import { createPglite } from './db/pglite.js'
 import { databaseTarget } from './plugins/database.js'
 
 // The process: settings, app, listen, graceful shutdown. Everything else lives in buildApp.
@@ -16,8 +17,8 @@ try {
   process.exit(1)
 }
 
-// The embedded database takes about half a second to open (WebAssembly, much of it compiled off the
-// main thread): opening it first lets that overlap with loading the rest of the server.
+// The embedded database is opened before the app's modules load, so that its asynchronous steps
+// (reading and compiling its WebAssembly, copying the seed on a first start) interleave with theirs.
 const target = databaseTarget(config)
 const opening = target.kind === 'pglite' ? createPglite(target.dataDir) : undefined
 opening?.catch(() => {}) // awaited below; a failure must not count as unhandled in the meantime

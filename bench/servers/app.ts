@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../src/app.js'
-import { createPglite } from '../../src/db/database.js'
+import { createPglite } from '../../src/db/pglite.js'
 import { loadConfig } from '../../src/config.js'
 import { sessionCookies } from '../../src/sessions/cookies.js'
 import type { DatabaseKind } from '../protocol.js'

@@ -1,9 +1,8 @@
-import { mkdir } from 'node:fs/promises'
-import path from 'node:path'
 import type { PGlite } from '@electric-sql/pglite'
 import { PrismaPg } from '@prisma/adapter-pg'
 import pg from 'pg'
 import { PrismaClient } from '../generated/prisma/client.js'
+import { createPglite } from './pglite.js'
 
 /** The few SQL calls the hot paths need, on whichever database is configured. */
 export interface Sql {
@@ -27,24 +26,6 @@ export type DatabaseTarget =
 
 export async function openDatabase (target: DatabaseTarget): Promise<Database> {
   return target.kind === 'postgres' ? openPostgres(target.url, target.poolSize) : openPglite(target)
-}
-
-/**
- * PostgreSQL settings for the embedded database. PGlite keeps PostgreSQL's server defaults
- * (shared_buffers 128 MB), all inside our process's WebAssembly memory: 370 MB resident before the
- * first query. 16 MB of buffers still hold an app's tables and indexes many times over (the rest is
- * in the OS page cache) and cut that to about 220 MB and the open time by half (docs/performance.md).
- */
-export const PGLITE_SETTINGS = ['-c', 'shared_buffers=16MB', '-c', 'wal_buffers=1MB', '-c', 'temp_buffers=1MB']
-
-/**
- * Opens (or, on an empty directory, creates) an embedded database. PGlite is imported here, on
- * first use, so a server on PostgreSQL never loads it (about 45 MB).
- */
-export async function createPglite (dataDir?: string, options: { loadDataDir?: Blob } = {}): Promise<PGlite> {
-  const { PGlite } = await import('@electric-sql/pglite')
-  if (dataDir !== undefined) await mkdir(path.dirname(dataDir), { recursive: true })
-  return PGlite.create(dataDir, { ...options, startParams: [...PGlite.defaultStartParams, ...PGLITE_SETTINGS] })
 }
 
 async function openPglite (target: { dataDir?: string, instance?: PGlite }): Promise<Database> {

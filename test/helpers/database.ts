@@ -5,7 +5,8 @@ import path from 'node:path'
 import type { PGlite } from '@electric-sql/pglite'
 import pg from 'pg'
 import t from 'tap'
-import { createPglite, openDatabase, type DatabaseTarget, type Sql } from '../../src/db/database.js'
+import { openDatabase, type DatabaseTarget, type Sql } from '../../src/db/database.js'
+import { createPglite } from '../../src/db/pglite.js'
 import { migrate, migrationsDir } from '../../src/db/migrate.js'
 
 // Each test file (a process under tap) gets one migrated database: an in-memory PGlite (starting

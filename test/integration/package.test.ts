@@ -41,7 +41,7 @@ t.test('npm pack installs into a fresh project, which runs the plugin example an
   const { stdout } = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: root })
   const [{ filename, files }] = JSON.parse(stdout) as Array<{ filename: string, files: Array<{ path: string }> }>
   const packed = files.map(file => file.path)
-  for (const expected of ['bin/handoff.js', 'dist/index.js', 'dist/index.d.ts', 'dist/server.js', 'dist/generated/prisma/client.js', 'prisma/migrations/migration_lock.toml']) {
+  for (const expected of ['bin/handoff.js', 'dist/index.js', 'dist/index.d.ts', 'dist/server.js', 'dist/generated/prisma/client.js', 'prisma/migrations/migration_lock.toml', 'prisma/pglite-seed.tar.gz']) {
     t.ok(packed.includes(expected), `the tarball has ${expected}`)
   }
   t.notOk(packed.some(file => file.startsWith('src/') || file.startsWith('test/')), 'no sources or tests')
