@@ -19,6 +19,7 @@ export const EnvSchema = Type.Object({
   DATA_DIR: Type.String({ default: './data', minLength: 1 }),
   MIGRATE_ON_START: Bool(false),
   DATABASE_CONNECT_TIMEOUT_SECONDS: Seconds(10, 0, 600),
+  DATABASE_POOL_SIZE: Type.Integer({ default: 10, minimum: 1, maximum: 1000 }),
 
   FRONTEND_URL: Type.Optional(HttpUrl),
   FRONTEND_ORIGINS: Type.String({ default: '', pattern: '^(https?://[^\\s/,]+)?(,\\s*https?://[^\\s/,]+)*$' }),
@@ -128,6 +129,8 @@ export interface Config {
   migrateOnStart: boolean
   /** How long the server keeps trying to reach PostgreSQL at start before it gives up. */
   databaseConnectTimeoutSeconds: number
+  /** Connections per instance to PostgreSQL (docs/deployment.md, connection-pool sizing). */
+  databasePoolSize: number
   /** The frontend page that receives the one-time code. */
   frontendUrl: string
   frontendOrigin: string
@@ -223,6 +226,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     dataDir: parsed.DATA_DIR,
     migrateOnStart: parsed.MIGRATE_ON_START,
     databaseConnectTimeoutSeconds: parsed.DATABASE_CONNECT_TIMEOUT_SECONDS,
+    databasePoolSize: parsed.DATABASE_POOL_SIZE,
     frontendUrl,
     frontendOrigin,
     allowedOrigins: [...new Set([frontendOrigin, ...listedOrigins])],

@@ -12,6 +12,7 @@ t.test('defaults describe a development server on the embedded database', async 
   t.equal(config.frontendUrl, 'http://localhost:3000/')
   t.equal(config.databaseUrl, undefined)
   t.equal(config.dataDir, './data')
+  t.equal(config.databasePoolSize, 10)
   t.equal(config.handoffCodeIn, 'fragment')
   t.equal(config.accessTokenTtlSeconds, 900)
   t.equal(config.loginCodeTtlSeconds, 60)
@@ -38,7 +39,8 @@ t.test('one clear message naming the bad setting', async t => {
     [{ HANDOFF_CODE_IN: 'cookie' }, 'Invalid setting HANDOFF_CODE_IN: must be one of fragment, query'],
     [{ GITHUB_CLIENT_ID: 'id' }, 'Invalid setting GITHUB_CLIENT_SECRET: is required when GITHUB_CLIENT_ID is set'],
     [{ LOGIN_CODE_TTL_SECONDS: '0' }, 'Invalid setting LOGIN_CODE_TTL_SECONDS: must be >= 5'],
-    [{ MIGRATE_ON_START: 'maybe' }, 'Invalid setting MIGRATE_ON_START: must be boolean']
+    [{ MIGRATE_ON_START: 'maybe' }, 'Invalid setting MIGRATE_ON_START: must be boolean'],
+    [{ DATABASE_POOL_SIZE: '0' }, 'Invalid setting DATABASE_POOL_SIZE: must be >= 1']
   ]
   for (const [env, message] of cases) {
     t.throws(() => loadConfig(env), ConfigError, `${Object.keys(env).join(',')} throws a ConfigError`)
@@ -49,6 +51,12 @@ t.test('one clear message naming the bad setting', async t => {
       t.notMatch((error as Error).message, /\n/, 'on one line')
     }
   }
+})
+
+t.test('the database target: PGlite under DATA_DIR, or PostgreSQL with DATABASE_POOL_SIZE connections', async t => {
+  const { databaseTarget } = await import('../src/plugins/database.js')
+  t.match(databaseTarget(loadConfig({ DATA_DIR: '/srv/handoff' })), { kind: 'pglite', dataDir: '/srv/handoff/pglite' })
+  t.same(databaseTarget(loadConfig({ DATABASE_URL: 'postgresql://db/handoff', DATABASE_POOL_SIZE: '4' })), { kind: 'postgres', url: 'postgresql://db/handoff', poolSize: 4 })
 })
 
 t.test('production with a secret is accepted', async t => {

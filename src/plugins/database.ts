@@ -12,10 +12,10 @@ declare module 'fastify' {
 }
 
 /** PGlite under DATA_DIR by default; PostgreSQL when DATABASE_URL is set. */
-export function databaseTarget (config: Pick<Config, 'databaseUrl' | 'dataDir'>): DatabaseTarget {
+export function databaseTarget (config: Pick<Config, 'databaseUrl' | 'dataDir' | 'databasePoolSize'>): DatabaseTarget {
   return config.databaseUrl === undefined
     ? { kind: 'pglite', dataDir: path.resolve(config.dataDir, 'pglite') }
-    : { kind: 'postgres', url: config.databaseUrl }
+    : { kind: 'postgres', url: config.databaseUrl, poolSize: config.databasePoolSize }
 }
 
 async function database (app: FastifyInstance, { config, target }: { config: Config, target?: DatabaseTarget }) {
