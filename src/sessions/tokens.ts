@@ -189,7 +189,7 @@ function verifierLookup (verifiers: Map<string, Verifier>): (token: string) => V
   }
 }
 
-// About 3 MB at most: enough for every token of 10,000 users active within an access token's life.
+// A few MB at most (a token and its user per entry): room for 10,000 users active within an access token's life.
 const VERIFIED_TOKENS_CAPACITY = 10_000
 
 /**
