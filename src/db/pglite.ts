@@ -1,7 +1,9 @@
-import { readdir, readFile, rename, rm, writeFile, mkdir } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { PGlite } from '@electric-sql/pglite'
+import { extract } from 'tar'
 
 /**
  * PostgreSQL settings for the embedded database. PGlite keeps PostgreSQL's server defaults
@@ -21,27 +23,45 @@ export const seedFile = fileURLToPath(new URL('../../prisma/pglite-seed.tar.gz',
 const isEmptyOrMissing = async (dir: string): Promise<boolean> =>
   (await readdir(dir).catch(() => [])).length === 0
 
-const readSeed = async (file: string): Promise<Blob | undefined> =>
-  readFile(file).then(bytes => new Blob([bytes]), () => undefined)
+/**
+ * Unpacks the seed into `dataDir` (missing or empty): into a sibling directory first, renamed into
+ * place once complete, so a start killed halfway never leaves a half-written database. node-tar
+ * writes the files straight to disk (PGlite's own loader goes through its virtual file system, and
+ * was slower). False when there is no seed or it is not a database.
+ */
+async function copySeed (seed: string, dataDir: string): Promise<boolean> {
+  if (!existsSync(seed)) return false
+  const partial = `${dataDir}.partial-${process.pid}`
+  await mkdir(partial, { recursive: true })
+  try {
+    await extract({ file: seed, cwd: partial })
+    if (!existsSync(path.join(partial, 'PG_VERSION'))) return false
+    await rm(dataDir, { recursive: true, force: true }) // empty or missing: checked by the caller
+    await rename(partial, dataDir)
+    return true
+  } catch {
+    return false
+  } finally {
+    await rm(partial, { recursive: true, force: true })
+  }
+}
 
 /**
  * Opens an embedded database, in memory or in `dataDir`. A missing or empty `dataDir` starts from
- * the seed when there is one (from initdb when there is none, or when the seed does not load).
+ * the seed when there is one (from initdb when there is none, or when the seed does not open).
  * PGlite is imported here, on first use, so a server on PostgreSQL never loads it (about 45 MB).
  */
 export async function createPglite (dataDir?: string, options: { loadDataDir?: Blob, seed?: string } = {}): Promise<PGlite> {
   const { PGlite } = await import('@electric-sql/pglite')
   const startParams = [...PGlite.defaultStartParams, ...PGLITE_SETTINGS]
   if (dataDir === undefined || options.loadDataDir !== undefined) return PGlite.create(dataDir, { loadDataDir: options.loadDataDir, startParams })
-  const seed = await isEmptyOrMissing(dataDir) ? await readSeed(options.seed ?? seedFile) : undefined
-  await mkdir(dataDir, { recursive: true })
-  if (seed !== undefined) {
+  await mkdir(path.dirname(dataDir), { recursive: true })
+  if (await isEmptyOrMissing(dataDir) && await copySeed(options.seed ?? seedFile, dataDir)) {
     try {
-      return await PGlite.create(dataDir, { loadDataDir: seed, startParams })
+      return await PGlite.create(dataDir, { startParams })
     } catch {
-      // A seed from another PGlite version: start over with initdb in the (new) directory.
+      // A seed from another PGlite version: start over with initdb.
       await rm(dataDir, { recursive: true, force: true })
-      await mkdir(dataDir, { recursive: true })
     }
   }
   return PGlite.create(dataDir, { startParams })

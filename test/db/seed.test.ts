@@ -48,4 +48,6 @@ t.test('a seed that does not load falls back to initdb', async t => {
   t.same((await db.query('SELECT 1 AS one')).rows, [{ one: 1 }], 'a working, empty database')
   t.same(await tablesOf(db), [], 'nothing from the broken seed')
   await db.close()
+  const { readdir } = await import('node:fs/promises')
+  t.same((await readdir(dir)).filter(name => name.includes('.partial-')), [], 'no half-unpacked copy left behind')
 })
