@@ -3,10 +3,10 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
-import { buildDir } from './build.js'
+import { bundledServer } from './build.js'
 import { BENCH_JWT_SECRET, BENCH_PUBLIC_URL } from './servers/bench-server.js'
 
-// Start to ready: the real entry point (src/server.ts compiled, as `npm start` runs it) on the
+// Start to ready: the real entry point (src/server.ts bundled, as `npm start` runs it) on the
 // embedded database, timed from spawn until GET /health answers 200. First on an empty DATA_DIR,
 // then again on the same directory, which is every later start of a deployed instance.
 
@@ -35,7 +35,7 @@ async function timeStart (dataDir: string): Promise<{ ms: number, peakRssBytes: 
   // The embedded database: no DATABASE_URL, whatever the caller's environment says.
   const { DATABASE_URL: _ignored, ...env } = process.env
   const started = performance.now()
-  const child = spawn(process.execPath, [path.join(buildDir, 'src/server.js')], {
+  const child = spawn(process.execPath, [bundledServer], {
     // Not the checkout: a .env there must not change what is measured.
     cwd: dataDir,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,10 +1,7 @@
 import { existsSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import fastifyStatic from '@fastify/static'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-
-/** The demo SPA (examples/spa, built by `npm run build:spa`) at `/`, for DEMO_APP=true. */
-export const demoRoot = fileURLToPath(new URL('../examples/spa/dist/', import.meta.url))
+import { demoRoot } from './paths.js'
 
 // Paths that belong to the API: an unknown one stays a JSON 404, never the SPA's index.html.
 const API_PATHS = /^\/(auth|users|docs|health)(\/|$)/

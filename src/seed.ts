@@ -1,6 +1,7 @@
 import { openDatabase } from './db/database.js'
 import { migrate } from './db/migrate.js'
-import { seedFile, writeSeed } from './db/pglite.js'
+import { writeSeed } from './db/pglite.js'
+import { seedFile } from './paths.js'
 
 // `npm run db:seed` (run by `npm install` and `npm pack`): the initialised, migrated database every
 // new embedded database starts from (src/db/pglite.ts).

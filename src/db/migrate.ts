@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto'
 import { readdir, readFile } from 'node:fs/promises'
-import { fileURLToPath } from 'node:url'
+import { migrationsDir } from '../paths.js'
 import type { Sql } from './database.js'
 
 // Applies prisma/migrations in order, recording them in Prisma's own `_prisma_migrations` table with
@@ -8,8 +8,6 @@ import type { Sql } from './database.js'
 // ourselves because `prisma migrate deploy` through @prisma/adapter-pg fails on PostgreSQL's `name`
 // type (prisma/prisma#27403) and the CLI's native engine cannot be downloaded everywhere; and the
 // embedded database must migrate in-process, where the CLI cannot open it.
-
-export const migrationsDir = fileURLToPath(new URL('../../prisma/migrations/', import.meta.url))
 
 // Serializes instances that start together on one PostgreSQL database.
 const MIGRATION_LOCK_KEY = 7_297_114_033

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs'
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { PGlite } from '@electric-sql/pglite'
 import { extract } from 'tar'
+import { seedFile } from '../paths.js'
 
 /**
  * PostgreSQL settings for the embedded database. PGlite keeps PostgreSQL's server defaults
@@ -13,17 +13,14 @@ import { extract } from 'tar'
  */
 export const PGLITE_SETTINGS = ['-c', 'shared_buffers=16MB', '-c', 'wal_buffers=1MB', '-c', 'temp_buffers=1MB']
 
-/**
- * A new embedded database starts as a copy of this one: initialised and migrated when the package
- * was installed (`npm run db:seed`, run by `npm install` and `npm pack`). PGlite's initdb runs in
- * WebAssembly: about 4.5 s and 800 MB of memory on every first start without it.
- */
-export const seedFile = fileURLToPath(new URL('../../prisma/pglite-seed.tar.gz', import.meta.url))
-
 const isEmptyOrMissing = async (dir: string): Promise<boolean> =>
   (await readdir(dir).catch(() => [])).length === 0
 
 /**
+ * A new embedded database starts as a copy of the seed: initialised and migrated when the package
+ * was installed. PGlite's initdb runs in WebAssembly: about 4.5 s and 800 MB of memory on every
+ * first start without it.
+ *
  * Unpacks the seed into `dataDir` (missing or empty): into a sibling directory first, renamed into
  * place once complete, so a start killed halfway never leaves a half-written database. node-tar
  * writes the files straight to disk (PGlite's own loader goes through its virtual file system, and
@@ -34,7 +31,7 @@ async function copySeed (seed: string, dataDir: string): Promise<boolean> {
   const partial = `${dataDir}.partial-${process.pid}`
   await mkdir(partial, { recursive: true })
   try {
-    await extract({ file: seed, cwd: partial })
+    await extract({ file: seed, cwd: partial, noMtime: true }) // PostgreSQL does not read mtimes
     if (!existsSync(path.join(partial, 'PG_VERSION'))) return false
     await rm(dataDir, { recursive: true, force: true }) // empty or missing: checked by the caller
     await rename(partial, dataDir)

@@ -3,7 +3,8 @@ import { readFile } from 'node:fs/promises'
 import { PGlite } from '@electric-sql/pglite'
 import t from 'tap'
 import { openDatabase } from '../../src/db/database.js'
-import { migrate, migrationsDir } from '../../src/db/migrate.js'
+import { migrate } from '../../src/db/migrate.js'
+import { migrationsDir } from '../../src/paths.js'
 
 t.test('migrations apply once, recorded the way Prisma records them', async t => {
   const instance = await PGlite.create()

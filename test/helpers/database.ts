@@ -7,7 +7,8 @@ import pg from 'pg'
 import t from 'tap'
 import { openDatabase, type DatabaseTarget, type Sql } from '../../src/db/database.js'
 import { createPglite } from '../../src/db/pglite.js'
-import { migrate, migrationsDir } from '../../src/db/migrate.js'
+import { migrate } from '../../src/db/migrate.js'
+import { migrationsDir } from '../../src/paths.js'
 
 // Each test file (a process under tap) gets one migrated database: an in-memory PGlite (starting
 // one costs about two seconds of WASM), or, with TEST_DATABASE_URL, a throwaway database on that

@@ -58,7 +58,13 @@ t.test('npm pack installs into a fresh project, which runs the plugin example an
   t.equal((await notes.json() as { code: string }).code, 'not_authenticated', 'the protected route answers with our error code')
   t.equal((await fetch(`${plugin}/health`)).status, 200, 'migrated from the packaged prisma/migrations, queried through the packaged Prisma client')
 
+  // The bin runs dist/server.js, bundled by `npm run build` with some packages left outside: the
+  // routes that need those packages' own files must work from the installed package.
+  const bundle = await readFile(path.join(app, 'node_modules/handoff/dist/server.js'), 'utf8')
+  t.notMatch(bundle, /^import .* from ["']\.{1,2}\//m, 'the standalone server is one module: none of its own files imported')
   const server = await start(t, path.join(app, 'node_modules/.bin/handoff'), [], app, { DATA_DIR: path.join(dir, 'server-data') })
-  t.equal((await fetch(`${server}/health`)).status, 200, 'node_modules/.bin/handoff starts the standalone server')
+  t.equal((await fetch(`${server}/health`)).status, 200, 'node_modules/.bin/handoff starts the standalone server, migrated from the seed')
+  t.equal((await fetch(`${server}/docs/json`)).status, 200, 'the OpenAPI document (@fastify/swagger)')
+  t.equal((await fetch(`${server}/docs/static/swagger-ui-bundle.js`)).status, 200, 'Swagger UI\'s assets, read from its own package')
   t.same(await (await fetch(`${server}/auth/providers`)).json(), { providers: [] })
 })

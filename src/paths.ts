@@ -1,0 +1,16 @@
+import { fileURLToPath } from 'node:url'
+
+// Files the server reads from the package itself. Every path is resolved here, one level below the
+// package root, which holds for src/ (tsx), dist/ (tsc) and dist/server.js (the bundle `npm start`
+// runs): a module deeper in the tree would resolve differently once bundled.
+
+const fromRoot = (relative: string) => fileURLToPath(new URL(`../${relative}`, import.meta.url))
+
+/** The migration history (Prisma's layout), applied at start. */
+export const migrationsDir = fromRoot('prisma/migrations/')
+
+/** The embedded database's seed, written at install (`npm run db:seed`). */
+export const seedFile = fromRoot('prisma/pglite-seed.tar.gz')
+
+/** The demo SPA (examples/spa, built by `npm run build:spa`), served at `/` with DEMO_APP=true. */
+export const demoRoot = fromRoot('examples/spa/dist/')
