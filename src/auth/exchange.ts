@@ -44,7 +44,7 @@ export const exchangeRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies
       }
     }
     const { grant } = result
-    cookies.set(reply, { accessToken: await signAccessToken(reply, grant.user, grant.sessionId), refreshToken: grant.refreshToken })
+    cookies.set(reply, { accessToken: signAccessToken(reply, grant.user, grant.sessionId), refreshToken: grant.refreshToken })
     await runAfterHook(hooks.onLogin, 'onLogin', { user: grant.user, sessionId: grant.sessionId, method: 'exchange', request })
     return { status: 'authenticated' as const, user: grant.user }
   })

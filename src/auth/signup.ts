@@ -39,7 +39,7 @@ export const signupRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies: 
     }
     const { grant } = result
     cookies.clearSignup(reply)
-    cookies.set(reply, { accessToken: await signAccessToken(reply, grant.user, grant.sessionId), refreshToken: grant.refreshToken })
+    cookies.set(reply, { accessToken: signAccessToken(reply, grant.user, grant.sessionId), refreshToken: grant.refreshToken })
     await runAfterHook(hooks.onLogin, 'onLogin', { user: grant.user, sessionId: grant.sessionId, method: 'signup', request })
     return reply.code(result.status === 'created' ? 201 : 200).send({ status: 'authenticated' as const, user: grant.user })
   })

@@ -38,7 +38,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies:
       throw result.status === 'reused' ? new RefreshTokenReusedError() : new RefreshTokenInvalidError()
     }
     const { grant } = result
-    const accessToken = await signAccessToken(reply, grant.user, grant.sessionId)
+    const accessToken = signAccessToken(reply, grant.user, grant.sessionId)
     if (result.status === 'rotated') cookies.set(reply, { accessToken, refreshToken: result.grant.refreshToken })
     else cookies.setAccess(reply, accessToken)
     return { status: 'refreshed' as const, user: grant.user }

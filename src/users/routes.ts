@@ -72,7 +72,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ cookies: SessionCookies, ho
     }
     if (updated === undefined) throw new UserNotFoundError()
     const user = { id: request.user.id, nickname: updated.nickname, avatarUrl: updated.avatar_url }
-    cookies.setAccess(reply, await signAccessToken(reply, user, request.user.sessionId))
+    cookies.setAccess(reply, signAccessToken(reply, user, request.user.sessionId))
     return { user: await loadProfile(request.user.id) }
   })
 
