@@ -92,7 +92,7 @@ async function main (): Promise<BenchReport> {
   const active = cases.filter(c => !skipped.has(c.id))
 
   for (const c of active) {
-    const result = await runCase(c, servers.get(c.server) as ServerProcess, options.warmupSeconds, options.connections)
+    const result = await runCase(c, servers.get(c.server) as ServerProcess, options.warmupSeconds, options.connections, { warmup: true })
     log(`warm-up  ${c.id}: ${rate(result)}`)
   }
   const rounds = new Map<string, RunResult[]>(active.map(c => [c.id, []]))
