@@ -70,7 +70,7 @@ async function seedIfEmpty (dataDir: string, seed: string): Promise<boolean> {
  * PGlite is imported here, on first use, so a server on PostgreSQL never loads it (about 45 MB).
  */
 export async function createPglite (dataDir?: string, options: { loadDataDir?: Blob, seed?: string } = {}): Promise<PGlite> {
-  // Loaded while the seed unpacks: both spend much of their time waiting on the disk.
+  // Loaded on the main thread while a worker unpacks the seed.
   const loading = import('@electric-sql/pglite')
   loading.catch(() => {}) // awaited below, after steps that may throw first
   const seeded = dataDir !== undefined && options.loadDataDir === undefined && await seedIfEmpty(dataDir, options.seed ?? seedFile)
