@@ -36,6 +36,8 @@ export const EnvSchema = Type.Object({
   SIGNUP_TTL_SECONDS: Seconds(600, 60, 86_400),
   LINK_BY_VERIFIED_EMAIL: Bool(true),
   REFRESH_REUSE_GRACE_SECONDS: Seconds(10, 0, 60),
+  SESSION_MAX_LIFETIME_SECONDS: Seconds(7_776_000, 300, 31_536_000),
+  REAUTH_MAX_AGE_SECONDS: Seconds(600, 30, 86_400),
   BIND_CODE_TO_BROWSER: Bool(true),
   PURGE_INTERVAL_SECONDS: Seconds(300, 0, 86_400),
 
@@ -152,8 +154,12 @@ export interface Config {
   signupTtlSeconds: number
   /** Link a new identity to the user with the same provider-verified email. */
   linkByVerifiedEmail: boolean
-  /** A just-rotated refresh token still refreshes within this window (two tabs at once). */
+  /** A just-rotated refresh token still refreshes within this window (two tabs of the browser that rotated it). */
   refreshReuseGraceSeconds: number
+  /** A session ends this long after sign-in, however often it is refreshed. */
+  sessionMaxLifetimeSeconds: number
+  /** Deleting the account needs a sign-in at most this old. */
+  reauthMaxAgeSeconds: number
   bindCodeToBrowser: boolean
   /** How often expired codes, signups and sessions are deleted; 0: never. */
   purgeIntervalSeconds: number
@@ -242,6 +248,8 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     signupTtlSeconds: parsed.SIGNUP_TTL_SECONDS,
     linkByVerifiedEmail: parsed.LINK_BY_VERIFIED_EMAIL,
     refreshReuseGraceSeconds: parsed.REFRESH_REUSE_GRACE_SECONDS,
+    sessionMaxLifetimeSeconds: parsed.SESSION_MAX_LIFETIME_SECONDS,
+    reauthMaxAgeSeconds: parsed.REAUTH_MAX_AGE_SECONDS,
     bindCodeToBrowser: parsed.BIND_CODE_TO_BROWSER,
     purgeIntervalSeconds: parsed.PURGE_INTERVAL_SECONDS,
     cookies: { sameSite: parsed.COOKIE_SAMESITE, domain: parsed.COOKIE_DOMAIN, secure },

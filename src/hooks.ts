@@ -27,6 +27,37 @@ export interface LoginEvent {
 
 export interface UserDeletedEvent { userId: string, request: FastifyRequest }
 
+/** Why sessions ended, for audit trails. */
+export type SessionRevokedReason = 'logout' | 'logout_all' | 'revoked' | 'reuse_detected' | 'account_deleted' | 'identity_unlinked'
+
+export interface SessionRevokedEvent {
+  userId: string
+  /** Every session this revocation ended (one, or all of the user's). */
+  sessionIds: string[]
+  reason: SessionRevokedReason
+  request: FastifyRequest
+}
+
+/** The identity as the audit trail needs it: never a token, never an email. */
+export interface IdentityRef { id: string, provider: string, providerUserId: string }
+
+export interface IdentityLinkedEvent {
+  userId: string
+  identity: IdentityRef
+  /** `link`: the signed-in user linked it; `verified_email`: a login joined it by a provider-verified email. */
+  method: 'link' | 'verified_email'
+  /** The session that linked it (absent for a login joined by email: no session exists yet). */
+  sessionId?: string
+  request: FastifyRequest
+}
+
+export interface IdentityUnlinkedEvent {
+  userId: string
+  identity: IdentityRef
+  sessionId: string
+  request: FastifyRequest
+}
+
 export interface HandoffHooks {
   /**
    * Throw to refuse the signup: nothing is saved and the pending signup stays usable. An error with
@@ -35,6 +66,10 @@ export interface HandoffHooks {
   onUserCreated?: (event: UserCreatedEvent) => Promise<void> | void
   onLogin?: (event: LoginEvent) => Promise<void> | void
   onUserDeleted?: (event: UserDeletedEvent) => Promise<void> | void
+  /** After sessions were revoked (logout, sign out everywhere, reuse detection, account deletion). */
+  onSessionRevoked?: (event: SessionRevokedEvent) => Promise<void> | void
+  onIdentityLinked?: (event: IdentityLinkedEvent) => Promise<void> | void
+  onIdentityUnlinked?: (event: IdentityUnlinkedEvent) => Promise<void> | void
 }
 
 export type UserCreatedCallback = (tx: Sql, user: PublicUser, profile: NormalizedProfile) => Promise<void>

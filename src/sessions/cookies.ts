@@ -9,6 +9,8 @@ export interface SessionCookies {
   signupName: string
   /** Binds a one-time code to the browser that started the login. */
   bindingName: string
+  /** Names the browser a session was opened in: the refresh grace window is honoured for it alone. */
+  deviceName: string
   set(reply: FastifyReply, tokens: { accessToken: string, refreshToken: string }): void
   /** Replaces the access cookie alone (its claims changed, or a refresh within the grace window). */
   setAccess(reply: FastifyReply, accessToken: string): void
@@ -17,6 +19,7 @@ export interface SessionCookies {
   clearSignup(reply: FastifyReply): void
   setBinding(reply: FastifyReply, secret: string): void
   clearBinding(reply: FastifyReply): void
+  setDevice(reply: FastifyReply, secret: string): void
 }
 
 /** The refresh, signup and binding cookies only travel to the auth routes. */
@@ -24,7 +27,7 @@ export const AUTH_COOKIE_PATH = '/auth'
 /** A login may take this long on the provider's pages before its binding cookie expires. */
 const BINDING_MAX_AGE = 900
 
-type CookieConfig = Pick<Config, 'cookies' | 'accessTokenTtlSeconds' | 'refreshTokenTtlSeconds' | 'signupTtlSeconds'>
+type CookieConfig = Pick<Config, 'cookies' | 'accessTokenTtlSeconds' | 'refreshTokenTtlSeconds' | 'signupTtlSeconds' | 'sessionMaxLifetimeSeconds'>
 
 /**
  * Cookie names and flags for a configuration. Always HttpOnly. Over https the names carry the
@@ -33,19 +36,22 @@ type CookieConfig = Pick<Config, 'cookies' | 'accessTokenTtlSeconds' | 'refreshT
  * them. With COOKIE_DOMAIN the access cookie is shared with sibling subdomains and so takes
  * `__Secure-` instead.
  */
-export function sessionCookies ({ cookies, accessTokenTtlSeconds, refreshTokenTtlSeconds, signupTtlSeconds }: CookieConfig): SessionCookies {
+export function sessionCookies ({ cookies, accessTokenTtlSeconds, refreshTokenTtlSeconds, signupTtlSeconds, sessionMaxLifetimeSeconds }: CookieConfig): SessionCookies {
   const { secure, domain, sameSite } = cookies
   const prefix = (hostOnly: boolean) => !secure ? '' : hostOnly && domain === undefined ? '__Host-' : '__Secure-'
   const accessName = `${prefix(true)}handoff_access`
   const refreshName = `${prefix(false)}handoff_refresh`
   const signupName = `${prefix(false)}handoff_signup`
   const bindingName = `${prefix(false)}handoff_binding`
+  const deviceName = `${prefix(false)}handoff_device`
   const base: CookieSerializeOptions = { httpOnly: true, secure, sameSite, ...(domain === undefined ? {} : { domain }) }
   const access: CookieSerializeOptions = { ...base, path: '/', maxAge: accessTokenTtlSeconds }
   const refresh: CookieSerializeOptions = { ...base, path: AUTH_COOKIE_PATH, maxAge: refreshTokenTtlSeconds }
   const signup: CookieSerializeOptions = { ...base, path: AUTH_COOKIE_PATH, maxAge: signupTtlSeconds }
   // Read at the provider's callback, a cross-site navigation: Strict would never arrive there.
   const binding: CookieSerializeOptions = { ...base, sameSite: sameSite === 'none' ? 'none' : 'lax', path: AUTH_COOKIE_PATH, maxAge: BINDING_MAX_AGE }
+  // As long as any session opened with it can live; kept on logout (it names the browser, not a session).
+  const device: CookieSerializeOptions = { ...base, path: AUTH_COOKIE_PATH, maxAge: sessionMaxLifetimeSeconds }
   const expired = (options: CookieSerializeOptions) => ({ ...options, maxAge: undefined })
 
   return {
@@ -53,6 +59,7 @@ export function sessionCookies ({ cookies, accessTokenTtlSeconds, refreshTokenTt
     refreshName,
     signupName,
     bindingName,
+    deviceName,
     set (reply, { accessToken, refreshToken }) {
       reply.setCookie(accessName, accessToken, access)
       reply.setCookie(refreshName, refreshToken, refresh)
@@ -75,6 +82,9 @@ export function sessionCookies ({ cookies, accessTokenTtlSeconds, refreshTokenTt
     },
     clearBinding (reply) {
       reply.clearCookie(bindingName, expired(binding))
+    },
+    setDevice (reply, secret) {
+      reply.setCookie(deviceName, secret, device)
     }
   }
 }
