@@ -1,5 +1,5 @@
 import t from 'tap'
-import { checkNickname, nicknameKey, normalizeNickname, RESERVED_NICKNAMES, suggestNickname } from '../../src/users/nicknames.js'
+import { checkNickname, isReservedNickname, nicknameKey, nicknameSkeleton, normalizeNickname, RESERVED_NICKNAMES, suggestNickname } from '../../src/users/nicknames.js'
 
 const NFD_HONG = '\u1112\u1169\u11BC'  // 홍 as three conjoining jamo
 const NFC_HONG = '홍'
@@ -70,6 +70,78 @@ t.test('the folded key: NFC, then lower case', async t => {
 
 t.test('the reserved list is folded', async t => {
   for (const name of RESERVED_NICKNAMES) t.equal(name, nicknameKey(name), `${name} is stored folded`)
+})
+
+t.test('look-alikes of a reserved name are reserved, whatever else is wrong with them', async t => {
+  const cases: Array<[string, string]> = [
+    ['admin.', 'a trailing separator'],
+    ['_admin', 'a leading separator'],
+    ['ad_min', 'a separator inside'],
+    ['a-d-m-i-n', 'hyphens'],
+    ['a d m i n', 'spaces'],
+    ['ad\u200Bmin', 'a zero-width space'],
+    ['ad\u00ADmin', 'a soft hyphen'],
+    ['\u0410dmin', 'Cyrillic capital A (U+0410)'],
+    ['\u0430dm\u0456n', 'Cyrillic small a and i'],
+    ['\u0391DMIN', 'Greek capital alpha'],
+    ['ADMIN', 'upper case'],
+    ['ＡＤＭＩＮ', 'fullwidth forms'],
+    ['𝐚𝐝𝐦𝐢𝐧', 'mathematical bold'],
+    ['adm1n', 'the digit one for i'],
+    ['admln', 'l for i'],
+    ['adm|n', 'a vertical line for i'],
+    ['adrnin', 'rn for m'],
+    ['àdmin', 'a combining accent'],
+    ['r00t', 'zeros for o'],
+    ['ROOT', 'upper case'],
+    ['\u0455y\u0455tem', 'Cyrillic dze for s'],
+    ['운영_자', 'Hangul with a separator'],
+    ['운 영 자', 'Hangul with spaces'],
+    ['\u110B\u116E\u11AB\u110B\u1167\u11BC\u110C\u1161', 'Hangul as conjoining jamo'],
+    ['관리자\u3164', 'a Hangul filler'],
+    ['관\u200D리자', 'a zero-width joiner']
+  ]
+  for (const [input, why] of cases) {
+    const check = checkNickname(input)
+    t.notOk(check.valid, `${JSON.stringify(input)} is refused (${why})`)
+    t.equal(check.valid === false && check.reason, 'reserved', `${JSON.stringify(input)}: reserved, not only invalid (${why})`)
+  }
+})
+
+t.test('only an exact skeleton match is reserved: names that merely contain one stay valid', async t => {
+  for (const name of ['administrator_kim', 'adminkim', 'admiral', 'mod_kim', 'modern', 'rooted', 'kim.admin', '홍길동', 'octo.cat', '운영자님', 'sysadmin', 'mel', 'ml', '5upport']) {
+    t.ok(checkNickname(name).valid, `${name} is valid`)
+  }
+})
+
+t.test('the skeleton: NFKC, case fold, confusables to their prototype, separators and invisibles dropped', async t => {
+  const cases: Array<[string, string]> = [
+    ['Admin', nicknameSkeleton('admin')],
+    ['\u0410dmin', nicknameSkeleton('admin')],
+    ['ａｄｍｉｎ', nicknameSkeleton('admin')],
+    ['a.d_m-i n', nicknameSkeleton('admin')],
+    ['OCTO.cat', 'octocat'],
+    ['r00t', 'root'],
+    ['운영_자', '운영자'],
+    ['\u1112\u1169\u11BC', '홍']
+  ]
+  for (const [input, skeleton] of cases) t.equal(nicknameSkeleton(input), skeleton, `${JSON.stringify(input)} → ${skeleton}`)
+  t.not(nicknameSkeleton('admin'), nicknameSkeleton('admln_kim'))
+  t.ok(isReservedNickname('Аdmin'))
+  t.notOk(isReservedNickname('adminkim'))
+})
+
+t.test('every reserved name is reserved through its skeleton, and no suggestion is ever reserved', async t => {
+  for (const name of RESERVED_NICKNAMES) {
+    t.ok(isReservedNickname(name), `${name}`)
+    t.ok(isReservedNickname(`_${name.toUpperCase()}.`), `_${name.toUpperCase()}.`)
+  }
+  for (const source of ['adm1n', 'ad-min', 'Аdmin', 'r00t', '운영_자', 'ADMIN.']) {
+    const suggestion = suggestNickname(source)
+    t.ok(checkNickname(suggestion).valid, `${JSON.stringify(source)} → ${suggestion}, valid`)
+    t.ok(checkNickname(suggestNickname(source, '_1234')).valid, `${JSON.stringify(source)} with a suffix, valid`)
+  }
+  t.equal(suggestNickname('administrator._._._.x'), 'useradministrator._.', 'clamping that leaves a reserved name is caught')
 })
 
 t.test('suggestions are always valid', async t => {
