@@ -58,6 +58,9 @@ export function createKakaoProvider (config: KakaoConfig): Provider {
       scope: scopes,
       // Kakao takes consent item keys comma-separated (and answers them space-separated).
       scopeSeparator: ',',
+      // Not in Kakao's REST reference, but its discovery document lists S256 and its own SDKs send
+      // it on every login (docs/providers.md, "Kakao PKCE"): binds the code to this browser's login.
+      pkce: 'S256',
       clientAuth: 'body'
     },
 
@@ -72,8 +75,11 @@ export function createKakaoProvider (config: KakaoConfig): Provider {
 
     // Our own token call: simple-oauth2 always sends client_secret (empty when unset), while Kakao
     // wants it only from apps that enabled "Client Secret".
-    async exchangeCode ({ code, redirectUri }, { timeoutMs }) {
-      const form: Record<string, string> = { grant_type: 'authorization_code', client_id: config.clientId, redirect_uri: redirectUri, code }
+    async exchangeCode ({ code, redirectUri, codeVerifier }, { timeoutMs }) {
+      // Every Kakao login starts with a PKCE challenge: without this browser's verifier the code is
+      // not ours to redeem, whether or not Kakao would notice.
+      if (codeVerifier === undefined || codeVerifier === '') throw new LoginFlowError(LoginErrorCode.providerTokenError, 'Kakao callback without the PKCE verifier of this login')
+      const form: Record<string, string> = { grant_type: 'authorization_code', client_id: config.clientId, redirect_uri: redirectUri, code, code_verifier: codeVerifier }
       if (config.clientSecret !== undefined) form.client_secret = config.clientSecret
       const { status, body } = await postTokenForm(config.authUrl + TOKEN_PATH, form, timeoutMs)
       if (status !== 200) throw tokenError(status, body)

@@ -1,11 +1,14 @@
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import formbody from '@fastify/formbody'
 import Fastify, { type FastifyInstance } from 'fastify'
 
 // A fake Kakao (kauth + kapi on one host) speaking the format of shared/providers.md: comma-separated
 // consent items in, space-separated scope out, KOE error codes with HTTP 400/401, an optional client
 // secret, and /v2/user/me ids written as bare 64-bit integers (the raw JSON text is built by hand so
-// an id above 2^53 goes over the wire exactly).
+// an id above 2^53 goes over the wire exactly). PKCE as a PKCE server checks it (RFC 7636 §4.6): a
+// code issued with an S256 challenge is exchanged only with the verifier that hashes to it; a
+// missing or wrong verifier gets invalid_grant in Kakao's error format. Kakao's own KOE code for it
+// is unconfirmed (docs/providers.md): KOE320, its code for a bad authorization code, stands in.
 
 export interface RecordedRequest { method: string, path: string, query: Record<string, string>, headers: Record<string, string | string[] | undefined>, body: Record<string, string> }
 
@@ -36,7 +39,9 @@ export interface FakeKakao {
   close(): Promise<void>
 }
 
-interface IssuedCode { redirectUri: string, scope: string[], used: boolean }
+interface IssuedCode { redirectUri: string, scope: string[], challenge?: string, used: boolean }
+
+const VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/
 
 export async function startFakeKakao (): Promise<FakeKakao> {
   const app: FastifyInstance = Fastify({ forceCloseConnections: true })
@@ -72,12 +77,17 @@ export async function startFakeKakao (): Promise<FakeKakao> {
     // Kakao shows this on its own page; the browser never comes back to the app.
     if (missing.length > 0) return reply.code(400).type('text/html').send(`<h1>잘못된 요청 (KOE205)</h1><p>설정하지 않은 동의 항목: ${missing.join(',')}</p>`)
     const back = new URL(query.redirect_uri)
-    if (fake.authorize === 'deny') {
+    // Kakao's discovery document lists S256 only; RFC 7636 §4.4.1 answers anything else this way.
+    const badPkce = query.code_challenge !== undefined && (query.code_challenge_method !== 'S256' || !/^[\w-]{43}$/.test(query.code_challenge))
+    if (badPkce) {
+      back.searchParams.set('error', 'invalid_request')
+      back.searchParams.set('error_description', 'code_challenge_method not supported')
+    } else if (fake.authorize === 'deny') {
       back.searchParams.set('error', 'access_denied')
       back.searchParams.set('error_description', 'User denied access')
     } else {
       const code = randomBytes(16).toString('base64url')
-      codes.set(code, { redirectUri: query.redirect_uri, scope, used: false })
+      codes.set(code, { redirectUri: query.redirect_uri, scope, challenge: query.code_challenge, used: false })
       back.searchParams.set('code', code)
     }
     if (query.state !== undefined) back.searchParams.set('state', query.state)
@@ -96,6 +106,11 @@ export async function startFakeKakao (): Promise<FakeKakao> {
     if (fake.token === 'KOE320' || issued === undefined || issued.used) return error(400, 'invalid_grant', `authorization code not found for code=${body.code}`, 'KOE320')
     issued.used = true
     if (body.redirect_uri !== issued.redirectUri) return error(400, 'invalid_grant', 'Redirect URI mismatch.', 'KOE303')
+    if (issued.challenge !== undefined) {
+      const verifier = body.code_verifier ?? ''
+      const computed = createHash('sha256').update(verifier).digest('base64url')
+      if (!VERIFIER.test(verifier) || computed !== issued.challenge) return error(400, 'invalid_grant', 'code_verifier does not match code_challenge', 'KOE320')
+    }
     const token = randomBytes(30).toString('base64url')
     tokens.add(token)
     return { token_type: 'bearer', access_token: token, expires_in: 21599, refresh_token: randomBytes(30).toString('base64url'), refresh_token_expires_in: 5183999, scope: issued.scope.join(' ') }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import t from 'tap'
 import { parseKakaoUser } from '../../src/providers/kakao.js'
 import { startFakeKakao } from '../fakes/kakao.js'
@@ -28,6 +29,52 @@ t.test('login redirects to Kakao with comma-separated default consent items and 
   t.equal(location.searchParams.get('redirect_uri'), 'http://api.test/auth/kakao/callback')
   t.equal(location.searchParams.get('scope'), 'profile_nickname,profile_image')
   t.match(location.searchParams.get('state'), /^[\w-]{43}$/)
+  t.equal(location.searchParams.get('code_challenge_method'), 'S256', 'PKCE, S256 (the only method Kakao lists)')
+  t.match(location.searchParams.get('code_challenge'), /^[\w-]{43}$/, 'base64url SHA-256, no padding')
+})
+
+t.test('PKCE: the token form carries the verifier whose S256 is the challenge sent to authorize', async t => {
+  const { app } = await buildTestApp(t, kakao.env)
+  const browser = newBrowser()
+  const { params } = await loginThroughProvider(app, browser, 'kakao')
+  t.ok(params.get('code'), 'the login succeeds')
+  const authorize = kakao.requests.find(request => request.path === '/oauth/authorize')
+  const token = kakao.requests.find(request => request.path === '/oauth/token')
+  const verifier = token?.body.code_verifier ?? ''
+  t.match(verifier, /^[\w-]{43,128}$/, 'RFC 7636 verifier in the form body')
+  t.equal(createHash('sha256').update(verifier).digest('base64url'), authorize?.query.code_challenge, 'S256(verifier) = challenge')
+  t.notOk(Object.values(token?.query ?? {}).includes(verifier), 'the verifier is not in the token URL')
+})
+
+t.test('PKCE: a tampered or missing verifier cookie ends as provider_token_error and signs nobody in', async t => {
+  const { app, logs } = await buildTestApp(t, kakao.env, { logs: true })
+  const cases: Array<{ name: string, cookie: string, reason: RegExp, tokenCall: boolean }> = [
+    // Kakao (here the fake) checks S256(verifier) against the challenge and refuses the code.
+    { name: 'another verifier', cookie: `handoff_oauth_verifier=${'x'.repeat(43)}; Path=/auth/kakao/callback`, reason: /answered 400: invalid_grant \(KOE320\)/, tokenCall: true },
+    // We refuse before spending the code: no verifier, no token call.
+    { name: 'no verifier', cookie: 'handoff_oauth_verifier=; Path=/auth/kakao/callback; Max-Age=0', reason: /without the PKCE verifier/, tokenCall: false }
+  ]
+  for (const { name, cookie, reason, tokenCall } of cases) {
+    kakao.requests.length = 0
+    logs.length = 0
+    const browser = newBrowser()
+    // The browser steps of loginThroughProvider, with the cookie changed before the callback.
+    const start = await browse(app, browser, '/auth/kakao/login')
+    const callbackUrl = new URL(String((await fetch(String(start.headers.location), { redirect: 'manual' })).headers.get('location')))
+    await browser.jar.setCookie(cookie, 'http://api.test/auth/kakao/callback')
+    const callbackResponse = await browse(app, browser, callbackUrl.pathname + callbackUrl.search)
+    const params = new URLSearchParams(new URL(String(callbackResponse.headers.location)).hash.slice(1))
+    t.equal(callbackResponse.statusCode, 302, name)
+    t.equal(params.get('error'), 'provider_token_error', `${name}: error=provider_token_error`)
+    t.equal(params.get('code'), null, `${name}: no one-time code`)
+    t.match(String(logs.find(entry => entry.msg === 'login failed')?.reason), reason, `${name}: the log says why`)
+    const token = kakao.requests.find(request => request.path === '/oauth/token')
+    t.equal(token !== undefined, tokenCall, `${name}: token call made: ${tokenCall}`)
+    if (tokenCall) t.equal(token?.body.code_verifier, 'x'.repeat(43), 'the tampered verifier is what Kakao saw')
+    t.notOk(kakao.requests.some(request => request.path === '/v2/user/me'), `${name}: no profile was read`)
+  }
+  t.equal(await app.db.prisma.loginCode.count(), 0)
+  t.equal(await app.db.prisma.user.count(), 0)
 })
 
 t.test('happy path: code in the fragment, exchange answers, what we sent Kakao, the identity stored', async t => {
