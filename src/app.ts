@@ -76,7 +76,7 @@ async function registerHandoff (app: FastifyInstance, options: HandoffOptions) {
   await app.register(authPlugin, { prefix: '/auth', config, providers, cookies, hooks })
   await app.register(sessionRoutes, { prefix: '/auth', config, cookies })
   await app.register(userRoutes, { prefix: '/users', cookies, hooks })
-  await app.register(identityRoutes, { prefix: '/users' })
+  await app.register(identityRoutes, { prefix: '/users', hooks })
   if (config.demoApp) await app.register(demoPage)
 }
 

@@ -19,7 +19,8 @@ export const SignupInvalidError = createError('signup_invalid', 'No pending sign
 export const NicknameInvalidError = createError('nickname_invalid', '%s', 400)
 export const NicknameReservedError = createError('nickname_reserved', '%s', 400)
 export const NicknameTakenError = createError('nickname_taken', 'This nickname is already taken.', 409)
-export const IdentityNotFoundError = createError('identity_not_found', 'This provider is not linked to your account', 404)
+export const IdentityNotFoundError = createError('identity_not_found', 'No such identity on your account', 404)
+export const IdentityAmbiguousError = createError('identity_ambiguous', 'Your account has several %s identities: unlink one by its identity id (listed by GET /users/me)', 409)
 export const LastIdentityError = createError('last_identity', 'This is the last way to sign in to your account: link another provider first', 409)
 export const UserNotFoundError = createError('user_not_found', 'This account no longer exists', 401)
 /** The app's onUserCreated hook failed: the signup was rolled back, the signup cookie stays valid. */

@@ -3,11 +3,12 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Static } from 'typebox'
 import type { Config } from '../config.js'
 import { LoginErrorCode, LoginFlowError, ProviderNotFoundError } from '../errors.js'
+import type { HandoffHooks } from '../hooks.js'
 import type { Provider } from '../providers/provider.js'
 import { ErrorRef } from '../schemas/common.js'
 import { perMinute } from '../plugins/rate-limit.js'
 import { completeLogin, redirectToFrontend } from './complete-login.js'
-import { completeLink, linkingUser } from './link.js'
+import { completeLink, linkingSession } from './link.js'
 import { callbackPath, nonceFor, oauthDance, stateMatches, VERIFIER_COOKIE } from './oauth-dance.js'
 import { CallbackQuerySchema, ProviderParamsSchema } from './schemas.js'
 
@@ -26,7 +27,7 @@ function tokenExchangeError (provider: Provider, error: unknown): LoginFlowError
     `${provider.displayName} token endpoint failed${status === undefined ? '' : ` (${status})`}${providerError === undefined ? '' : `: ${providerError}`}`, { cause: error })
 }
 
-export const callbackRoutes: FastifyPluginAsyncTypebox<{ config: Config, providers: Map<string, Provider> }> = async (app, { config, providers }) => {
+export const callbackRoutes: FastifyPluginAsyncTypebox<{ config: Config, providers: Map<string, Provider>, hooks: HandoffHooks }> = async (app, { config, providers, hooks }) => {
   async function runCallback (provider: Provider, request: FastifyRequest, reply: FastifyReply): Promise<string | { linked: string }> {
     // State first: an error or a code that did not start in this browser is not ours to act on.
     if (!stateMatches(request)) throw new LoginFlowError(LoginErrorCode.invalidState, 'state is missing or does not match this browser\'s login')
@@ -50,12 +51,12 @@ export const callbackRoutes: FastifyPluginAsyncTypebox<{ config: Config, provide
     }
     const accessToken = provider.readAccessToken(tokenReply)
     const profile = await provider.fetchProfile(accessToken, { ...context, tokenReply, nonce: nonceFor(state) })
-    const linkFor = linkingUser(request)
-    if (linkFor !== undefined) {
-      await completeLink(app, linkFor, profile)
+    const link = linkingSession(request)
+    if (link !== undefined) {
+      await completeLink(app, request, hooks, link, profile)
       return { linked: provider.id }
     }
-    return completeLogin(app, request, reply, profile)
+    return completeLogin(app, request, reply, profile, hooks)
   }
 
   app.get('/:provider/callback', {

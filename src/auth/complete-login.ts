@@ -1,9 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Config } from '../config.js'
 import { LoginErrorCode, LoginFlowError } from '../errors.js'
+import type { HandoffHooks } from '../hooks.js'
 import type { NormalizedProfile } from '../providers/provider.js'
 import { generateSecret, hashSecret } from '../secrets.js'
 import { sessionCookies } from '../sessions/cookies.js'
+import { recordIdentityLinked } from '../users/identity-events.js'
 import { findUserByIdentity, linkByVerifiedEmail } from '../users/users.js'
 import { frontendRedirectUrl, safeReturnTo } from './handoff.js'
 import { createLoginCode, type CodeBinding } from './login-codes.js'
@@ -37,11 +39,22 @@ function bindCode (request: FastifyRequest, reply: FastifyReply, config: Config)
  * or linked by a verified email), or, for a first-time identity, a code that carries the pending
  * profile to the nickname signup.
  */
-export async function completeLogin (app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, profile: NormalizedProfile): Promise<string> {
+export async function completeLogin (app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, profile: NormalizedProfile, hooks: HandoffHooks): Promise<string> {
   const now = app.clock.now()
   const { prisma, sql } = app.db
-  const userId = await findUserByIdentity(prisma, profile, now) ??
-    (app.config.linkByVerifiedEmail ? await linkByVerifiedEmail(prisma, profile, now) : null)
+  let userId = await findUserByIdentity(prisma, profile, now)
+  if (userId === null && app.config.linkByVerifiedEmail) {
+    const joined = await linkByVerifiedEmail(prisma, profile, now)
+    userId = joined?.userId ?? null
+    if (joined?.created === true) {
+      await recordIdentityLinked(hooks, {
+        userId: joined.userId,
+        identity: { id: joined.identityId, provider: profile.provider, providerUserId: profile.providerUserId },
+        method: 'verified_email',
+        request
+      })
+    }
+  }
   const target = userId === null ? { pendingProfile: profile } : { userId }
   return createLoginCode(sql, target, bindCode(request, reply, app.config), now, app.config.loginCodeTtlSeconds)
 }

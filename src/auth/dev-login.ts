@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { Config } from '../config.js'
 import { LoginErrorCode, LoginFlowError } from '../errors.js'
+import type { HandoffHooks } from '../hooks.js'
 import { perMinute } from '../plugins/rate-limit.js'
 import { generateSecret, safeEqual } from '../secrets.js'
 import { completeLogin, redirectToFrontend, rememberLoginRequest } from './complete-login.js'
@@ -51,7 +52,7 @@ input[type=text],input[type=email]{width:100%;box-sizing:border-box;padding:.55r
 <div class="buttons"><button class="deny" name="decision" value="deny">Deny</button><button class="allow" name="decision" value="allow">Sign in</button></div>
 </form></body></html>`
 
-export const devLoginRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { config }) => {
+export const devLoginRoutes: FastifyPluginAsyncTypebox<{ config: Config, hooks: HandoffHooks }> = async (app, { config, hooks }) => {
   await app.register(formbody, { bodyLimit: 4096 })
   const cookieOptions = danceCookieOptions(config, DEV_PROVIDER.id)
 
@@ -99,6 +100,6 @@ export const devLoginRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = asy
       name: form.name?.trim() || undefined,
       email,
       emailVerified: email !== undefined && form.emailVerified === 'on'
-    })
+    }, hooks)
   }))
 }

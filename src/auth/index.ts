@@ -31,9 +31,9 @@ export const authPlugin: FastifyPluginAsyncTypebox<{ config: Config, providers: 
 
   await app.register(loginRoutes, { config, providers: byId })
   await app.register(linkRoutes, { config, providers: byId })
-  await app.register(callbackRoutes, { config, providers: byId })
+  await app.register(callbackRoutes, { config, providers: byId, hooks })
   await app.register(exchangeRoutes, { config, cookies, hooks })
   await app.register(signupRoutes, { config, cookies, hooks })
   await app.register(availabilityRoutes, { config })
-  if (config.devLogin) await app.register(devLoginRoutes, { config })
+  if (config.devLogin) await app.register(devLoginRoutes, { config, hooks })
 }

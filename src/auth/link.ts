@@ -1,23 +1,29 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyRequest, preValidationHookHandler } from 'fastify'
 import type { Config } from '../config.js'
 import { LoginErrorCode, LoginFlowError, ProviderNotFoundError } from '../errors.js'
+import type { HandoffHooks } from '../hooks.js'
 import { perMinute } from '../plugins/rate-limit.js'
 import type { NormalizedProfile, Provider } from '../providers/provider.js'
 import { accessCookieSecurity, ErrorRef } from '../schemas/common.js'
 import { safeEqual } from '../secrets.js'
 import { authenticateSession, verifyAccessToken } from '../sessions/tokens.js'
+import { recordIdentityLinked } from '../users/identity-events.js'
 import { linkIdentity } from '../users/users.js'
 import { rememberLoginRequest } from './complete-login.js'
 import { danceCookieOptions, LINK_COOKIE, oauthDance } from './oauth-dance.js'
-import { LoginQuerySchema, ProviderParamsSchema } from './schemas.js'
+import { LinkBodySchema, LinkQuerySchema, LinkStartedSchema, ProviderParamsSchema } from './schemas.js'
 
-// Linking another provider to the signed-in account. The link starts from a live session in this
-// browser (GET /auth/:provider/link) and the callback links only for that same session, so a link
-// cannot be planted in someone else's browser (login CSRF's cousin).
+// Linking another provider to the signed-in account. A link starts only with a CSRF-checked POST
+// from a live session (a GET would start from any site's link or image: SameSite=Lax lets the
+// cookies through a top-level navigation, and the victim would come back with the attacker's
+// provider account on theirs). The callback then links only for that very session, still live.
 
-/** At the callback: is this dance a link, and for which signed-in user? Undefined: a plain login. */
-export function linkingUser (request: FastifyRequest): string | undefined {
+/** The session a link dance was started by, and its user. */
+export interface LinkingSession { userId: string, sessionId: string }
+
+/** At the callback: is this dance a link, and for which signed-in session? Undefined: a plain login. */
+export function linkingSession (request: FastifyRequest): LinkingSession | undefined {
   const sessionId = request.cookies[LINK_COOKIE]
   if (sessionId === undefined || sessionId === '') return undefined
   let user
@@ -27,35 +33,64 @@ export function linkingUser (request: FastifyRequest): string | undefined {
     throw new LoginFlowError(LoginErrorCode.linkSessionInvalid, 'link: the session that started the link is gone')
   }
   if (!safeEqual(user.sessionId, sessionId)) throw new LoginFlowError(LoginErrorCode.linkSessionInvalid, 'link: started by another session')
-  return user.id
+  return { userId: user.id, sessionId: user.sessionId }
 }
 
-/** Adds the identity to the user; an identity that belongs to someone else is refused. */
-export async function completeLink (app: FastifyInstance, userId: string, profile: NormalizedProfile): Promise<void> {
-  const [session] = await app.db.sql.query('SELECT 1 FROM sessions WHERE user_id = $1 AND revoked_at IS NULL LIMIT 1', [userId])
-  if (session === undefined) throw new LoginFlowError(LoginErrorCode.linkSessionInvalid, 'link: no live session')
-  const owner = await linkIdentity(app.db.prisma, userId, profile, app.clock.now())
-  if (owner !== userId) throw new LoginFlowError(LoginErrorCode.identityInUse, `link: this ${profile.provider} account belongs to another user`)
+/**
+ * Adds the identity to the session's user, if that session is still live (a signed-out or revoked
+ * session's unexpired access cookie is not enough). An identity that belongs to someone else is refused.
+ */
+export async function completeLink (app: FastifyInstance, request: FastifyRequest, hooks: HandoffHooks, link: LinkingSession, profile: NormalizedProfile): Promise<void> {
+  const now = app.clock.now()
+  const [live] = await app.db.sql.query('SELECT 1 FROM sessions WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > $3', [link.sessionId, link.userId, now])
+  if (live === undefined) throw new LoginFlowError(LoginErrorCode.linkSessionInvalid, 'link: the session that started the link is revoked or expired')
+  const linked = await linkIdentity(app.db.prisma, link.userId, profile, now)
+  if (linked.userId !== link.userId) throw new LoginFlowError(LoginErrorCode.identityInUse, `link: this ${profile.provider} account belongs to another user`)
+  if (!linked.created) return
+  await recordIdentityLinked(hooks, {
+    userId: link.userId,
+    identity: { id: linked.identityId, provider: profile.provider, providerUserId: profile.providerUserId },
+    method: 'link',
+    sessionId: link.sessionId,
+    request
+  })
+}
+
+// The SPA may POST with no body at all; the schema then sees an empty one.
+const emptyBodyWhenAbsent: preValidationHookHandler = (request, _reply, done) => {
+  request.body ??= {}
+  done()
 }
 
 export const linkRoutes: FastifyPluginAsyncTypebox<{ config: Config, providers: Map<string, Provider> }> = async (app, { config, providers }) => {
-  app.get('/:provider/link', {
+  app.post('/:provider/link', {
+    preValidation: emptyBodyWhenAbsent,
     preHandler: authenticateSession,
     schema: {
       tags: ['account'],
-      summary: 'Link another provider to the signed-in account (a browser navigation)',
-      description: 'Needs a live session in this browser. Redirects to the provider like a login; the callback then links the identity and redirects to FRONTEND_URL with `linked=<provider>`, or with `error=identity_in_use` (it belongs to another account) or `error=link_session_invalid`.',
+      summary: 'Start linking another provider to the signed-in account',
+      description: 'Needs a live session and, like every state-changing call, `X-Requested-With` and an allowed `Origin` (403 `csrf_rejected` otherwise; a link never starts from a cross-site navigation). ' +
+        'Sets this browser\'s state (and PKCE verifier) cookies for the provider\'s callback and answers the provider\'s authorize URL: navigate there (`location.assign(authorizationUrl)`). ' +
+        'The callback links the identity only for the session that started it, if it is still live, and redirects to FRONTEND_URL with `linked=<provider>` (and `returnTo`), or with `error=identity_in_use` (it belongs to another account) or `error=link_session_invalid` (that session signed out, was revoked or expired, or this browser now holds another one). ' +
+        '`returnTo` may come in the JSON body or the query.',
       security: accessCookieSecurity,
       params: ProviderParamsSchema,
-      querystring: LoginQuerySchema,
-      response: { 302: { description: 'To the provider', type: 'null' }, 401: ErrorRef, 404: ErrorRef }
+      querystring: LinkQuerySchema,
+      body: LinkBodySchema,
+      response: {
+        200: LinkStartedSchema,
+        401: { ...ErrorRef, description: '`not_authenticated`: no live session' },
+        403: { ...ErrorRef, description: '`csrf_rejected`: no `X-Requested-With`, or a foreign `Origin`' },
+        404: { ...ErrorRef, description: '`provider_not_found`' },
+        429: { ...ErrorRef, description: '`rate_limited`' }
+      }
     },
-    config: { rateLimit: perMinute(config, config.rateLimits.loginPerMinute) }
+    config: { csrf: true, rateLimit: perMinute(config, config.rateLimits.loginPerMinute) }
   }, async (request, reply) => {
     const provider = providers.get(request.params.provider)
     if (provider === undefined) throw new ProviderNotFoundError(request.params.provider)
     reply.setCookie(LINK_COOKIE, request.user.sessionId, danceCookieOptions(config, provider.id))
-    rememberLoginRequest(reply, config, provider.id, { returnTo: request.query.returnTo })
-    return reply.redirect(await oauthDance(app, provider.id).generateAuthorizationUri(request, reply), 302)
+    rememberLoginRequest(reply, config, provider.id, { returnTo: request.body.returnTo ?? request.query.returnTo })
+    return { authorizationUrl: await oauthDance(app, provider.id).generateAuthorizationUri(request, reply) }
   })
 }

@@ -7,17 +7,31 @@ export const ProviderParamsSchema = Type.Object({
   provider: Type.String({ description: 'Provider id, as listed by GET /auth/providers (e.g. `github`)', examples: ['github'] })
 })
 
+const ReturnToSchema = Type.String({
+  maxLength: 2048,
+  description: 'A path on the frontend to go back to after login, handed back with the code as `returnTo`. Anything not on the frontend\'s origin is dropped.'
+})
+
 export const LoginQuerySchema = Type.Object({
-  returnTo: Type.Optional(Type.String({
-    maxLength: 2048,
-    description: 'A path on the frontend to go back to after login, handed back with the code as `returnTo`. Anything not on the frontend\'s origin is dropped.'
-  })),
+  returnTo: Type.Optional(ReturnToSchema),
   code_challenge: Type.Optional(Type.String({
     pattern: '^[A-Za-z0-9_-]{43}$',
     description: 'base64url(SHA-256(code_verifier)): binds the one-time code to the holder of the verifier instead of to this browser\'s cookie (for frontends on another site). Send `code_verifier` to POST /auth/exchange.'
   })),
   code_challenge_method: Type.Optional(Type.Literal('S256'))
 })
+
+export const LinkQuerySchema = Type.Object({
+  returnTo: Type.Optional(ReturnToSchema)
+})
+
+export const LinkBodySchema = Type.Object({
+  returnTo: Type.Optional(ReturnToSchema)
+}, { additionalProperties: false, description: 'Optional; `returnTo` here wins over the query\'s.' })
+
+export const LinkStartedSchema = Type.Object({
+  authorizationUrl: Type.String({ format: 'uri', description: 'The provider\'s authorize page: navigate there (`location.assign`), do not fetch it.' })
+}, { additionalProperties: false })
 
 export const CallbackQuerySchema = Type.Object({
   code: Type.Optional(Type.String({ maxLength: 4096 })),

@@ -1,31 +1,70 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { IdentityNotFoundError, LastIdentityError } from '../errors.js'
+import { IdentityAmbiguousError, IdentityNotFoundError, LastIdentityError } from '../errors.js'
+import type { HandoffHooks } from '../hooks.js'
 import { accessCookieSecurity, ErrorRef } from '../schemas/common.js'
 import { authenticateSession } from '../sessions/tokens.js'
+import { recordIdentityUnlinked } from './identity-events.js'
 
-/** DELETE /users/me/identities/:provider: unlink a provider, never the last way to sign in. */
-export const identityRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  app.delete('/me/identities/:provider', {
+interface IdentityRow { id: string, provider: string, provider_user_id: string }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/**
+ * The one identity of the account a path names: by its id, or, for clients written before ids were
+ * listed, by its provider while the account has exactly one identity of it. Matched in memory, so no
+ * value of the path ever reaches a uuid column.
+ */
+function identityNamed (identities: IdentityRow[], key: string): IdentityRow {
+  if (UUID.test(key)) {
+    const identity = identities.find(candidate => candidate.id === key.toLowerCase())
+    if (identity === undefined) throw new IdentityNotFoundError()
+    return identity
+  }
+  const ofProvider = identities.filter(candidate => candidate.provider === key)
+  if (ofProvider.length === 0) throw new IdentityNotFoundError()
+  if (ofProvider.length > 1) throw new IdentityAmbiguousError(key)
+  return ofProvider[0]
+}
+
+/** DELETE /users/me/identities/:id: unlink one identity, never the last way to sign in. */
+export const identityRoutes: FastifyPluginAsyncTypebox<{ hooks: HandoffHooks }> = async (app, { hooks }) => {
+  app.delete('/me/identities/:id', {
     preHandler: authenticateSession,
     schema: {
       tags: ['account'],
-      summary: 'Unlink a provider from the account',
-      description: 'The identities are listed by GET /users/me. 409 `last_identity`: the account would have no way left to sign in. 404 `identity_not_found`: no such provider on this account.',
+      summary: 'Unlink one identity from the account',
+      description: '`id` is an identity\'s id from GET /users/me (an account may hold two identities of one provider, e.g. two GitHub accounts). ' +
+        'A provider name (`github`) is still accepted while the account has exactly one identity of that provider; with several, 409 `identity_ambiguous`. ' +
+        '409 `last_identity`: the account would have no way left to sign in. 404 `identity_not_found`: no such identity on this account.',
       security: accessCookieSecurity,
-      params: Type.Object({ provider: Type.String({ maxLength: 64 }) }),
-      response: { 204: Type.Null({ description: 'Unlinked' }), 401: ErrorRef, 403: ErrorRef, 404: ErrorRef, 409: ErrorRef }
+      params: Type.Object({ id: Type.String({ maxLength: 64, description: 'The identity\'s id (or, for compatibility, its provider)' }) }),
+      response: {
+        204: Type.Null({ description: 'Unlinked' }),
+        400: { ...ErrorRef, description: '`invalid_request`: an `id` over 64 characters' },
+        401: { ...ErrorRef, description: '`not_authenticated`' },
+        403: { ...ErrorRef, description: '`csrf_rejected`' },
+        404: { ...ErrorRef, description: '`identity_not_found`' },
+        409: { ...ErrorRef, description: '`last_identity` or `identity_ambiguous`' }
+      }
     },
     config: { csrf: true }
   }, async (request, reply) => {
-    const userId = request.user.id
-    await app.db.sql.transaction(async tx => {
+    const { id: userId, sessionId } = request.user
+    const unlinked = await app.db.sql.transaction(async tx => {
       // The user row lock serializes two unlinks racing for the last two identities.
       await tx.query('SELECT id FROM users WHERE id = $1 FOR UPDATE', [userId])
-      const identities = await tx.query<{ provider: string }>('SELECT provider FROM identities WHERE user_id = $1', [userId])
-      if (!identities.some(identity => identity.provider === request.params.provider)) throw new IdentityNotFoundError()
+      const identities = await tx.query<IdentityRow>('SELECT id, provider, provider_user_id FROM identities WHERE user_id = $1', [userId])
+      const identity = identityNamed(identities, request.params.id)
       if (identities.length <= 1) throw new LastIdentityError()
-      await tx.query('DELETE FROM identities WHERE user_id = $1 AND provider = $2', [userId, request.params.provider])
+      await tx.query('DELETE FROM identities WHERE id = $1 AND user_id = $2', [identity.id, userId])
+      return identity
+    })
+    await recordIdentityUnlinked(hooks, {
+      userId,
+      identity: { id: unlinked.id, provider: unlinked.provider, providerUserId: unlinked.provider_user_id },
+      sessionId,
+      request
     })
     return reply.code(204).send(null)
   })

@@ -30,6 +30,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ cookies: SessionCookies, ho
       avatarUrl: user.avatarUrl,
       createdAt: user.createdAt.toISOString(),
       identities: user.identities.map(identity => ({
+        id: identity.id,
         provider: identity.provider,
         email: identity.email,
         emailVerified: identity.emailVerified,

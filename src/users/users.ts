@@ -18,15 +18,20 @@ const isUniqueViolation = (error: unknown): boolean => {
   return failure.code === 'P2002' || failure.cause?.code === '23505'
 }
 
-/** The user an identity belongs to, refreshing what the provider told us about it. */
-export async function findUserByIdentity (prisma: PrismaClient, profile: NormalizedProfile, now: Date): Promise<string | null> {
+/** The identity a profile is, refreshing what the provider told us about it. */
+async function touchIdentity (prisma: PrismaClient, profile: NormalizedProfile, now: Date): Promise<{ id: string, userId: string } | null> {
   const identity = await prisma.identity.findUnique({
     where: { provider_providerUserId: { provider: profile.provider, providerUserId: profile.providerUserId } },
     select: { id: true, userId: true }
   })
   if (identity === null) return null
   await prisma.identity.update({ where: { id: identity.id }, data: { ...identityFields(profile), lastLoginAt: now } })
-  return identity.userId
+  return identity
+}
+
+/** The user an identity belongs to, refreshing what the provider told us about it. */
+export async function findUserByIdentity (prisma: PrismaClient, profile: NormalizedProfile, now: Date): Promise<string | null> {
+  return (await touchIdentity(prisma, profile, now))?.userId ?? null
 }
 
 /**
@@ -34,7 +39,7 @@ export async function findUserByIdentity (prisma: PrismaClient, profile: Normali
  * address is verified. An unverified email never links: anyone could register the victim's address
  * at a lax provider and take over the account.
  */
-export async function linkByVerifiedEmail (prisma: PrismaClient, profile: NormalizedProfile, now: Date): Promise<string | null> {
+export async function linkByVerifiedEmail (prisma: PrismaClient, profile: NormalizedProfile, now: Date): Promise<LinkedIdentity | null> {
   if (!profile.emailVerified || profile.email === undefined) return null
   const owner = await prisma.identity.findFirst({
     where: { emailVerified: true, email: { equals: profile.email, mode: 'insensitive' } },
@@ -48,17 +53,21 @@ export async function linkByVerifiedEmail (prisma: PrismaClient, profile: Normal
   return linkIdentity(prisma, owner.userId, profile, now)
 }
 
-/** Adds an identity to a user. If another request created it first, returns its owner. */
-export async function linkIdentity (prisma: PrismaClient, userId: string, profile: NormalizedProfile, now: Date): Promise<string> {
+/** Who owns the identity after linkIdentity, and whether this call created it (only then is it news). */
+export interface LinkedIdentity { userId: string, identityId: string, created: boolean }
+
+/** Adds an identity to a user. If another request created it first, returns it with its owner. */
+export async function linkIdentity (prisma: PrismaClient, userId: string, profile: NormalizedProfile, now: Date): Promise<LinkedIdentity> {
   try {
-    await prisma.identity.create({
-      data: { userId, provider: profile.provider, providerUserId: profile.providerUserId, ...identityFields(profile), lastLoginAt: now }
+    const identity = await prisma.identity.create({
+      data: { userId, provider: profile.provider, providerUserId: profile.providerUserId, ...identityFields(profile), lastLoginAt: now },
+      select: { id: true }
     })
-    return userId
+    return { userId, identityId: identity.id, created: true }
   } catch (error) {
     if (!isUniqueViolation(error)) throw error
-    const owner = await findUserByIdentity(prisma, profile, now)
-    if (owner === null) throw error
-    return owner
+    const existing = await touchIdentity(prisma, profile, now)
+    if (existing === null) throw error
+    return { userId: existing.userId, identityId: existing.id, created: false }
   }
 }

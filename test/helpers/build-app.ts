@@ -2,6 +2,7 @@ import { Writable } from 'node:stream'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../src/app.js'
 import { loadConfig, type Config } from '../../src/config.js'
+import type { HandoffHooks } from '../../src/hooks.js'
 import { freshTestDatabase } from './database.js'
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-at-least-32-bytes-long'
@@ -30,7 +31,7 @@ export interface TestApp {
 interface Tap { teardown(fn: () => unknown): void }
 
 /** Builds the real app on a fresh database with test settings; closed and dropped at teardown. */
-export async function buildTestApp (t: Tap, env: Record<string, string> = {}, options: { logs?: boolean, clock?: FakeClock } = {}): Promise<TestApp> {
+export async function buildTestApp (t: Tap, env: Record<string, string> = {}, options: { logs?: boolean, clock?: FakeClock, hooks?: HandoffHooks } = {}): Promise<TestApp> {
   const config = loadConfig({
     NODE_ENV: 'test',
     JWT_SECRET: TEST_JWT_SECRET,
@@ -50,7 +51,7 @@ export async function buildTestApp (t: Tap, env: Record<string, string> = {}, op
     }
   })
   const clock = options.clock ?? new FakeClock()
-  const app = await buildApp({ config, database: database.target, logStream, clock })
+  const app = await buildApp({ config, database: database.target, logStream, clock, hooks: options.hooks })
   t.teardown(() => app.close())
   return { app, config, clock, logs, rawLogs: () => chunks.join(''), databaseUrl: database.url }
 }

@@ -5,7 +5,7 @@ export const API = ''
 
 export interface User { id: string, nickname: string, avatarUrl: string | null }
 export interface SignupProfile { suggestedNickname: string, name: string | null, email: string | null, avatarUrl: string | null, provider: string }
-export interface Handoff { code?: string, error?: string, returnTo?: string }
+export interface Handoff { code?: string, error?: string, returnTo?: string, linked?: string }
 
 /** An API error answer, `{ statusCode, code, error, message }`: `code` is stable, show a message for it. */
 export class ApiError extends Error {
@@ -33,10 +33,10 @@ export async function api<T = unknown> (path: string, init: RequestInit & { json
  */
 export function takeHandoff (): Handoff {
   const params = new URLSearchParams(location.hash.length > 1 ? location.hash.slice(1) : location.search)
-  if (!params.has('code') && !params.has('error')) return {}
+  if (!params.has('code') && !params.has('error') && !params.has('linked')) return {}
   history.replaceState(null, '', location.pathname)
   const returnTo = params.get('returnTo') ?? undefined
-  return { code: params.get('code') ?? undefined, error: params.get('error') ?? undefined, returnTo }
+  return { code: params.get('code') ?? undefined, error: params.get('error') ?? undefined, returnTo, linked: params.get('linked') ?? undefined }
 }
 
 /** Trades the one-time code for HttpOnly session cookies, or for a signup cookie on a first login. */
@@ -75,5 +75,17 @@ export async function currentUser (): Promise<User | null> {
     throw error
   }
 }
+
+/**
+ * Links another provider to the signed-in account. A POST (so no other site can start it), then the
+ * browser goes to the provider; it comes back to this page with `linked=<provider>` or `error=…`.
+ */
+export async function linkProvider (provider: string, returnTo?: string): Promise<void> {
+  const { authorizationUrl } = await authed<{ authorizationUrl: string }>(`/auth/${encodeURIComponent(provider)}/link`, { method: 'POST', json: returnTo === undefined ? {} : { returnTo } })
+  location.assign(authorizationUrl)
+}
+
+/** Unlinks one identity by its id (GET /users/me lists them); 409 `last_identity` for the last one. */
+export const unlinkIdentity = (identityId: string) => authed<void>(`/users/me/identities/${encodeURIComponent(identityId)}`, { method: 'DELETE' })
 
 export const logout = (everywhere = false) => api<void>(`/auth/logout${everywhere ? '?all=true' : ''}`, { method: 'POST' })

@@ -1,11 +1,11 @@
-import { ApiError, api, authed, currentUser, exchange, logout, nicknameAvailability, refresh, signup, takeHandoff, type SignupProfile, type User } from './auth.js'
+import { ApiError, api, authed, currentUser, exchange, linkProvider, logout, nicknameAvailability, refresh, signup, takeHandoff, unlinkIdentity, type SignupProfile, type User } from './auth.js'
 import { describeError } from './messages.js'
 import './style.css'
 
 // First, before any other work: take the one-time code out of the address bar and history.
 const handoff = takeHandoff()
 
-interface Identity { provider: string, email: string | null, emailVerified: boolean, linkedAt: string, lastLoginAt: string }
+interface Identity { id: string, provider: string, email: string | null, emailVerified: boolean, linkedAt: string, lastLoginAt: string }
 interface Profile { id: string, nickname: string, name: string | null, email: string | null, avatarUrl: string | null, createdAt: string, identities: Identity[] }
 interface Session { id: string, createdAt: string, lastUsedAt: string, userAgent: string | null, ip: string | null, current: boolean }
 interface Provider { id: string, name: string, loginUrl: string }
@@ -175,13 +175,13 @@ function describeAgent (userAgent: string | null): string {
   return `${browser} on ${system}`
 }
 
-/** Linking routes are optional: offer a button only when the API documents one. */
-async function linkRoute (): Promise<string | undefined> {
+/** Linking routes are optional: offer a button only when the API documents the POST that starts one. */
+async function canLink (): Promise<boolean> {
   try {
-    const doc = await api<{ paths: Record<string, unknown> }>('/docs/json')
-    return Object.keys(doc.paths).find(path => /^\/auth\/\{provider\}\/link$/.test(path))
+    const doc = await api<{ paths: Record<string, Record<string, unknown>> }>('/docs/json')
+    return doc.paths['/auth/{provider}/link']?.post !== undefined
   } catch {
-    return undefined
+    return false
   }
 }
 
@@ -204,11 +204,11 @@ async function account () {
   }
   const [sessions, link, providers] = await Promise.all([
     sessionsSection().catch(error => h('section', { class: 'card' }, h('h2', {}, 'Sessions'), banner(messageText(error)))),
-    linkRoute(),
+    canLink(),
     api<{ providers: Provider[] }>('/auth/providers').then(body => body.providers, () => [])
   ])
   const linked = new Set(profile.identities.map(identity => identity.provider))
-  const linkable = link === undefined ? [] : providers.filter(provider => !linked.has(provider.id))
+  const linkable = link ? providers.filter(provider => !linked.has(provider.id)) : []
 
   const action = (label: string, run: () => Promise<void>, style = 'secondary') =>
     h('button', { class: `button ${style}`, onclick: () => run().catch(failed) }, label)
@@ -230,11 +230,14 @@ async function account () {
           h('div', { class: 'grow' },
             h('strong', {}, providerNames[identity.provider] ?? identity.provider),
             identity.email === null ? null : h('span', { class: identity.emailVerified ? 'badge ok' : 'badge' }, identity.emailVerified ? `${identity.email} ✓` : `${identity.email} (unverified)`),
-            h('p', { class: 'hint' }, `linked ${when(identity.linkedAt)} · last sign-in ${when(identity.lastLoginAt)}`))))),
+            h('p', { class: 'hint' }, `linked ${when(identity.linkedAt)} · last sign-in ${when(identity.lastLoginAt)}`)),
+          profile.identities.length > 1
+            ? action('Unlink', async () => { await unlinkIdentity(identity.id); notify(`${providerNames[identity.provider] ?? identity.provider} unlinked.`, 'info'); await account() }, 'small secondary')
+            : null))),
       linkable.length === 0
         ? null
         : h('div', { class: 'actions' }, ...linkable.map(provider =>
-          h('a', { class: `button small provider provider-${provider.id}`, href: link!.replace('{provider}', provider.id) }, `Link ${provider.name}`)))),
+          action(`Link ${provider.name}`, () => linkProvider(provider.id), `small provider provider-${provider.id}`)))),
     sessions,
     h('div', { class: 'actions end' },
       action('Sign out everywhere', async () => { await logout(true); notify('You are signed out on every device.', 'info'); await signedOut() }, 'danger'))
@@ -253,6 +256,7 @@ async function start () {
 
 async function main () {
   if (handoff.error !== undefined) notify(describeError(handoff.error))
+  if (handoff.linked !== undefined) notify(`${providerNames[handoff.linked] ?? handoff.linked} is linked: you can sign in with it too.`, 'info')
   if (handoff.code !== undefined) {
     try {
       const result = await exchange(handoff.code)

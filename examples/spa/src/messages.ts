@@ -11,6 +11,8 @@ const messages: Record<string, string> = {
   provider_misconfigured: 'This provider is not set up correctly on our side (client secret or redirect URI). Please use another one for now.',
   provider_scope_not_enabled: 'The provider app has not enabled a permission we ask for. Please use another provider for now.',
   provider_timeout: 'The provider did not answer in time. Please try again.',
+  identity_in_use: 'That provider account already belongs to another account here. Sign in with it to use that account.',
+  link_session_invalid: 'The link was started from a session that has since ended. Sign in and link again.',
   server_error: 'Something went wrong on our side. Please try again.',
   // The API: { code }
   login_code_invalid: 'This sign-in link was already used or has expired. Please sign in again.',
@@ -20,6 +22,9 @@ const messages: Record<string, string> = {
   refresh_token_invalid: 'Your session has ended. Please sign in again.',
   user_not_found: 'This account no longer exists.',
   session_not_found: 'That session no longer exists.',
+  identity_not_found: 'That sign-in method is no longer linked.',
+  identity_ambiguous: 'You have several accounts of this provider linked. Reload the page and unlink one from the list.',
+  last_identity: 'This is your only way to sign in. Link another provider before you unlink it.',
   rate_limited: 'Too many attempts. Please wait a minute and try again.',
   csrf_rejected: 'The request was blocked as a possible cross-site request. Reload the page and try again.',
   database_unavailable: 'The service is briefly unavailable. Please try again in a few seconds.',
