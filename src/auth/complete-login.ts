@@ -52,7 +52,8 @@ export async function completeLogin (app: FastifyInstance, request: FastifyReque
  * cookies are cleared either way: a state is good for one callback.
  */
 export async function redirectToFrontend (request: FastifyRequest, reply: FastifyReply, config: Config, providerId: string, run: () => Promise<string | { linked: string }>): Promise<FastifyReply> {
-  const returnTo = request.cookies[RETURN_TO_COOKIE]
+  // Checked again: the cookie may have been planted, not written by our login route.
+  const returnTo = safeReturnTo(request.cookies[RETURN_TO_COOKIE], config.frontendOrigin)
   const cookieOptions = { ...danceCookieOptions(config, providerId), maxAge: undefined }
   for (const name of [STATE_COOKIE, VERIFIER_COOKIE, RETURN_TO_COOKIE, CHALLENGE_COOKIE, LINK_COOKIE]) reply.clearCookie(name, cookieOptions)
 
