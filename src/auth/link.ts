@@ -9,7 +9,8 @@ import { safeEqual } from '../secrets.js'
 import { authenticateSession, verifyAccessToken } from '../sessions/tokens.js'
 import { linkIdentity } from '../users/users.js'
 import { rememberLoginRequest } from './complete-login.js'
-import { danceCookieOptions, LINK_COOKIE, oauthDance } from './oauth-dance.js'
+import { loginCookies, type LoginCookies } from './login-cookies.js'
+import { oauthDance } from './oauth-dance.js'
 import { LoginQuerySchema, ProviderParamsSchema } from './schemas.js'
 
 // Linking another provider to the signed-in account. The link starts from a live session in this
@@ -17,8 +18,8 @@ import { LoginQuerySchema, ProviderParamsSchema } from './schemas.js'
 // cannot be planted in someone else's browser (login CSRF's cousin).
 
 /** At the callback: is this dance a link, and for which signed-in user? Undefined: a plain login. */
-export function linkingUser (request: FastifyRequest): string | undefined {
-  const sessionId = request.cookies[LINK_COOKIE]
+export function linkingUser (request: FastifyRequest, cookies: LoginCookies): string | undefined {
+  const sessionId = cookies.read(request, 'link')
   if (sessionId === undefined || sessionId === '') return undefined
   let user
   try {
@@ -54,7 +55,7 @@ export const linkRoutes: FastifyPluginAsyncTypebox<{ config: Config, providers: 
   }, async (request, reply) => {
     const provider = providers.get(request.params.provider)
     if (provider === undefined) throw new ProviderNotFoundError(request.params.provider)
-    reply.setCookie(LINK_COOKIE, request.user.sessionId, danceCookieOptions(config, provider.id))
+    loginCookies(config, provider.id).set(reply, 'link', request.user.sessionId)
     rememberLoginRequest(reply, config, provider.id, { returnTo: request.query.returnTo })
     return reply.redirect(await oauthDance(app, provider.id).generateAuthorizationUri(request, reply), 302)
   })

@@ -1,5 +1,6 @@
 import t from 'tap'
 import { safeReturnTo } from '../../src/auth/handoff.js'
+import { loginCookies } from '../../src/auth/login-cookies.js'
 import { startFakeGitHub } from '../fakes/github.js'
 import { buildTestApp } from '../helpers/build-app.js'
 import { loginThroughProvider, newBrowser } from '../helpers/login.js'
@@ -54,12 +55,14 @@ t.test('a returnTo that resolves to //host is dropped at the login, and the logi
 })
 
 t.test('a return-path cookie planted in the browser is checked again at the callback', async t => {
-  const { app } = await buildTestApp(t, github.env)
+  const { app, config } = await buildTestApp(t, github.env)
+  const name = loginCookies(config, 'github').names.returnTo
+  t.equal(name, 'handoff_github_return_to', 'over http the name anyone on the site can write')
   for (const planted of ['//evil.com', '/\\evil.com', 'https://evil.com/']) {
     const browser = newBrowser()
     const outcome = await loginThroughProvider(app, browser, 'github', {
       // Another page of the same site (or a sibling subdomain over http) writes the cookie mid-login.
-      tamperCallback: url => browser.jar.setCookieSync(`handoff_return_to=${planted}; Path=/auth/github/callback`, url.toString())
+      tamperCallback: url => browser.jar.setCookieSync(`${name}=${planted}; Path=/auth/github/callback`, url.toString())
     })
     t.match(outcome.params.get('code'), /^[\w-]{43}$/, `the login completes with a planted ${planted}`)
     t.equal(outcome.params.get('returnTo'), null, `the planted ${planted} is dropped`)
