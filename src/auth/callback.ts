@@ -9,7 +9,8 @@ import { ErrorRef } from '../schemas/common.js'
 import { perMinute } from '../plugins/rate-limit.js'
 import { completeLogin, redirectToFrontend } from './complete-login.js'
 import { completeLink, linkingSession } from './link.js'
-import { callbackPath, nonceFor, oauthDance, stateMatches, VERIFIER_COOKIE } from './oauth-dance.js'
+import { callbackPath, loginCookies } from './login-cookies.js'
+import { nonceFor, oauthDance, stateMatches } from './oauth-dance.js'
 import { CallbackQuerySchema, ProviderParamsSchema } from './schemas.js'
 
 /** What simple-oauth2 throws: a Boom error from wreck (status in output) or a plain Error. */
@@ -30,7 +31,8 @@ function tokenExchangeError (provider: Provider, error: unknown): LoginFlowError
 export const callbackRoutes: FastifyPluginAsyncTypebox<{ config: Config, providers: Map<string, Provider>, hooks: HandoffHooks }> = async (app, { config, providers, hooks }) => {
   async function runCallback (provider: Provider, request: FastifyRequest, reply: FastifyReply): Promise<string | { linked: string }> {
     // State first: an error or a code that did not start in this browser is not ours to act on.
-    if (!stateMatches(request)) throw new LoginFlowError(LoginErrorCode.invalidState, 'state is missing or does not match this browser\'s login')
+    const cookies = loginCookies(config, provider.id)
+    if (!stateMatches(request, cookies)) throw new LoginFlowError(LoginErrorCode.invalidState, 'state is missing or does not match this browser\'s login')
     const { error, code, state } = request.query as Static<typeof CallbackQuerySchema> & { state: string }
     if (error !== undefined) {
       throw provider.callbackError?.(request.query as Record<string, unknown>) ??
@@ -41,7 +43,7 @@ export const callbackRoutes: FastifyPluginAsyncTypebox<{ config: Config, provide
     const context = { timeoutMs: config.providerTimeoutMs }
     let tokenReply: Record<string, unknown>
     if (provider.exchangeCode !== undefined) {
-      tokenReply = await provider.exchangeCode({ code, state, redirectUri: config.publicUrl + callbackPath(provider.id), codeVerifier: request.cookies[VERIFIER_COOKIE] }, context)
+      tokenReply = await provider.exchangeCode({ code, state, redirectUri: config.publicUrl + callbackPath(provider.id), codeVerifier: cookies.read(request, 'verifier') }, context)
     } else {
       try {
         tokenReply = (await oauthDance(app, provider.id).getAccessTokenFromAuthorizationCodeFlow(request, reply)).token as unknown as Record<string, unknown>
@@ -51,7 +53,7 @@ export const callbackRoutes: FastifyPluginAsyncTypebox<{ config: Config, provide
     }
     const accessToken = provider.readAccessToken(tokenReply)
     const profile = await provider.fetchProfile(accessToken, { ...context, tokenReply, nonce: nonceFor(state) })
-    const link = linkingSession(request)
+    const link = linkingSession(request, cookies)
     if (link !== undefined) {
       await completeLink(app, request, hooks, link, profile)
       return { linked: provider.id }

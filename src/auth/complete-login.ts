@@ -9,13 +9,14 @@ import { recordIdentityLinked } from '../users/identity-events.js'
 import { findUserByIdentity, linkByVerifiedEmail } from '../users/users.js'
 import { frontendRedirectUrl, safeReturnTo } from './handoff.js'
 import { createLoginCode, type CodeBinding } from './login-codes.js'
-import { CHALLENGE_COOKIE, danceCookieOptions, LINK_COOKIE, RETURN_TO_COOKIE, STATE_COOKIE, VERIFIER_COOKIE } from './oauth-dance.js'
+import { loginCookies } from './login-cookies.js'
 
 /** At login: remember, for the callback, where to return and the frontend's PKCE-style challenge. */
 export function rememberLoginRequest (reply: FastifyReply, config: Config, providerId: string, request: { returnTo?: string, codeChallenge?: string }): void {
+  const cookies = loginCookies(config, providerId)
   const returnTo = safeReturnTo(request.returnTo, config.frontendOrigin)
-  if (returnTo !== undefined) reply.setCookie(RETURN_TO_COOKIE, returnTo, danceCookieOptions(config, providerId))
-  if (request.codeChallenge !== undefined) reply.setCookie(CHALLENGE_COOKIE, request.codeChallenge, danceCookieOptions(config, providerId))
+  if (returnTo !== undefined) cookies.set(reply, 'returnTo', returnTo)
+  if (request.codeChallenge !== undefined) cookies.set(reply, 'challenge', request.codeChallenge)
 }
 
 /**
@@ -23,8 +24,8 @@ export function rememberLoginRequest (reply: FastifyReply, config: Config, provi
  * else this browser's binding cookie (set here if the browser has none yet), so a code copied out
  * of the URL is useless anywhere else.
  */
-function bindCode (request: FastifyRequest, reply: FastifyReply, config: Config): CodeBinding {
-  const codeChallenge = request.cookies[CHALLENGE_COOKIE]
+function bindCode (request: FastifyRequest, reply: FastifyReply, config: Config, providerId: string): CodeBinding {
+  const codeChallenge = loginCookies(config, providerId).read(request, 'challenge')
   if (codeChallenge !== undefined && codeChallenge !== '') return { codeChallenge }
   if (!config.bindCodeToBrowser) return {}
   const cookies = sessionCookies(config)
@@ -56,7 +57,7 @@ export async function completeLogin (app: FastifyInstance, request: FastifyReque
     }
   }
   const target = userId === null ? { pendingProfile: profile } : { userId }
-  return createLoginCode(sql, target, bindCode(request, reply, app.config), now, app.config.loginCodeTtlSeconds)
+  return createLoginCode(sql, target, bindCode(request, reply, app.config, profile.provider), now, app.config.loginCodeTtlSeconds)
 }
 
 /**
@@ -65,9 +66,10 @@ export async function completeLogin (app: FastifyInstance, request: FastifyReque
  * cookies are cleared either way: a state is good for one callback.
  */
 export async function redirectToFrontend (request: FastifyRequest, reply: FastifyReply, config: Config, providerId: string, run: () => Promise<string | { linked: string }>): Promise<FastifyReply> {
-  const returnTo = request.cookies[RETURN_TO_COOKIE]
-  const cookieOptions = { ...danceCookieOptions(config, providerId), maxAge: undefined }
-  for (const name of [STATE_COOKIE, VERIFIER_COOKIE, RETURN_TO_COOKIE, CHALLENGE_COOKIE, LINK_COOKIE]) reply.clearCookie(name, cookieOptions)
+  // Checked again: the cookie may have been planted, not written by our login route.
+  const cookies = loginCookies(config, providerId)
+  const returnTo = safeReturnTo(cookies.read(request, 'returnTo'), config.frontendOrigin)
+  cookies.clear(reply)
 
   let target: string
   try {

@@ -7,7 +7,7 @@ import type { HandoffHooks } from '../hooks.js'
 import { perMinute } from '../plugins/rate-limit.js'
 import { generateSecret, safeEqual } from '../secrets.js'
 import { completeLogin, redirectToFrontend, rememberLoginRequest } from './complete-login.js'
-import { danceCookieOptions, STATE_COOKIE } from './oauth-dance.js'
+import { loginCookies } from './login-cookies.js'
 import { LoginQuerySchema } from './schemas.js'
 
 // The dev provider: sign in as any test identity with no provider account. Only outside
@@ -54,7 +54,7 @@ input[type=text],input[type=email]{width:100%;box-sizing:border-box;padding:.55r
 
 export const devLoginRoutes: FastifyPluginAsyncTypebox<{ config: Config, hooks: HandoffHooks }> = async (app, { config, hooks }) => {
   await app.register(formbody, { bodyLimit: 4096 })
-  const cookieOptions = danceCookieOptions(config, DEV_PROVIDER.id)
+  const cookies = loginCookies(config, DEV_PROVIDER.id)
 
   app.get('/dev/login', {
     schema: {
@@ -67,7 +67,7 @@ export const devLoginRoutes: FastifyPluginAsyncTypebox<{ config: Config, hooks: 
     config: { rateLimit: perMinute(config, config.rateLimits.loginPerMinute) }
   }, async (request, reply) => {
     const state = generateSecret()
-    reply.setCookie(STATE_COOKIE, state, cookieOptions)
+    cookies.set(reply, 'state', state)
     rememberLoginRequest(reply, config, DEV_PROVIDER.id, { returnTo: request.query.returnTo, codeChallenge: request.query.code_challenge })
     return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(page(state))
   })
@@ -84,7 +84,7 @@ export const devLoginRoutes: FastifyPluginAsyncTypebox<{ config: Config, hooks: 
     attachValidation: true,
     config: { rateLimit: perMinute(config, config.rateLimits.loginPerMinute) }
   }, async (request, reply) => redirectToFrontend(request, reply, config, DEV_PROVIDER.id, async () => {
-    const expected = request.cookies[STATE_COOKIE]
+    const expected = cookies.read(request, 'state')
     const state = (request.body as { state?: unknown } | undefined)?.state
     if (typeof state !== 'string' || expected === undefined || !safeEqual(state, expected)) {
       throw new LoginFlowError(LoginErrorCode.invalidState, 'state is missing or does not match this browser\'s login')

@@ -19,7 +19,9 @@ export function frontendRedirectUrl (config: Pick<Config, 'frontendUrl' | 'hando
 /**
  * Keeps `returnTo` only if it resolves to the frontend's origin, and returns it as a path.
  * `//evil.example`, `https://evil.example`, `/\evil.example` and `javascript:` all resolve elsewhere
- * (or to another scheme) and are dropped.
+ * (or to another scheme) and are dropped. So is a path that only becomes `//evil.example` once
+ * resolved (`/.//evil.example`, `/a/..//evil.example`): the frontend hands it to `location`, which
+ * reads a leading `//` as another host.
  */
 export function safeReturnTo (returnTo: string | undefined, frontendOrigin: string): string | undefined {
   // Control characters and backslashes are dropped by URL parsers in ways browsers and we may not agree on.
@@ -32,5 +34,7 @@ export function safeReturnTo (returnTo: string | undefined, frontendOrigin: stri
     return undefined
   }
   if (url.origin !== frontendOrigin) return undefined
-  return url.pathname + url.search + url.hash
+  const path = url.pathname + url.search + url.hash
+  // Encoded too: a router that decodes the path before navigating would read `/%2F%2Fevil.example` as `//evil.example`.
+  return /^\/(?:[/\\]|%2f|%5c)/i.test(path) ? undefined : path
 }

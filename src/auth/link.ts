@@ -11,7 +11,8 @@ import { authenticateSession, verifyAccessToken } from '../sessions/tokens.js'
 import { recordIdentityLinked } from '../users/identity-events.js'
 import { linkIdentity } from '../users/users.js'
 import { rememberLoginRequest } from './complete-login.js'
-import { danceCookieOptions, LINK_COOKIE, oauthDance } from './oauth-dance.js'
+import { loginCookies, type LoginCookies } from './login-cookies.js'
+import { oauthDance } from './oauth-dance.js'
 import { LinkBodySchema, LinkQuerySchema, LinkStartedSchema, ProviderParamsSchema } from './schemas.js'
 
 // Linking another provider to the signed-in account. A link starts only with a CSRF-checked POST
@@ -23,8 +24,8 @@ import { LinkBodySchema, LinkQuerySchema, LinkStartedSchema, ProviderParamsSchem
 export interface LinkingSession { userId: string, sessionId: string }
 
 /** At the callback: is this dance a link, and for which signed-in session? Undefined: a plain login. */
-export function linkingSession (request: FastifyRequest): LinkingSession | undefined {
-  const sessionId = request.cookies[LINK_COOKIE]
+export function linkingSession (request: FastifyRequest, cookies: LoginCookies): LinkingSession | undefined {
+  const sessionId = cookies.read(request, 'link')
   if (sessionId === undefined || sessionId === '') return undefined
   let user
   try {
@@ -89,7 +90,7 @@ export const linkRoutes: FastifyPluginAsyncTypebox<{ config: Config, providers: 
   }, async (request, reply) => {
     const provider = providers.get(request.params.provider)
     if (provider === undefined) throw new ProviderNotFoundError(request.params.provider)
-    reply.setCookie(LINK_COOKIE, request.user.sessionId, danceCookieOptions(config, provider.id))
+    loginCookies(config, provider.id).set(reply, 'link', request.user.sessionId)
     rememberLoginRequest(reply, config, provider.id, { returnTo: request.body.returnTo ?? request.query.returnTo })
     return { authorizationUrl: await oauthDance(app, provider.id).generateAuthorizationUri(request, reply) }
   })

@@ -4,31 +4,16 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Config } from '../config.js'
 import type { Provider } from '../providers/provider.js'
 import { generateSecret, safeEqual } from '../secrets.js'
+import { callbackPath, loginCookies, type LoginCookies } from './login-cookies.js'
 
-// @fastify/oauth2 drives the dance: the state and PKCE verifier cookies, the authorize URL and the
-// token exchange (simple-oauth2). One registration per enabled provider, inside the auth plugin.
-
-export const STATE_COOKIE = 'handoff_oauth_state'
-export const VERIFIER_COOKIE = 'handoff_oauth_verifier'
-export const RETURN_TO_COOKIE = 'handoff_return_to'
-export const CHALLENGE_COOKIE = 'handoff_code_challenge'
-/** Set by GET /auth/:provider/link: the session this dance links an identity to. */
-export const LINK_COOKIE = 'handoff_link_session'
-/** How long a person may take on the provider's pages. */
-const DANCE_COOKIE_MAX_AGE = 600
-
-export const callbackPath = (providerId: string) => `/auth/${providerId}/callback`
-
-/** Options for the short-lived cookies of one login: sent back only to that provider's callback. */
-export function danceCookieOptions (config: Config, providerId: string) {
-  // Lax at least: these arrive with the provider's top-level redirect back to us.
-  return { path: callbackPath(providerId), httpOnly: true, secure: config.cookies.secure, sameSite: config.cookies.sameSite === 'none' ? 'none' as const : 'lax' as const, maxAge: DANCE_COOKIE_MAX_AGE }
-}
+// @fastify/oauth2 drives the dance: the state and PKCE verifier cookies (named and flagged by
+// login-cookies.ts), the authorize URL and the token exchange (simple-oauth2). One registration per
+// enabled provider, inside the auth plugin.
 
 /** The state in the query must equal the one this browser got as a cookie at login (login CSRF). */
-export function stateMatches (request: FastifyRequest): boolean {
+export function stateMatches (request: FastifyRequest, cookies: LoginCookies): boolean {
   const state = (request.query as { state?: unknown }).state
-  const expected = request.cookies[STATE_COOKIE]
+  const expected = cookies.read(request, 'state')
   return typeof state === 'string' && typeof expected === 'string' && expected !== '' && safeEqual(state, expected)
 }
 
@@ -49,6 +34,7 @@ export async function registerOAuthDance (app: FastifyInstance, config: Config, 
   const oauth2 = typeof provider.oauth2 === 'function' ? await provider.oauth2({ timeoutMs: config.providerTimeoutMs }) : provider.oauth2
   const authorize = new URL(oauth2.authorizeUrl)
   const token = new URL(oauth2.tokenUrl)
+  const cookies = loginCookies(config, provider.id)
   await app.register(fastifyOauth2, {
     name: decoratorName(provider.id),
     credentials: {
@@ -69,10 +55,10 @@ export async function registerOAuthDance (app: FastifyInstance, config: Config, 
     callbackUriParams: oauth2.authorizeParams ?? {},
     pkce: oauth2.pkce,
     generateStateFunction: () => generateSecret(),
-    checkStateFunction: (request: FastifyRequest) => stateMatches(request),
-    redirectStateCookieName: STATE_COOKIE,
-    verifierCookieName: VERIFIER_COOKIE,
-    cookie: danceCookieOptions(config, provider.id),
+    checkStateFunction: (request: FastifyRequest) => stateMatches(request, cookies),
+    redirectStateCookieName: cookies.names.state,
+    verifierCookieName: cookies.names.verifier,
+    cookie: cookies.options,
     userAgent: 'handoff'
   })
 }

@@ -22,36 +22,55 @@ export interface SessionCookies {
   setDevice(reply: FastifyReply, secret: string): void
 }
 
-/** The refresh, signup and binding cookies only travel to the auth routes. */
+/** Over plain http, the refresh, signup, binding and device cookies only travel to the auth routes. */
 export const AUTH_COOKIE_PATH = '/auth'
 /** A login may take this long on the provider's pages before its binding cookie expires. */
 const BINDING_MAX_AGE = 900
 
+export interface CookiePlacement { name: string, path: string, domain?: string }
+
+/**
+ * A cookie no other host may write, where browsers can enforce it: over https the name takes
+ * `__Host-`, which a browser accepts only with Secure, Path=/ and no Domain, so neither a sibling
+ * subdomain nor a plain-http page can plant or overwrite it. Over plain http (development) no prefix
+ * holds: the bare name, on the narrowest path that still reaches its readers.
+ */
+export const hostOnlyCookie = (secure: boolean, name: string, narrowPath: string): CookiePlacement =>
+  secure ? { name: `__Host-${name}`, path: '/' } : { name, path: narrowPath }
+
 type CookieConfig = Pick<Config, 'cookies' | 'accessTokenTtlSeconds' | 'refreshTokenTtlSeconds' | 'signupTtlSeconds' | 'sessionMaxLifetimeSeconds'>
 
 /**
- * Cookie names and flags for a configuration. Always HttpOnly. Over https the names carry the
- * `__Host-` / `__Secure-` prefixes, which browsers only accept with `Secure` (and, for `__Host-`,
- * `Path=/` and no Domain), so a sibling subdomain or a plain-http page cannot plant or overwrite
- * them. With COOKIE_DOMAIN the access cookie is shared with sibling subdomains and so takes
- * `__Secure-` instead.
+ * Cookie names and flags for a configuration. Always HttpOnly; over https all `__Host-`
+ * (hostOnlyCookie), so none can be planted from a sibling subdomain. With COOKIE_DOMAIN the access
+ * and refresh cookies are shared with sibling subdomains instead, which `__Host-` forbids: they take
+ * `__Secure-` (still Secure-only) and the Domain. The signup, binding and device cookies never need
+ * a Domain (only this host sets and reads them), so they stay `__Host-` even then.
  */
 export function sessionCookies ({ cookies, accessTokenTtlSeconds, refreshTokenTtlSeconds, signupTtlSeconds, sessionMaxLifetimeSeconds }: CookieConfig): SessionCookies {
   const { secure, domain, sameSite } = cookies
-  const prefix = (hostOnly: boolean) => !secure ? '' : hostOnly && domain === undefined ? '__Host-' : '__Secure-'
-  const accessName = `${prefix(true)}handoff_access`
-  const refreshName = `${prefix(false)}handoff_refresh`
-  const signupName = `${prefix(false)}handoff_signup`
-  const bindingName = `${prefix(false)}handoff_binding`
-  const deviceName = `${prefix(false)}handoff_device`
-  const base: CookieSerializeOptions = { httpOnly: true, secure, sameSite, ...(domain === undefined ? {} : { domain }) }
-  const access: CookieSerializeOptions = { ...base, path: '/', maxAge: accessTokenTtlSeconds }
-  const refresh: CookieSerializeOptions = { ...base, path: AUTH_COOKIE_PATH, maxAge: refreshTokenTtlSeconds }
-  const signup: CookieSerializeOptions = { ...base, path: AUTH_COOKIE_PATH, maxAge: signupTtlSeconds }
+  const shared = (name: string, narrowPath: string): CookiePlacement => domain === undefined
+    ? hostOnlyCookie(secure, name, narrowPath)
+    : { name: secure ? `__Secure-${name}` : name, path: narrowPath, domain }
+  const accessCookie = shared('handoff_access', '/')
+  const refreshCookie = shared('handoff_refresh', AUTH_COOKIE_PATH)
+  const signupCookie = hostOnlyCookie(secure, 'handoff_signup', AUTH_COOKIE_PATH)
+  const bindingCookie = hostOnlyCookie(secure, 'handoff_binding', AUTH_COOKIE_PATH)
+  const deviceCookie = hostOnlyCookie(secure, 'handoff_device', AUTH_COOKIE_PATH)
+  const options = ({ path, domain }: CookiePlacement, more: CookieSerializeOptions): CookieSerializeOptions =>
+    ({ httpOnly: true, secure, sameSite, path, ...(domain === undefined ? {} : { domain }), ...more })
+  const accessName = accessCookie.name
+  const refreshName = refreshCookie.name
+  const signupName = signupCookie.name
+  const bindingName = bindingCookie.name
+  const deviceName = deviceCookie.name
+  const access = options(accessCookie, { maxAge: accessTokenTtlSeconds })
+  const refresh = options(refreshCookie, { maxAge: refreshTokenTtlSeconds })
+  const signup = options(signupCookie, { maxAge: signupTtlSeconds })
   // Read at the provider's callback, a cross-site navigation: Strict would never arrive there.
-  const binding: CookieSerializeOptions = { ...base, sameSite: sameSite === 'none' ? 'none' : 'lax', path: AUTH_COOKIE_PATH, maxAge: BINDING_MAX_AGE }
+  const binding = options(bindingCookie, { sameSite: sameSite === 'none' ? 'none' : 'lax', maxAge: BINDING_MAX_AGE })
   // As long as any session opened with it can live; kept on logout (it names the browser, not a session).
-  const device: CookieSerializeOptions = { ...base, path: AUTH_COOKIE_PATH, maxAge: sessionMaxLifetimeSeconds }
+  const device = options(deviceCookie, { maxAge: sessionMaxLifetimeSeconds })
   const expired = (options: CookieSerializeOptions) => ({ ...options, maxAge: undefined })
 
   return {

@@ -23,7 +23,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies:
     schema: {
       tags: ['session'],
       summary: 'Rotate the refresh token and issue a new access token',
-      description: 'Reads the refresh cookie (sent only to /auth paths). The presented refresh token stops working; new cookies are set. Within REFRESH_REUSE_GRACE_SECONDS of a rotation (two tabs refreshing at once) the old token still gets a new access cookie, without a new refresh cookie. Presented later, a rotated token revokes its whole session: 401 `refresh_token_reused`. 401 `refresh_token_invalid` when missing, expired or revoked. Both 401s clear the cookies.',
+      description: 'Reads the refresh cookie (HttpOnly; over plain http sent only to /auth paths). The presented refresh token stops working; new cookies are set. Within REFRESH_REUSE_GRACE_SECONDS of a rotation (two tabs refreshing at once) the old token still gets a new access cookie, without a new refresh cookie. Presented later, a rotated token revokes its whole session: 401 `refresh_token_reused`. 401 `refresh_token_invalid` when missing, expired or revoked. Both 401s clear the cookies.',
       response: { 200: RefreshedSchema, 401: ErrorRef, 403: ErrorRef, 429: ErrorRef }
     },
     config: { csrf: true, rateLimit: perMinute(config, config.rateLimits.refreshPerMinute) }

@@ -28,7 +28,7 @@ t.test('login redirects to GitHub with state, PKCE and the callback URL', async 
   const state = location.searchParams.get('state')
   t.match(state, /^[\w-]{43}$/)
   const cookies = parseSetCookies(response)
-  const stateCookie = cookies.get('handoff_oauth_state')
+  const stateCookie = cookies.get('handoff_github_state')
   t.equal(stateCookie?.value, state, 'the state is bound to this browser by a cookie')
   t.equal(stateCookie?.attributes.get('path'), '/auth/github/callback')
   t.ok(stateCookie?.attributes.has('httponly'))
@@ -63,7 +63,7 @@ t.test('happy path: the frontend gets a one-time code in the fragment, then cook
 
   // The dance cookies are cleared at the callback.
   const cleared = parseSetCookies(await app.inject({ url: callbackUrl.pathname + callbackUrl.search }))
-  t.equal(cleared.get('handoff_oauth_state')?.value, '')
+  t.equal(cleared.get('handoff_github_state')?.value, '')
 
   // A first-time GitHub user: no session yet, a signup cookie and a profile to pick a nickname from.
   const exchange = await browse(app, browser, '/auth/exchange', { method: 'POST', payload: { code } })

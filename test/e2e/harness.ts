@@ -99,7 +99,7 @@ export class Session {
   async issuedSecrets (): Promise<string[]> {
     const pairs = (await Promise.all(this.setCookies)).flat().map(line => line.split(';')[0].split('='))
     return pairs
-      .filter(([name]) => !/handoff_oauth_state|handoff_return_to/.test(name))
+      .filter(([name]) => !/handoff_\w+_(state|return_to)$/.test(name))
       .map(([, ...value]) => value.join('='))
       .filter(value => value.length >= 16)
   }

@@ -36,7 +36,7 @@ export async function loginThroughProvider (app: FastifyInstance, browser: Brows
   const authorize = await fetch(String(start.headers.location), { redirect: 'manual' })
   const callbackUrl = new URL(String(authorize.headers.get('location')))
   options.tamperCallback?.(callbackUrl)
-  if (callbackUrl.origin !== PUBLIC_URL) throw new Error(`provider redirected to ${callbackUrl.origin}`)
+  if (callbackUrl.origin !== browser.origin) throw new Error(`provider redirected to ${callbackUrl.origin}`)
   const callbackResponse = await browse(app, browser, callbackUrl.pathname + callbackUrl.search)
   const location = new URL(String(callbackResponse.headers.location))
   const params = new URLSearchParams(location.hash.length > 1 ? location.hash.slice(1) : location.search)

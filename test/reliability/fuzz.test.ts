@@ -55,7 +55,7 @@ const real = {
   handoff_refresh: await signedIn.cookie('handoff_refresh', '/auth') as string,
   handoff_signup: await signingUp.cookie('handoff_signup', '/auth') as string,
   handoff_binding: await pending.cookie('handoff_binding', '/auth') as string,
-  handoff_oauth_state: await starting.cookie('handoff_oauth_state', '/auth/github/callback') as string
+  handoff_github_state: await starting.cookie('handoff_github_state', '/auth/github/callback') as string
 }
 for (const [name, value] of Object.entries(real)) if (value === undefined) throw new Error(`setup: no ${name} cookie`)
 

@@ -91,18 +91,19 @@ t.test('cookie flags follow the deployment', async t => {
   const https = await buildTestApp(t, { ...github.env, PUBLIC_URL: 'https://api.example.com', FRONTEND_URL: 'https://api.example.com/app' })
   t.match(String((await https.app.inject('/health')).headers['strict-transport-security']), /max-age=/, 'HSTS over https')
   const cookies = parseSetCookies(await https.app.inject({ url: '/auth/github/login' }))
-  t.ok(cookies.get('handoff_oauth_state')?.attributes.has('secure'), 'dance cookies are Secure over https')
-  t.ok(cookies.get('__Secure-handoff_binding') === undefined, 'the binding cookie is set at the callback, not at login')
+  t.ok(cookies.get('__Host-handoff_github_state')?.attributes.has('secure'), 'dance cookies are Secure over https')
+  t.ok(cookies.get('__Host-handoff_binding') === undefined, 'the binding cookie is set at the callback, not at login')
 
   const { sessionCookies } = await import('../../src/sessions/cookies.js')
   const names = (env: Record<string, string>) => {
     const config = loadConfig({ JWT_SECRET: 'x'.repeat(32), ...env })
     const jar = sessionCookies(config)
-    return [jar.accessName, jar.refreshName, jar.signupName, jar.bindingName]
+    return [jar.accessName, jar.refreshName, jar.signupName, jar.bindingName, jar.deviceName]
   }
-  t.same(names({}), ['handoff_access', 'handoff_refresh', 'handoff_signup', 'handoff_binding'], 'plain names on http (local development)')
-  t.same(names({ PUBLIC_URL: 'https://api.example.com' }), ['__Host-handoff_access', '__Secure-handoff_refresh', '__Secure-handoff_signup', '__Secure-handoff_binding'], '__Host- when no cookie domain')
-  t.same(names({ PUBLIC_URL: 'https://api.example.com', COOKIE_DOMAIN: 'example.com' }), ['__Secure-handoff_access', '__Secure-handoff_refresh', '__Secure-handoff_signup', '__Secure-handoff_binding'], '__Secure- with a shared domain')
+  t.same(names({}), ['handoff_access', 'handoff_refresh', 'handoff_signup', 'handoff_binding', 'handoff_device'], 'plain names on http (local development)')
+  t.same(names({ PUBLIC_URL: 'https://api.example.com' }), ['__Host-handoff_access', '__Host-handoff_refresh', '__Host-handoff_signup', '__Host-handoff_binding', '__Host-handoff_device'], '__Host- when no cookie domain')
+  t.same(names({ PUBLIC_URL: 'https://api.example.com', COOKIE_DOMAIN: 'example.com' }), ['__Secure-handoff_access', '__Secure-handoff_refresh', '__Host-handoff_signup', '__Host-handoff_binding', '__Host-handoff_device'],
+    'with a shared domain, __Secure- for the session pair only: the others are never shared')
 })
 
 t.test('unsafe cookie settings stop the server', async t => {

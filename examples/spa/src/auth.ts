@@ -35,8 +35,16 @@ export function takeHandoff (): Handoff {
   const params = new URLSearchParams(location.hash.length > 1 ? location.hash.slice(1) : location.search)
   if (!params.has('code') && !params.has('error') && !params.has('linked')) return {}
   history.replaceState(null, '', location.pathname)
-  const returnTo = params.get('returnTo') ?? undefined
-  return { code: params.get('code') ?? undefined, error: params.get('error') ?? undefined, returnTo, linked: params.get('linked') ?? undefined }
+  return { code: params.get('code') ?? undefined, error: params.get('error') ?? undefined, returnTo: safePath(params.get('returnTo')), linked: params.get('linked') ?? undefined }
+}
+
+/**
+ * `path` if it stays on this page's origin, else undefined. A returnTo arrives in a URL anyone can
+ * craft: `//evil.example`, `/\evil.example`, `https://evil.example` or `javascript:` would leave the site.
+ */
+export function safePath (path: string | null): string | undefined {
+  if (path === null || !path.startsWith('/') || /^\/[/\\]/.test(path)) return undefined
+  return new URL(path, location.origin).origin === location.origin ? path : undefined
 }
 
 /** Trades the one-time code for HttpOnly session cookies, or for a signup cookie on a first login. */
