@@ -4,6 +4,7 @@ import { runAfterHook, type HandoffHooks } from '../hooks.js'
 import { LoginCodeInvalidError } from '../errors.js'
 import { perMinute } from '../plugins/rate-limit.js'
 import type { SessionCookies } from '../sessions/cookies.js'
+import { browserDevice } from '../sessions/device.js'
 import { signAccessToken } from '../sessions/tokens.js'
 import { suggestAvailableNickname } from '../users/availability.js'
 import { redeemLoginCode } from './login-codes.js'
@@ -20,9 +21,12 @@ export const exchangeRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies
     },
     config: { csrf: true, rateLimit: perMinute(config, config.rateLimits.exchangePerMinute) }
   }, async (request, reply) => {
+    const device = browserDevice(request.cookies[cookies.deviceName])
     const result = await redeemLoginCode(app.db.sql, request.body.code, {
       now: app.clock.now(),
       ttlSeconds: config.refreshTokenTtlSeconds,
+      maxLifetimeSeconds: config.sessionMaxLifetimeSeconds,
+      device,
       signupTtlSeconds: config.signupTtlSeconds,
       proof: { bindingSecret: request.cookies[cookies.bindingName], codeVerifier: request.body.code_verifier },
       userAgent: request.headers['user-agent'],
@@ -45,6 +49,7 @@ export const exchangeRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies
     }
     const { grant } = result
     cookies.set(reply, { accessToken: signAccessToken(reply, grant.user, grant.sessionId), refreshToken: grant.refreshToken })
+    cookies.setDevice(reply, device)
     await runAfterHook(hooks.onLogin, 'onLogin', { user: grant.user, sessionId: grant.sessionId, method: 'exchange', request })
     return { status: 'authenticated' as const, user: grant.user }
   })

@@ -5,6 +5,7 @@ import { NicknameInvalidError, NicknameReservedError, SignupInvalidError } from 
 import { perMinute } from '../plugins/rate-limit.js'
 import { ErrorRef } from '../schemas/common.js'
 import type { SessionCookies } from '../sessions/cookies.js'
+import { browserDevice } from '../sessions/device.js'
 import { signAccessToken } from '../sessions/tokens.js'
 import { completeSignup } from '../users/create-user.js'
 import { checkNickname } from '../users/nicknames.js'
@@ -27,9 +28,12 @@ export const signupRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies: 
     const nickname = checkNickname(request.body.nickname)
     if (!nickname.valid) throw nickname.reason === 'reserved' ? new NicknameReservedError(nickname.message) : new NicknameInvalidError(nickname.message)
 
+    const device = browserDevice(request.cookies[cookies.deviceName])
     const result = await completeSignup(app.db.sql, signupToken, nickname, {
       now: app.clock.now(),
       ttlSeconds: config.refreshTokenTtlSeconds,
+      maxLifetimeSeconds: config.sessionMaxLifetimeSeconds,
+      device,
       userAgent: request.headers['user-agent'],
       ip: request.ip
     }, userCreatedCallback(hooks, request))
@@ -40,6 +44,7 @@ export const signupRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies: 
     const { grant } = result
     cookies.clearSignup(reply)
     cookies.set(reply, { accessToken: signAccessToken(reply, grant.user, grant.sessionId), refreshToken: grant.refreshToken })
+    cookies.setDevice(reply, device)
     await runAfterHook(hooks.onLogin, 'onLogin', { user: grant.user, sessionId: grant.sessionId, method: 'signup', request })
     return reply.code(result.status === 'created' ? 201 : 200).send({ status: 'authenticated' as const, user: grant.user })
   })

@@ -11,7 +11,8 @@ export interface SessionCookies {
   bindingName: string
   /** Names the browser a session was opened in: the refresh grace window is honoured for it alone. */
   deviceName: string
-  set(reply: FastifyReply, tokens: { accessToken: string, refreshToken: string }): void
+  /** `refreshMaxAge`: the seconds the session has left, when fewer than a refresh token's lifetime. */
+  set(reply: FastifyReply, tokens: { accessToken: string, refreshToken: string, refreshMaxAge?: number }): void
   /** Replaces the access cookie alone (its claims changed, or a refresh within the grace window). */
   setAccess(reply: FastifyReply, accessToken: string): void
   clear(reply: FastifyReply): void
@@ -46,7 +47,9 @@ export function sessionCookies ({ cookies, accessTokenTtlSeconds, refreshTokenTt
   const deviceName = `${prefix(false)}handoff_device`
   const base: CookieSerializeOptions = { httpOnly: true, secure, sameSite, ...(domain === undefined ? {} : { domain }) }
   const access: CookieSerializeOptions = { ...base, path: '/', maxAge: accessTokenTtlSeconds }
-  const refresh: CookieSerializeOptions = { ...base, path: AUTH_COOKIE_PATH, maxAge: refreshTokenTtlSeconds }
+  // No session outlives SESSION_MAX_LIFETIME_SECONDS, so neither does its refresh cookie.
+  const refreshLifetime = Math.min(refreshTokenTtlSeconds, sessionMaxLifetimeSeconds)
+  const refresh: CookieSerializeOptions = { ...base, path: AUTH_COOKIE_PATH, maxAge: refreshLifetime }
   const signup: CookieSerializeOptions = { ...base, path: AUTH_COOKIE_PATH, maxAge: signupTtlSeconds }
   // Read at the provider's callback, a cross-site navigation: Strict would never arrive there.
   const binding: CookieSerializeOptions = { ...base, sameSite: sameSite === 'none' ? 'none' : 'lax', path: AUTH_COOKIE_PATH, maxAge: BINDING_MAX_AGE }
@@ -60,9 +63,9 @@ export function sessionCookies ({ cookies, accessTokenTtlSeconds, refreshTokenTt
     signupName,
     bindingName,
     deviceName,
-    set (reply, { accessToken, refreshToken }) {
+    set (reply, { accessToken, refreshToken, refreshMaxAge }) {
       reply.setCookie(accessName, accessToken, access)
-      reply.setCookie(refreshName, refreshToken, refresh)
+      reply.setCookie(refreshName, refreshToken, { ...refresh, maxAge: Math.min(refreshLifetime, refreshMaxAge ?? refreshLifetime) })
     },
     setAccess (reply, accessToken) {
       reply.setCookie(accessName, accessToken, access)

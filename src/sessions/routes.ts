@@ -29,18 +29,30 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies:
     config: { csrf: true, rateLimit: perMinute(config, config.rateLimits.refreshPerMinute) }
   }, async (request, reply) => {
     const presented = request.cookies[cookies.refreshName]
+    const now = app.clock.now()
     const result = presented === undefined || presented === ''
       ? { status: 'invalid' as const }
-      : await rotateRefreshToken(app.db.sql, presented, { now: app.clock.now(), ttlSeconds: config.refreshTokenTtlSeconds, graceSeconds: config.refreshReuseGraceSeconds })
+      : await rotateRefreshToken(app.db.sql, presented, {
+        now,
+        ttlSeconds: config.refreshTokenTtlSeconds,
+        maxLifetimeSeconds: config.sessionMaxLifetimeSeconds,
+        graceSeconds: config.refreshReuseGraceSeconds,
+        device: request.cookies[cookies.deviceName]
+      })
     if (result.status === 'invalid' || result.status === 'reused') {
       cookies.clear(reply)
-      if (result.status === 'reused') request.log.warn('refresh token reused after rotation: session revoked')
+      if (result.status === 'reused') request.log.warn({ userId: result.userId, sessionId: result.sessionId }, 'refresh: rotated token reused, session revoked')
       throw result.status === 'reused' ? new RefreshTokenReusedError() : new RefreshTokenInvalidError()
     }
     const { grant } = result
     const accessToken = signAccessToken(reply, grant.user, grant.sessionId)
-    if (result.status === 'rotated') cookies.set(reply, { accessToken, refreshToken: result.grant.refreshToken })
-    else cookies.setAccess(reply, accessToken)
+    if (result.status === 'rotated') {
+      const secondsLeft = Math.floor((result.expiresAt.getTime() - now.getTime()) / 1000)
+      cookies.set(reply, { accessToken, refreshToken: result.grant.refreshToken, refreshMaxAge: secondsLeft })
+    } else {
+      request.log.info({ userId: grant.user.id, sessionId: grant.sessionId }, 'refresh: rotated token presented again within the grace window by the same browser')
+      cookies.setAccess(reply, accessToken)
+    }
     return { status: 'refreshed' as const, user: grant.user }
   })
 
