@@ -15,7 +15,7 @@ export const exchangeRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies
     schema: {
       tags: ['session'],
       summary: 'Trade the one-time code for session cookies',
-      description: 'Consumes the code from the handoff redirect (once: a second exchange fails). A returning user gets `{ status: "authenticated", user }` and two HttpOnly cookies: the short-lived access JWT and the refresh token. A first-time user gets `{ status: "signup_required", profile }` and a short-lived HttpOnly signup cookie instead: continue with POST /auth/signup. Unknown, expired and used codes all answer the same 400 `login_code_invalid`.',
+      description: 'Consumes the code from the handoff redirect (once: a second exchange fails). A returning user gets `{ status: "authenticated", user }` and two HttpOnly cookies: the short-lived access JWT and the refresh token (plus the browser\'s device cookie, kept if it has one: see POST /auth/refresh). A first-time user gets `{ status: "signup_required", profile }` and a short-lived HttpOnly signup cookie instead: continue with POST /auth/signup. Unknown, expired and used codes all answer the same 400 `login_code_invalid`.',
       body: ExchangeBodySchema,
       response: ExchangeResponses
     },

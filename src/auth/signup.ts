@@ -17,7 +17,7 @@ export const signupRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies: 
     schema: {
       tags: ['signup'],
       summary: 'Create the account of a first-time user with the chosen nickname',
-      description: 'Needs the HttpOnly signup cookie set by POST /auth/exchange when it answered `signup_required`. Creates the user and its identity in one transaction, clears the signup cookie, sets the session cookies. 400 `nickname_invalid` / `nickname_reserved`, 409 `nickname_taken` (the signup cookie stays valid: try another nickname), 401 `signup_invalid` without a valid signup cookie (or when it was already used). 500 `signup_hook_failed` when the app\'s onUserCreated hook failed: nothing was saved, the signup cookie stays valid.',
+      description: 'Needs the HttpOnly signup cookie set by POST /auth/exchange when it answered `signup_required`. Creates the user and its identity in one transaction, clears the signup cookie, sets the session cookies (and the browser\'s device cookie). 400 `nickname_invalid` / `nickname_reserved`, 409 `nickname_taken` (the signup cookie stays valid: try another nickname), 401 `signup_invalid` without a valid signup cookie (or when it was already used). 500 `signup_hook_failed` when the app\'s onUserCreated hook failed: nothing was saved, the signup cookie stays valid.',
       body: NicknameBodySchema,
       response: { 200: AuthenticatedSchema, 201: AuthenticatedSchema, 400: ErrorRef, 401: ErrorRef, 403: ErrorRef, 409: ErrorRef, 429: ErrorRef, 500: ErrorRef }
     },

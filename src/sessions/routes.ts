@@ -23,7 +23,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies:
     schema: {
       tags: ['session'],
       summary: 'Rotate the refresh token and issue a new access token',
-      description: 'Reads the refresh cookie (sent only to /auth paths). The presented refresh token stops working; new cookies are set. Within REFRESH_REUSE_GRACE_SECONDS of a rotation (two tabs refreshing at once) the old token still gets a new access cookie, without a new refresh cookie. Presented later, a rotated token revokes its whole session: 401 `refresh_token_reused`. 401 `refresh_token_invalid` when missing, expired or revoked. Both 401s clear the cookies.',
+      description: 'Reads the refresh cookie (sent only to /auth paths). The presented refresh token stops working; new cookies are set. A session ends SESSION_MAX_LIFETIME_SECONDS (90 days by default) after its sign-in however often it is refreshed: the new refresh cookie\'s Max-Age never reaches past that, and afterwards the answer is 401 `refresh_token_invalid` (sign in again). Within REFRESH_REUSE_GRACE_SECONDS of a rotation, the old token presented by the browser that opened the session (its HttpOnly device cookie: two tabs refreshing at once) still gets a new access cookie, without a new refresh cookie. A rotated token presented later, or by any other browser even within that window, revokes its whole session: 401 `refresh_token_reused`. 401 `refresh_token_invalid` when missing, expired or revoked. Both 401s clear the cookies.',
       response: { 200: RefreshedSchema, 401: ErrorRef, 403: ErrorRef, 429: ErrorRef }
     },
     config: { csrf: true, rateLimit: perMinute(config, config.rateLimits.refreshPerMinute) }
