@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import type { Sql } from '../db/database.js'
 import type { NormalizedProfile } from '../providers/provider.js'
 import { generateSecret, hashSecret } from '../secrets.js'
-import { expiry, grantFromRow, type SessionGrant, type SessionRequestInfo } from '../sessions/refresh.js'
+import { deviceHash, expiry, grantFromRow, sessionExpiry, type SessionGrant, type SessionRequestInfo } from '../sessions/refresh.js'
 
 // The one-time code handed to the frontend: at least 128 bits (we use 256), stored only as its
 // hash, short-lived and single-use.
@@ -48,8 +48,8 @@ WITH code AS (
     AND (code_challenge IS NULL OR code_challenge = $10)
   RETURNING user_id, pending_profile
 ), session AS (
-  INSERT INTO sessions (user_id, user_agent, ip, created_at, last_used_at, expires_at)
-  SELECT user_id, $3, $4, $2, $2, $5 FROM code WHERE user_id IS NOT NULL
+  INSERT INTO sessions (user_id, user_agent, ip, created_at, last_used_at, expires_at, device_hash)
+  SELECT user_id, $3, $4, $2, $2, $5, $11 FROM code WHERE user_id IS NOT NULL
   RETURNING id, user_id
 ), first_token AS (
   INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at)
@@ -77,10 +77,11 @@ export async function redeemLoginCode (sql: Sql, code: string, info: RedeemInfo)
   const refreshToken = generateSecret()
   const signupToken = generateSecret()
   const [row] = await sql.query<RedeemRow>(REDEEM, [
-    hashSecret(code), info.now, info.userAgent ?? null, info.ip ?? null, expiry(info.now, info.ttlSeconds), hashSecret(refreshToken),
+    hashSecret(code), info.now, info.userAgent ?? null, info.ip ?? null, sessionExpiry(info), hashSecret(refreshToken),
     hashSecret(signupToken), expiry(info.now, info.signupTtlSeconds),
     info.proof.bindingSecret === undefined ? null : hashSecret(info.proof.bindingSecret),
-    info.proof.codeVerifier === undefined ? null : createHash('sha256').update(info.proof.codeVerifier).digest('base64url')
+    info.proof.codeVerifier === undefined ? null : createHash('sha256').update(info.proof.codeVerifier).digest('base64url'),
+    deviceHash(info)
   ])
   if (row === undefined) return null
   if (row.session_id !== null && row.user_id !== null && row.nickname !== null) {

@@ -5,6 +5,7 @@ import { NicknameInvalidError, NicknameReservedError, SignupInvalidError } from 
 import { perMinute } from '../plugins/rate-limit.js'
 import { ErrorRef } from '../schemas/common.js'
 import type { SessionCookies } from '../sessions/cookies.js'
+import { browserDevice } from '../sessions/device.js'
 import { signAccessToken } from '../sessions/tokens.js'
 import { completeSignup } from '../users/create-user.js'
 import { checkNickname } from '../users/nicknames.js'
@@ -16,7 +17,7 @@ export const signupRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies: 
     schema: {
       tags: ['signup'],
       summary: 'Create the account of a first-time user with the chosen nickname',
-      description: 'Needs the HttpOnly signup cookie set by POST /auth/exchange when it answered `signup_required`. Creates the user and its identity in one transaction, clears the signup cookie, sets the session cookies. 400 `nickname_invalid` / `nickname_reserved`, 409 `nickname_taken` (the signup cookie stays valid: try another nickname), 401 `signup_invalid` without a valid signup cookie (or when it was already used). 500 `signup_hook_failed` when the app\'s onUserCreated hook failed: nothing was saved, the signup cookie stays valid.',
+      description: 'Needs the HttpOnly signup cookie set by POST /auth/exchange when it answered `signup_required`. Creates the user and its identity in one transaction, clears the signup cookie, sets the session cookies (and the browser\'s device cookie). 400 `nickname_invalid` / `nickname_reserved`, 409 `nickname_taken` (the signup cookie stays valid: try another nickname), 401 `signup_invalid` without a valid signup cookie (or when it was already used). 500 `signup_hook_failed` when the app\'s onUserCreated hook failed: nothing was saved, the signup cookie stays valid.',
       body: NicknameBodySchema,
       response: { 200: AuthenticatedSchema, 201: AuthenticatedSchema, 400: ErrorRef, 401: ErrorRef, 403: ErrorRef, 409: ErrorRef, 429: ErrorRef, 500: ErrorRef }
     },
@@ -27,9 +28,12 @@ export const signupRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies: 
     const nickname = checkNickname(request.body.nickname)
     if (!nickname.valid) throw nickname.reason === 'reserved' ? new NicknameReservedError(nickname.message) : new NicknameInvalidError(nickname.message)
 
+    const device = browserDevice(request.cookies[cookies.deviceName])
     const result = await completeSignup(app.db.sql, signupToken, nickname, {
       now: app.clock.now(),
       ttlSeconds: config.refreshTokenTtlSeconds,
+      maxLifetimeSeconds: config.sessionMaxLifetimeSeconds,
+      device,
       userAgent: request.headers['user-agent'],
       ip: request.ip
     }, userCreatedCallback(hooks, request))
@@ -40,6 +44,7 @@ export const signupRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies: 
     const { grant } = result
     cookies.clearSignup(reply)
     cookies.set(reply, { accessToken: signAccessToken(reply, grant.user, grant.sessionId), refreshToken: grant.refreshToken })
+    cookies.setDevice(reply, device)
     await runAfterHook(hooks.onLogin, 'onLogin', { user: grant.user, sessionId: grant.sessionId, method: 'signup', request })
     return reply.code(result.status === 'created' ? 201 : 200).send({ status: 'authenticated' as const, user: grant.user })
   })

@@ -11,7 +11,8 @@ export interface SessionCookies {
   bindingName: string
   /** Names the browser a session was opened in: the refresh grace window is honoured for it alone. */
   deviceName: string
-  set(reply: FastifyReply, tokens: { accessToken: string, refreshToken: string }): void
+  /** `refreshMaxAge`: the seconds the session has left, when fewer than a refresh token's lifetime. */
+  set(reply: FastifyReply, tokens: { accessToken: string, refreshToken: string, refreshMaxAge?: number }): void
   /** Replaces the access cookie alone (its claims changed, or a refresh within the grace window). */
   setAccess(reply: FastifyReply, accessToken: string): void
   clear(reply: FastifyReply): void
@@ -65,7 +66,9 @@ export function sessionCookies ({ cookies, accessTokenTtlSeconds, refreshTokenTt
   const bindingName = bindingCookie.name
   const deviceName = deviceCookie.name
   const access = options(accessCookie, { maxAge: accessTokenTtlSeconds })
-  const refresh = options(refreshCookie, { maxAge: refreshTokenTtlSeconds })
+  // No session outlives SESSION_MAX_LIFETIME_SECONDS, so neither does its refresh cookie.
+  const refreshLifetime = Math.min(refreshTokenTtlSeconds, sessionMaxLifetimeSeconds)
+  const refresh = options(refreshCookie, { maxAge: refreshLifetime })
   const signup = options(signupCookie, { maxAge: signupTtlSeconds })
   // Read at the provider's callback, a cross-site navigation: Strict would never arrive there.
   const binding = options(bindingCookie, { sameSite: sameSite === 'none' ? 'none' : 'lax', maxAge: BINDING_MAX_AGE })
@@ -79,9 +82,9 @@ export function sessionCookies ({ cookies, accessTokenTtlSeconds, refreshTokenTt
     signupName,
     bindingName,
     deviceName,
-    set (reply, { accessToken, refreshToken }) {
+    set (reply, { accessToken, refreshToken, refreshMaxAge }) {
       reply.setCookie(accessName, accessToken, access)
-      reply.setCookie(refreshName, refreshToken, refresh)
+      reply.setCookie(refreshName, refreshToken, { ...refresh, maxAge: Math.min(refreshLifetime, refreshMaxAge ?? refreshLifetime) })
     },
     setAccess (reply, accessToken) {
       reply.setCookie(accessName, accessToken, access)

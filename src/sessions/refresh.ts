@@ -1,5 +1,5 @@
 import type { Sql } from '../db/database.js'
-import { generateSecret, hashSecret } from '../secrets.js'
+import { generateSecret, hashSecret, safeEqual } from '../secrets.js'
 import type { PublicUser } from './tokens.js'
 
 // Refresh tokens are opaque secrets; only their hashes are stored. A session is the family of its
@@ -22,68 +22,88 @@ export const grantFromRow = (row: GrantRow, refreshToken: string): SessionGrant 
 export interface SessionRequestInfo {
   now: Date
   ttlSeconds: number
+  /** SESSION_MAX_LIFETIME_SECONDS: however often it is refreshed, a session ends this long after sign-in. */
+  maxLifetimeSeconds: number
+  /** The secret of the browser's device cookie (src/sessions/device.ts); sessions store its hash. */
+  device?: string
   userAgent?: string
   ip?: string
 }
 
 const expiry = (now: Date, ttlSeconds: number) => new Date(now.getTime() + ttlSeconds * 1000)
 
-// Consumes the presented token only if it is current, unexpired and its session is alive. A
-// concurrent rotation of the same token waits on the row lock, then finds it rotated: one winner.
+/** When a session opened now (and its first refresh token) expires: never past its absolute lifetime. */
+export const sessionExpiry = (info: SessionRequestInfo): Date => expiry(info.now, Math.min(info.ttlSeconds, info.maxLifetimeSeconds))
+
+export const deviceHash = (info: SessionRequestInfo): string | null => info.device === undefined ? null : hashSecret(info.device)
+
+// Consumes the presented token only if it is current, unexpired and its session is alive and younger
+// than its absolute lifetime ($5 seconds after sign-in, which no rotation moves). A concurrent
+// rotation of the same token waits on the row lock, then finds it rotated: one winner.
 const ROTATE = `
 WITH rotated AS (
   UPDATE refresh_tokens rt SET rotated_at = $2
   FROM sessions s
   WHERE rt.token_hash = $1 AND rt.rotated_at IS NULL AND rt.expires_at > $2
     AND s.id = rt.session_id AND s.revoked_at IS NULL
-  RETURNING rt.session_id
+    AND s.created_at + make_interval(secs => $5) > $2
+  RETURNING rt.session_id, LEAST($4::timestamptz, s.created_at + make_interval(secs => $5)) AS expires_at
 ), session AS (
-  UPDATE sessions SET last_used_at = $2, expires_at = $4
+  UPDATE sessions SET last_used_at = $2, expires_at = (SELECT expires_at FROM rotated)
   WHERE id = (SELECT session_id FROM rotated)
-  RETURNING id, user_id
+  RETURNING id, user_id, expires_at
 ), next_token AS (
   INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at)
-  SELECT $3, id, $2, $4 FROM session
+  SELECT $3, id, $2, expires_at FROM session
 )
-SELECT session.id AS session_id, u.id AS user_id, u.nickname, u.avatar_url
+SELECT session.id AS session_id, session.expires_at, u.id AS user_id, u.nickname, u.avatar_url
 FROM session JOIN users u ON u.id = session.user_id`
 
 export type RotateResult =
-  /** The presented token was current: here is the next one. */
-  | { status: 'rotated', grant: SessionGrant }
+  /** The presented token was current: here is the next one, which expires with the session at `expiresAt`. */
+  | { status: 'rotated', grant: SessionGrant, expiresAt: Date }
   /**
-   * The token was rotated a moment ago (another tab of this browser refreshed at the same time):
-   * a new access token, but no new refresh token: the browser already holds the current one.
+   * The token was rotated a moment ago by the browser the session was opened in (another tab
+   * refreshed at the same time): a new access token, but no new refresh token: the browser already
+   * holds the current one.
    */
   | { status: 'grace', grant: Omit<SessionGrant, 'refreshToken'> }
-  /** A rotated token came back after the grace window: stolen. The whole session is revoked. */
-  | { status: 'reused' }
+  /** A rotated token came back after the grace window, or from another browser: stolen. The whole session is revoked. */
+  | { status: 'reused', userId: string, sessionId: string }
   | { status: 'invalid' }
 
-interface PresentedRow extends GrantRow { rotated_at: Date | null, revoked_at: Date | null, session_expires_at: Date }
+interface PresentedRow extends GrantRow { rotated_at: Date | null, revoked_at: Date | null, session_expires_at: Date, device_hash: string | null }
+
+/** Whether the presenter's device cookie is that of the browser the session was opened in. */
+const sameDevice = (stored: string | null, presented: string | undefined): boolean =>
+  stored !== null && presented !== undefined && safeEqual(hashSecret(presented), stored)
 
 /**
  * Rotates a refresh token: the presented one stops working. Reuse detection (RFC 9700 §4.14.2): a
  * token presented again after it was rotated revokes its session, so a stolen token is caught the
- * moment either the thief or the victim uses it after the other.
+ * moment either the thief or the victim uses it after the other. The grace window for two tabs
+ * refreshing at once is honoured only for the session's own browser (its device cookie): a token
+ * copied to another browser gets nothing from it, even a second after the rotation.
  */
 export async function rotateRefreshToken (sql: Sql, presented: string, info: SessionRequestInfo & { graceSeconds: number }): Promise<RotateResult> {
   const next = generateSecret()
   const presentedHash = hashSecret(presented)
-  const [row] = await sql.query<GrantRow>(ROTATE, [presentedHash, info.now, hashSecret(next), expiry(info.now, info.ttlSeconds)])
-  if (row !== undefined) return { status: 'rotated', grant: grantFromRow(row, next) }
+  const [row] = await sql.query<GrantRow & { expires_at: Date }>(ROTATE,
+    [presentedHash, info.now, hashSecret(next), expiry(info.now, info.ttlSeconds), info.maxLifetimeSeconds])
+  if (row !== undefined) return { status: 'rotated', grant: grantFromRow(row, next), expiresAt: row.expires_at }
 
   const [known] = await sql.query<PresentedRow>(
-    `SELECT rt.rotated_at, s.revoked_at, s.expires_at AS session_expires_at, s.id AS session_id, u.id AS user_id, u.nickname, u.avatar_url
+    `SELECT rt.rotated_at, s.revoked_at, s.expires_at AS session_expires_at, s.device_hash, s.id AS session_id, u.id AS user_id, u.nickname, u.avatar_url
      FROM refresh_tokens rt JOIN sessions s ON s.id = rt.session_id JOIN users u ON u.id = s.user_id
      WHERE rt.token_hash = $1`, [presentedHash])
   if (known === undefined || known.rotated_at === null || known.revoked_at !== null || known.session_expires_at <= info.now) return { status: 'invalid' }
-  if (info.now.getTime() - known.rotated_at.getTime() <= info.graceSeconds * 1000) {
+  const withinGrace = info.now.getTime() - known.rotated_at.getTime() <= info.graceSeconds * 1000
+  if (withinGrace && sameDevice(known.device_hash, info.device)) {
     const { refreshToken: _none, ...grant } = grantFromRow(known, '')
     return { status: 'grace', grant }
   }
   await revokeSession(sql, { sessionId: known.session_id }, info.now)
-  return { status: 'reused' }
+  return { status: 'reused', userId: known.user_id, sessionId: known.session_id }
 }
 
 /** Ends the session a refresh token or session id belongs to (of this user, when given). */

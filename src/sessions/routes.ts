@@ -23,24 +23,36 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies:
     schema: {
       tags: ['session'],
       summary: 'Rotate the refresh token and issue a new access token',
-      description: 'Reads the refresh cookie (HttpOnly; over plain http sent only to /auth paths). The presented refresh token stops working; new cookies are set. Within REFRESH_REUSE_GRACE_SECONDS of a rotation (two tabs refreshing at once) the old token still gets a new access cookie, without a new refresh cookie. Presented later, a rotated token revokes its whole session: 401 `refresh_token_reused`. 401 `refresh_token_invalid` when missing, expired or revoked. Both 401s clear the cookies.',
+      description: 'Reads the refresh cookie (HttpOnly; over plain http sent only to /auth paths). The presented refresh token stops working; new cookies are set. A session ends SESSION_MAX_LIFETIME_SECONDS (90 days by default) after its sign-in however often it is refreshed: the new refresh cookie\'s Max-Age never reaches past that, and afterwards the answer is 401 `refresh_token_invalid` (sign in again). Within REFRESH_REUSE_GRACE_SECONDS of a rotation, the old token presented by the browser that opened the session (its HttpOnly device cookie: two tabs refreshing at once) still gets a new access cookie, without a new refresh cookie. A rotated token presented later, or by any other browser even within that window, revokes its whole session: 401 `refresh_token_reused`. 401 `refresh_token_invalid` when missing, expired or revoked. Both 401s clear the cookies.',
       response: { 200: RefreshedSchema, 401: ErrorRef, 403: ErrorRef, 429: ErrorRef }
     },
     config: { csrf: true, rateLimit: perMinute(config, config.rateLimits.refreshPerMinute) }
   }, async (request, reply) => {
     const presented = request.cookies[cookies.refreshName]
+    const now = app.clock.now()
     const result = presented === undefined || presented === ''
       ? { status: 'invalid' as const }
-      : await rotateRefreshToken(app.db.sql, presented, { now: app.clock.now(), ttlSeconds: config.refreshTokenTtlSeconds, graceSeconds: config.refreshReuseGraceSeconds })
+      : await rotateRefreshToken(app.db.sql, presented, {
+        now,
+        ttlSeconds: config.refreshTokenTtlSeconds,
+        maxLifetimeSeconds: config.sessionMaxLifetimeSeconds,
+        graceSeconds: config.refreshReuseGraceSeconds,
+        device: request.cookies[cookies.deviceName]
+      })
     if (result.status === 'invalid' || result.status === 'reused') {
       cookies.clear(reply)
-      if (result.status === 'reused') request.log.warn('refresh token reused after rotation: session revoked')
+      if (result.status === 'reused') request.log.warn({ userId: result.userId, sessionId: result.sessionId }, 'refresh: rotated token reused, session revoked')
       throw result.status === 'reused' ? new RefreshTokenReusedError() : new RefreshTokenInvalidError()
     }
     const { grant } = result
     const accessToken = signAccessToken(reply, grant.user, grant.sessionId)
-    if (result.status === 'rotated') cookies.set(reply, { accessToken, refreshToken: result.grant.refreshToken })
-    else cookies.setAccess(reply, accessToken)
+    if (result.status === 'rotated') {
+      const secondsLeft = Math.floor((result.expiresAt.getTime() - now.getTime()) / 1000)
+      cookies.set(reply, { accessToken, refreshToken: result.grant.refreshToken, refreshMaxAge: secondsLeft })
+    } else {
+      request.log.info({ userId: grant.user.id, sessionId: grant.sessionId }, 'refresh: rotated token presented again within the grace window by the same browser')
+      cookies.setAccess(reply, accessToken)
+    }
     return { status: 'refreshed' as const, user: grant.user }
   })
 

@@ -3,7 +3,7 @@ import type { UserCreatedCallback } from '../hooks.js'
 import { NicknameTakenError } from '../errors.js'
 import type { NormalizedProfile } from '../providers/provider.js'
 import { hashSecret } from '../secrets.js'
-import { expiry, grantFromRow, type SessionGrant, type SessionRequestInfo } from '../sessions/refresh.js'
+import { deviceHash, grantFromRow, sessionExpiry, type SessionGrant, type SessionRequestInfo } from '../sessions/refresh.js'
 import { generateSecret } from '../secrets.js'
 
 // A first-time user becomes an account here: the pending signup is consumed and the user, its
@@ -67,16 +67,15 @@ function signupTransaction (sql: Sql, signupToken: string, nickname: { nickname:
     }
 
     const refreshToken = generateSecret()
-    const sessionExpiry = expiry(info.now, info.ttlSeconds)
     const [session] = await tx.query<{ session_id: string, user_id: string, nickname: string, avatar_url: string | null }>(
       `WITH session AS (
-         INSERT INTO sessions (user_id, user_agent, ip, created_at, last_used_at, expires_at)
-         VALUES ($1, $2, $3, $4, $4, $5) RETURNING id, user_id
+         INSERT INTO sessions (user_id, user_agent, ip, created_at, last_used_at, expires_at, device_hash)
+         VALUES ($1, $2, $3, $4, $4, $5, $7) RETURNING id, user_id
        ), first_token AS (
          INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at) SELECT $6, id, $4, $5 FROM session
        )
        SELECT session.id AS session_id, u.id AS user_id, u.nickname, u.avatar_url FROM session JOIN users u ON u.id = session.user_id`,
-      [userId, info.userAgent ?? null, info.ip ?? null, info.now, sessionExpiry, hashSecret(refreshToken)])
+      [userId, info.userAgent ?? null, info.ip ?? null, info.now, sessionExpiry(info), hashSecret(refreshToken), deviceHash(info)])
     return { status: existing === undefined ? 'created' : 'existing', grant: grantFromRow(session, refreshToken) }
   })
 }

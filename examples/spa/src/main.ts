@@ -191,6 +191,33 @@ async function failed (error: unknown) {
   if (error instanceof ApiError && error.status === 401) await signedOut()
 }
 
+/**
+ * Deleting the account needs a recent sign-in (403 `reauthentication_required`): offer a fresh
+ * login with one of the account's own providers, which comes back here to try again.
+ */
+function confirmBySigningIn (providers: Provider[], linked: Set<string>) {
+  const returnTo = `?returnTo=${encodeURIComponent(location.pathname)}`
+  notify(describeError('reauthentication_required'), 'info')
+  show(h('section', { class: 'card narrow', 'data-testid': 'reauthenticate' },
+    h('h1', {}, 'Sign in again to confirm'),
+    h('p', { class: 'lead' }, 'Then press “Delete account” once more.'),
+    h('div', { class: 'providers' }, ...providers.filter(provider => linked.has(provider.id)).map(provider =>
+      h('a', { class: `button provider provider-${provider.id}`, href: provider.loginUrl + returnTo }, `Sign in again with ${provider.name}`))),
+    h('button', { class: 'button secondary', onclick: () => { account().catch(failed) } }, 'Cancel')))
+}
+
+async function deleteAccount (providers: Provider[], linked: Set<string>) {
+  if (!confirm('Delete your account, its linked providers and every session? This cannot be undone.')) return
+  try {
+    await authed('/users/me', { method: 'DELETE' })
+  } catch (error) {
+    if (error instanceof ApiError && error.code === 'reauthentication_required') return confirmBySigningIn(providers, linked)
+    throw error
+  }
+  notify('Your account was deleted.', 'info')
+  await signedOut()
+}
+
 async function account () {
   let profile: Profile
   try {
@@ -240,7 +267,8 @@ async function account () {
           action(`Link ${provider.name}`, () => linkProvider(provider.id), `small provider provider-${provider.id}`)))),
     sessions,
     h('div', { class: 'actions end' },
-      action('Sign out everywhere', async () => { await logout(true); notify('You are signed out on every device.', 'info'); await signedOut() }, 'danger'))
+      action('Sign out everywhere', async () => { await logout(true); notify('You are signed out on every device.', 'info'); await signedOut() }, 'danger'),
+      action('Delete account', () => deleteAccount(providers, linked), 'danger'))
   )
 }
 

@@ -20,6 +20,8 @@ const messages: Record<string, string> = {
   nickname_taken: 'Someone already has this nickname. Please pick another one.',
   not_authenticated: 'You are not signed in.',
   refresh_token_invalid: 'Your session has ended. Please sign in again.',
+  refresh_token_reused: 'Your session was ended to protect your account: its sign-in was used from another browser. Please sign in again.',
+  reauthentication_required: 'For your security, deleting your account needs a recent sign-in. Sign in again to confirm.',
   user_not_found: 'This account no longer exists.',
   session_not_found: 'That session no longer exists.',
   identity_not_found: 'That sign-in method is no longer linked.',

@@ -1,0 +1,126 @@
+import t from 'tap'
+import { createLoginCode } from '../../src/auth/login-codes.js'
+import { hashSecret } from '../../src/secrets.js'
+import { sessionCookies } from '../../src/sessions/cookies.js'
+import { startFakeGitHub } from '../fakes/github.js'
+import { buildTestApp } from '../helpers/build-app.js'
+import { parseSetCookies } from '../helpers/cookies.js'
+import { browse, newBrowser, signIn } from '../helpers/login.js'
+
+const github = await startFakeGitHub()
+t.teardown(() => github.close())
+
+const SECRET = /^[A-Za-z0-9_-]{43}$/
+
+t.test('a session remembers the browser it was opened in; two sessions of one browser share its device cookie', async t => {
+  const { app, config } = await buildTestApp(t, github.env)
+  const { deviceName } = sessionCookies(config)
+  const browser = newBrowser()
+  const signup = await signIn(app, browser)
+  const flags = parseSetCookies(signup).get(deviceName)
+  t.match(flags?.value, SECRET, 'signup sets a device cookie')
+  t.ok(flags?.attributes.has('httponly'), 'HttpOnly')
+  t.equal(flags?.attributes.get('path'), '/auth', 'sent only to the auth routes')
+  t.equal(flags?.attributes.get('samesite'), 'Lax')
+  t.notOk(flags?.attributes.has('secure'), 'not Secure over plain http')
+  t.equal(flags?.attributes.get('max-age'), String(config.sessionMaxLifetimeSeconds), 'as long as a session can live')
+
+  const exchange = await signIn(app, browser)
+  t.equal(parseSetCookies(exchange).get(deviceName)?.value, flags?.value, 'the exchange keeps the browser\'s device cookie')
+  const sessions = await app.db.prisma.session.findMany()
+  t.equal(sessions.length, 2)
+  t.same(sessions.map(session => session.deviceHash), [hashSecret(flags?.value as string), hashSecret(flags?.value as string)], 'both sessions store its hash, never the cookie')
+
+  const other = newBrowser()
+  await other.jar.setCookie(`${deviceName}=not-a-device-secret; Path=/auth`, 'http://api.test/auth')
+  const replaced = parseSetCookies(await signIn(app, other)).get(deviceName)?.value
+  t.match(replaced, SECRET, 'a malformed device cookie is replaced by a generated one')
+  t.not(replaced, flags?.value, 'each browser gets its own')
+})
+
+t.test('the device cookie is Secure over https', async t => {
+  const { app, clock, config } = await buildTestApp(t, { ...github.env, PUBLIC_URL: 'https://api.example.com', FRONTEND_URL: 'https://api.example.com/app' })
+  const { deviceName } = sessionCookies(config)
+  const [user] = await app.db.sql.query<{ id: string }>("INSERT INTO users (nickname, nickname_key) VALUES ('secure', 'secure') RETURNING id")
+  const code = await createLoginCode(app.db.sql, { userId: user.id }, {}, clock.now(), 60)
+  const response = await app.inject({ method: 'POST', url: '/auth/exchange', headers: { 'x-requested-with': 'fetch' }, payload: { code } })
+  t.equal(response.statusCode, 200)
+  const flags = parseSetCookies(response).get(deviceName)
+  t.match(flags?.value, SECRET)
+  t.ok(flags?.attributes.has('secure'), 'Secure')
+  t.ok(flags?.attributes.has('httponly'), 'HttpOnly')
+  t.equal(flags?.attributes.get('path'), '/auth')
+  t.equal(flags?.attributes.get('samesite'), 'Lax')
+  t.equal((await app.db.prisma.session.findFirstOrThrow()).deviceHash, hashSecret(flags?.value as string))
+})
+
+t.test('two tabs of one browser refreshing at once both succeed, and the grace is logged', async t => {
+  const { app, config, logs, rawLogs } = await buildTestApp(t, github.env, { logs: true })
+  const browser = newBrowser()
+  await signIn(app, browser)
+  const { refreshName } = sessionCookies(config)
+  const first = await browser.cookie(refreshName, '/auth') as string
+  const [a, b] = await Promise.all([browse(app, browser, '/auth/refresh', { method: 'POST' }), browse(app, browser, '/auth/refresh', { method: 'POST' })])
+  t.same([a.statusCode, b.statusCode], [200, 200])
+  const session = await app.db.prisma.session.findFirstOrThrow()
+  t.notOk(session.revokedAt)
+  const grace = logs.filter(line => line.msg === 'refresh: rotated token presented again within the grace window by the same browser')
+  t.equal(grace.length, 1, 'one line for the tab that got the grace')
+  t.match(grace[0], { level: 30, userId: session.userId, sessionId: session.id })
+  const current = await browser.cookie(refreshName, '/auth') as string
+  t.notOk(rawLogs().includes(first) || rawLogs().includes(current), 'no refresh token in the log')
+})
+
+for (const [name, foreignDevice] of [['without a device cookie', 'none'], ['with another browser\'s device cookie', 'other']] as const) {
+  t.test(`a just-rotated token replayed from another browser (${name}) within the grace window is reuse: the session is revoked`, async t => {
+    const { app, config, logs, rawLogs } = await buildTestApp(t, github.env, { logs: true })
+    const { deviceName, refreshName } = sessionCookies(config)
+    const victim = newBrowser()
+    await signIn(app, victim)
+    const stolen = await victim.cookie(refreshName, '/auth') as string
+    t.equal((await browse(app, victim, '/auth/refresh', { method: 'POST' })).statusCode, 200, 'the victim rotates')
+    const victimCurrent = await victim.cookie(refreshName, '/auth') as string
+
+    const attacker = newBrowser()
+    await attacker.jar.setCookie(`${refreshName}=${stolen}; Path=/auth`, 'http://api.test/auth')
+    if (foreignDevice === 'other') {
+      // A real device cookie, of a browser that signed in to another account.
+      const [octocat, emails] = [github.user, github.emails]
+      github.user = { ...octocat, id: 777, login: 'mallory' }
+      github.emails = [{ email: 'mallory@example.com', primary: true, verified: true, visibility: null }]
+      t.teardown(() => { github.user = octocat; github.emails = emails })
+      const own = newBrowser()
+      await signIn(app, own)
+      await attacker.jar.setCookie(`${deviceName}=${await own.cookie(deviceName, '/auth') as string}; Path=/auth`, 'http://api.test/auth')
+    }
+    const replay = await browse(app, attacker, '/auth/refresh', { method: 'POST' })
+    t.equal(replay.statusCode, 401, 'no grace for another browser')
+    t.equal(replay.json().code, 'refresh_token_reused')
+    t.equal(parseSetCookies(replay).get(refreshName)?.value, '', 'its cookies are cleared')
+
+    const session = await app.db.prisma.session.findFirstOrThrow({ where: { user: { nickname: 'octocat' } } })
+    t.ok(session.revokedAt, 'the whole session is revoked')
+    const legit = await browse(app, victim, '/auth/refresh', { method: 'POST' })
+    t.equal(legit.statusCode, 401, 'the legitimate browser\'s newer refresh token is refused too')
+
+    const reuse = logs.filter(line => line.msg === 'refresh: rotated token reused, session revoked')
+    t.equal(reuse.length, 1, 'one warning')
+    t.match(reuse[0], { level: 40, userId: session.userId, sessionId: session.id })
+    t.notOk(rawLogs().includes(stolen) || rawLogs().includes(victimCurrent), 'no refresh token in the log')
+  })
+}
+
+t.test('a session opened before device cookies existed gets no grace', async t => {
+  const { app, config } = await buildTestApp(t, github.env)
+  const { deviceName, refreshName } = sessionCookies(config)
+  const browser = newBrowser()
+  await signIn(app, browser)
+  await app.db.sql.query('UPDATE sessions SET device_hash = NULL')
+  const old = await browser.cookie(refreshName, '/auth') as string
+  const device = await browser.cookie(deviceName, '/auth') as string
+  t.equal((await browse(app, browser, '/auth/refresh', { method: 'POST' })).statusCode, 200)
+  const replay = await app.inject({ method: 'POST', url: '/auth/refresh', headers: { 'x-requested-with': 'fetch' }, cookies: { [refreshName]: old, [deviceName]: device } })
+  t.equal(replay.statusCode, 401, 'even from the same browser, within the window')
+  t.equal(replay.json().code, 'refresh_token_reused')
+  t.ok((await app.db.prisma.session.findFirstOrThrow()).revokedAt)
+})
