@@ -1,3 +1,4 @@
+import { isIPv4 } from 'node:net'
 import { envSchema } from 'env-schema'
 import { Type, type Static } from 'typebox'
 import { JWT_ALGORITHMS, parsePrivateKeys, type JwtAlgorithm, type KeyPair } from './sessions/signing-keys.js'
@@ -184,6 +185,10 @@ export class ConfigError extends Error {
 
 const trimSlash = (url: string) => url.replace(/\/+$/, '')
 
+/** A URL's hostname (WHATWG-normalized: lower-case, IPv4 in dotted decimal, IPv6 in brackets) on this machine only. */
+const isLoopback = (hostname: string) =>
+  hostname === 'localhost' || hostname === '[::1]' || (isIPv4(hostname) && hostname.startsWith('127.'))
+
 /** Validates the environment (plus `.env` when asked) and returns a frozen, typed config. */
 export function loadConfig (env: Record<string, string | undefined> = process.env, options: { dotenv?: boolean } = {}): Readonly<Config> {
   let parsed: Env
@@ -219,6 +224,8 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   const secure = publicUrl.startsWith('https:')
   require(!production || secure || parsed.ALLOW_INSECURE_HTTP, 'PUBLIC_URL', 'must be https in production (cookies need Secure); set ALLOW_INSECURE_HTTP=true to override')
   require(parsed.COOKIE_SAMESITE !== 'none' || secure, 'COOKIE_SAMESITE', '"none" needs an https PUBLIC_URL (browsers drop SameSite=None cookies without Secure)')
+  const publicHost = new URL(publicUrl).hostname
+  require(!parsed.DEV_LOGIN || isLoopback(publicHost), 'DEV_LOGIN', `the dev provider only runs on a loopback PUBLIC_URL (localhost, 127.0.0.0/8, ::1), not ${publicHost}`)
   const frontendOrigin = new URL(frontendUrl).origin
   const listedOrigins = parsed.FRONTEND_ORIGINS.split(',').map(origin => trimSlash(origin.trim())).filter(Boolean)
 

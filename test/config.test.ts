@@ -53,6 +53,27 @@ t.test('one clear message naming the bad setting', async t => {
   }
 })
 
+t.test('DEV_LOGIN only with a loopback PUBLIC_URL: the dev provider signs anyone in as anyone', async t => {
+  const refusal = (host: string) => new ConfigError(`Invalid setting DEV_LOGIN: the dev provider only runs on a loopback PUBLIC_URL (localhost, 127.0.0.0/8, ::1), not ${host}`)
+  for (const [url, host] of [
+    ['https://api.example.com', 'api.example.com'],
+    ['http://api.test', 'api.test'],
+    ['http://192.168.1.20:3000', '192.168.1.20'],
+    ['http://0.0.0.0:3000', '0.0.0.0'],
+    ['http://localhost.example.com', 'localhost.example.com'],
+    ['http://127.0.0.1.nip.io', '127.0.0.1.nip.io'],
+    ['http://[::ffff:127.0.0.1]', '[::ffff:7f00:1]'],
+    ['http://[::2]', '[::2]']
+  ]) {
+    t.throws(() => loadConfig({ DEV_LOGIN: 'true', PUBLIC_URL: url }), refusal(host), url)
+  }
+  for (const url of ['http://localhost:3000', 'http://LOCALHOST', 'http://127.0.0.1:8080', 'http://127.9.8.7', 'http://[::1]:3000', 'https://localhost']) {
+    t.equal(loadConfig({ DEV_LOGIN: 'true', PUBLIC_URL: url }).devLogin, true, `${url} is loopback`)
+  }
+  t.equal(loadConfig({ DEV_LOGIN: 'true' }).devLogin, true, 'the default PUBLIC_URL (http://localhost:PORT) is loopback')
+  t.equal(loadConfig({ PUBLIC_URL: 'https://api.example.com' }).devLogin, false, 'without DEV_LOGIN any PUBLIC_URL')
+})
+
 t.test('the database target: PGlite under DATA_DIR, or PostgreSQL with DATABASE_POOL_SIZE connections', async t => {
   const { databaseTarget } = await import('../src/plugins/database.js')
   t.match(databaseTarget(loadConfig({ DATA_DIR: '/srv/handoff' })), { kind: 'pglite', dataDir: '/srv/handoff/pglite' })

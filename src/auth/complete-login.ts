@@ -5,6 +5,7 @@ import type { NormalizedProfile } from '../providers/provider.js'
 import { generateSecret, hashSecret } from '../secrets.js'
 import { sessionCookies } from '../sessions/cookies.js'
 import { findUserByIdentity, linkByVerifiedEmail } from '../users/users.js'
+import { DEV_PROVIDER } from './dev-login.js'
 import { frontendRedirectUrl, safeReturnTo } from './handoff.js'
 import { createLoginCode, type CodeBinding } from './login-codes.js'
 import { CHALLENGE_COOKIE, danceCookieOptions, LINK_COOKIE, RETURN_TO_COOKIE, STATE_COOKIE, VERIFIER_COOKIE } from './oauth-dance.js'
@@ -41,7 +42,7 @@ export async function completeLogin (app: FastifyInstance, request: FastifyReque
   const now = app.clock.now()
   const { prisma, sql } = app.db
   const userId = await findUserByIdentity(prisma, profile, now) ??
-    (app.config.linkByVerifiedEmail ? await linkByVerifiedEmail(prisma, profile, now) : null)
+    (app.config.linkByVerifiedEmail && profile.provider !== DEV_PROVIDER.id ? await linkByVerifiedEmail(prisma, profile, now) : null)
   const target = userId === null ? { pendingProfile: profile } : { userId }
   return createLoginCode(sql, target, bindCode(request, reply, app.config), now, app.config.loginCodeTtlSeconds)
 }

@@ -27,13 +27,31 @@ async function victimSignsUp (app: App, email: string): Promise<string> {
 
 let sub = 0
 /** A Google login with this verified email, up to the exchange: where does it land? */
-async function googleLogin (app: App, email: string) {
-  google.account = { sub: `1000${++sub}`, email, email_verified: true, name: 'Mallory', given_name: 'Mallory', picture: 'https://lh3.googleusercontent.com/a/m' }
+async function googleLogin (app: App, email: string, verified = true) {
+  google.account = { sub: `1000${++sub}`, email, email_verified: verified, name: 'Mallory', given_name: 'Mallory', picture: 'https://lh3.googleusercontent.com/a/m' }
   const browser = newBrowser()
   const { params } = await loginThroughProvider(app, browser, 'google')
   const exchange = await browse(app, browser, '/auth/exchange', { method: 'POST', payload: { code: params.get('code') } })
   return exchange.json() as { status: string, user?: { id: string } }
 }
+
+t.test(`a new identity with a verified email links to the account with that verified email (${database})`, async t => {
+  const { app } = await buildTestApp(t, { ...github.env, ...google.env })
+  const owner = await victimSignsUp(app, 'shared@example.com')
+  const linked = await googleLogin(app, 'SHARED@example.com')
+  t.equal(linked.status, 'authenticated', 'verified + verified: signed in to the same account')
+  t.equal(linked.user?.id, owner)
+  t.equal(await app.db.prisma.identity.count({ where: { userId: owner } }), 2)
+
+  t.equal((await googleLogin(app, 'shared@example.com', false)).status, 'signup_required', 'an unverified email never links')
+  t.equal(await app.db.prisma.identity.count({ where: { userId: owner } }), 2)
+})
+
+t.test('LINK_BY_VERIFIED_EMAIL=false turns linking off', async t => {
+  const { app } = await buildTestApp(t, { ...github.env, ...google.env, LINK_BY_VERIFIED_EMAIL: 'false' })
+  await victimSignsUp(app, 'shared@example.com')
+  t.equal((await googleLogin(app, 'shared@example.com')).status, 'signup_required')
+})
 
 t.test(`a verified email with _, % or \\ is an address, not a pattern (${database})`, async t => {
   const { app } = await buildTestApp(t, { ...github.env, ...google.env })
