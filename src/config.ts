@@ -1,4 +1,4 @@
-import { isIPv4 } from 'node:net'
+import { isIP, isIPv4 } from 'node:net'
 import { envSchema } from 'env-schema'
 import { Type, type Static } from 'typebox'
 import { JWT_ALGORITHMS, parsePrivateKeys, type JwtAlgorithm, type KeyPair } from './sessions/signing-keys.js'
@@ -24,7 +24,7 @@ export const EnvSchema = Type.Object({
 
   FRONTEND_URL: Type.Optional(HttpUrl),
   FRONTEND_ORIGINS: Type.String({ default: '', pattern: '^(https?://[^\\s/,]+)?(,\\s*https?://[^\\s/,]+)*$' }),
-  TRUST_PROXY: Bool(false),
+  TRUST_PROXY: Type.String({ default: 'false' }),
   HANDOFF_CODE_IN: Type.Union([Type.Literal('fragment'), Type.Literal('query')], { default: 'fragment' }),
 
   JWT_SECRET: Type.Optional(Type.String({ minLength: 32 })),
@@ -139,7 +139,8 @@ export interface Config {
   frontendOrigin: string
   /** Origins allowed to call us with credentials (CORS) and to send state-changing requests (CSRF). */
   allowedOrigins: string[]
-  trustProxy: boolean
+  /** Fastify's trustProxy: false, true (every hop, discouraged), a hop count, or the proxies' addresses/CIDRs. */
+  trustProxy: boolean | number | string[]
   handoffCodeIn: Env['HANDOFF_CODE_IN']
   /** Absent only outside production: a secret is then generated and kept under dataDir. */
   jwtSecret?: string
@@ -219,6 +220,9 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   require(parsed.OIDC_CLIENT_ID === undefined || parsed.OIDC_ISSUER !== undefined, 'OIDC_ISSUER', 'is required when OIDC_CLIENT_ID is set')
   require(parsed.OIDC_CLIENT_ID === undefined || parsed.OIDC_CLIENT_SECRET !== undefined, 'OIDC_CLIENT_SECRET', 'is required when OIDC_CLIENT_ID is set')
 
+  const trustProxy = parseTrustProxy(parsed.TRUST_PROXY)
+  require(trustProxy !== undefined, 'TRUST_PROXY', `must be false, a hop count (1, 2…) or a comma-separated list of proxy addresses or CIDRs (10.0.0.0/8,127.0.0.1), not "${parsed.TRUST_PROXY}"`)
+
   const publicUrl = trimSlash(parsed.PUBLIC_URL ?? `http://localhost:${parsed.PORT}`)
   const frontendUrl = parsed.FRONTEND_URL ?? `${publicUrl}/`
   const secure = publicUrl.startsWith('https:')
@@ -243,7 +247,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     frontendUrl,
     frontendOrigin,
     allowedOrigins: [...new Set([frontendOrigin, ...listedOrigins])],
-    trustProxy: parsed.TRUST_PROXY,
+    trustProxy: trustProxy as Config['trustProxy'],
     handoffCodeIn: parsed.HANDOFF_CODE_IN,
     jwtSecret: parsed.JWT_SECRET,
     jwtPreviousSecrets: parsed.JWT_PREVIOUS_SECRETS.split(',').filter(Boolean),
@@ -306,6 +310,27 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     devLogin: parsed.DEV_LOGIN,
     demoApp: parsed.DEMO_APP
   })
+}
+
+// proxy-addr's names for the loopback, link-local and unique-local ranges.
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal'])
+
+const isProxyAddress = (entry: string): boolean => {
+  if (PROXY_RANGE_NAMES.has(entry)) return true
+  const [address, prefix, ...rest] = entry.split('/')
+  const family = isIP(address)
+  if (family === 0 || rest.length > 0) return false
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128))
+}
+
+/** TRUST_PROXY as Fastify takes it; undefined when it is none of the accepted forms. */
+function parseTrustProxy (value: string): Config['trustProxy'] | undefined {
+  const text = value.trim()
+  if (text === 'false') return false
+  if (text === 'true') return true
+  if (/^[1-9]\d?$/.test(text)) return Number(text)
+  const entries = text.split(',').map(entry => entry.trim())
+  return entries.every(isProxyAddress) ? entries : undefined
 }
 
 interface SchemaError { instancePath: string, message?: string, keyword: string, params: Record<string, unknown> }
