@@ -1,6 +1,7 @@
 import { isIP, isIPv4 } from 'node:net'
 import { envSchema } from 'env-schema'
 import { Type, type Static } from 'typebox'
+import { isGuessableSecret, MIN_SECRET_BITS, MIN_SECRET_DISTINCT_CHARACTERS } from './secret-strength.js'
 import { JWT_ALGORITHMS, parsePrivateKeys, type JwtAlgorithm, type KeyPair } from './sessions/signing-keys.js'
 
 const Bool = (fallback: boolean) => Type.Boolean({ default: fallback })
@@ -205,6 +206,11 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   const production = parsed.NODE_ENV === 'production'
   const algorithm = parsed.JWT_ALGORITHM as JwtAlgorithm
   require(!production || algorithm !== 'HS256' || parsed.JWT_SECRET !== undefined, 'JWT_SECRET', 'is required in production (at least 32 characters)')
+  const secretRule = `needs an estimated ${MIN_SECRET_BITS} bits of entropy, by characters and by steps between them, and ${MIN_SECRET_DISTINCT_CHARACTERS} distinct characters`
+  require(!production || parsed.JWT_SECRET === undefined || !isGuessableSecret(parsed.JWT_SECRET), 'JWT_SECRET', `too easy to guess for production (${secretRule}; generate one with: openssl rand -base64 32)`)
+  const jwtPreviousSecrets = parsed.JWT_PREVIOUS_SECRETS.split(',').filter(Boolean)
+  const guessablePrevious = production ? jwtPreviousSecrets.findIndex(isGuessableSecret) : -1
+  require(guessablePrevious === -1, 'JWT_PREVIOUS_SECRETS', `secret ${guessablePrevious + 1} is too easy to guess for production (${secretRule}); tokens it signed can be forged: drop it`)
   require(!production || algorithm === 'HS256' || parsed.JWT_PRIVATE_KEYS !== undefined, 'JWT_PRIVATE_KEYS', `is required in production with JWT_ALGORITHM=${algorithm}`)
   require(algorithm !== 'HS256' || parsed.JWT_PRIVATE_KEYS === undefined, 'JWT_PRIVATE_KEYS', 'is only used with JWT_ALGORITHM=ES256 or EdDSA')
   let jwtPrivateKeys: KeyPair[] = []
@@ -227,11 +233,16 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   const frontendUrl = parsed.FRONTEND_URL ?? `${publicUrl}/`
   const secure = publicUrl.startsWith('https:')
   require(!production || secure || parsed.ALLOW_INSECURE_HTTP, 'PUBLIC_URL', 'must be https in production (cookies need Secure); set ALLOW_INSECURE_HTTP=true to override')
+  const httpAllowed = !production || parsed.ALLOW_INSECURE_HTTP
+  require(httpAllowed || parsed.FRONTEND_URL === undefined || parsed.FRONTEND_URL.startsWith('https:'), 'FRONTEND_URL', 'must be https in production (the one-time code travels to it); set ALLOW_INSECURE_HTTP=true to override')
+  require(!production || parsed.HANDOFF_CODE_IN !== 'query' || parsed.BIND_CODE_TO_BROWSER, 'HANDOFF_CODE_IN', '"query" needs BIND_CODE_TO_BROWSER=true in production (a code in the query string reaches server logs and browser history, and an unbound code works in any browser)')
   require(parsed.COOKIE_SAMESITE !== 'none' || secure, 'COOKIE_SAMESITE', '"none" needs an https PUBLIC_URL (browsers drop SameSite=None cookies without Secure)')
   const publicHost = new URL(publicUrl).hostname
   require(!parsed.DEV_LOGIN || isLoopback(publicHost), 'DEV_LOGIN', `the dev provider only runs on a loopback PUBLIC_URL (localhost, 127.0.0.0/8, ::1), not ${publicHost}`)
   const frontendOrigin = new URL(frontendUrl).origin
   const listedOrigins = parsed.FRONTEND_ORIGINS.split(',').map(origin => trimSlash(origin.trim())).filter(Boolean)
+  const httpOrigin = listedOrigins.find(origin => !origin.startsWith('https:'))
+  require(httpAllowed || httpOrigin === undefined, 'FRONTEND_ORIGINS', `${httpOrigin} must be https in production (it is trusted with the session cookies); set ALLOW_INSECURE_HTTP=true to override`)
 
   return Object.freeze({
     nodeEnv: parsed.NODE_ENV,
@@ -250,7 +261,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     trustProxy: trustProxy as Config['trustProxy'],
     handoffCodeIn: parsed.HANDOFF_CODE_IN,
     jwtSecret: parsed.JWT_SECRET,
-    jwtPreviousSecrets: parsed.JWT_PREVIOUS_SECRETS.split(',').filter(Boolean),
+    jwtPreviousSecrets,
     jwtAlgorithm: algorithm,
     jwtPrivateKeys,
     accessTokenTtlSeconds: parsed.ACCESS_TOKEN_TTL_SECONDS,
