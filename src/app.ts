@@ -89,14 +89,25 @@ export interface BuildAppOptions extends Omit<HandoffOptions, 'settings' | 'conf
   logStream?: DestinationStream
 }
 
+/**
+ * TRUST_PROXY=<n>: the last n addresses (the peer, then X-Forwarded-For from the right) are proxies.
+ * Fastify now treats a number as "trust nothing", because a count cannot tell a proxy from a client
+ * that reaches the port directly; docs/deployment.md says to let only the proxies reach it, or to
+ * list their addresses instead.
+ */
+const trustHops = (hops: number) => (_address: string, hop: number) => hop < hops
+
 /** The standalone server: a Fastify instance with our logger and limits, and handoff in it. */
 export async function buildApp ({ logStream, ...options }: BuildAppOptions): Promise<FastifyInstance> {
   const { config } = options
   const logger = createLogger(config, logStream)
+  if (config.trustProxy === true) {
+    logger.warn('TRUST_PROXY=true believes every X-Forwarded-For entry, and a client writes the left-most ones itself: anyone can forge the address the rate limits and the sessions list see. Set TRUST_PROXY=1 (the number of proxies in front of handoff) or their addresses/CIDRs; see docs/deployment.md')
+  }
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     logController: new AccessLog(logger),
-    trustProxy: config.trustProxy,
+    trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
     bodyLimit: 16 * 1024,
     // The embedded database's first start (initdb, then migrations) can take well over Fastify's
     // default 10 s on a slow or busy machine: slow is fine, failing to start is not.

@@ -1,5 +1,7 @@
+import { isIP, isIPv4 } from 'node:net'
 import { envSchema } from 'env-schema'
 import { Type, type Static } from 'typebox'
+import { isGuessableSecret, MIN_SECRET_BITS, MIN_SECRET_DISTINCT_CHARACTERS } from './secret-strength.js'
 import { JWT_ALGORITHMS, parsePrivateKeys, type JwtAlgorithm, type KeyPair } from './sessions/signing-keys.js'
 
 const Bool = (fallback: boolean) => Type.Boolean({ default: fallback })
@@ -23,7 +25,7 @@ export const EnvSchema = Type.Object({
 
   FRONTEND_URL: Type.Optional(HttpUrl),
   FRONTEND_ORIGINS: Type.String({ default: '', pattern: '^(https?://[^\\s/,]+)?(,\\s*https?://[^\\s/,]+)*$' }),
-  TRUST_PROXY: Bool(false),
+  TRUST_PROXY: Type.String({ default: 'false' }),
   HANDOFF_CODE_IN: Type.Union([Type.Literal('fragment'), Type.Literal('query')], { default: 'fragment' }),
 
   JWT_SECRET: Type.Optional(Type.String({ minLength: 32 })),
@@ -138,7 +140,8 @@ export interface Config {
   frontendOrigin: string
   /** Origins allowed to call us with credentials (CORS) and to send state-changing requests (CSRF). */
   allowedOrigins: string[]
-  trustProxy: boolean
+  /** Fastify's trustProxy: false, true (every hop, discouraged), a hop count, or the proxies' addresses/CIDRs. */
+  trustProxy: boolean | number | string[]
   handoffCodeIn: Env['HANDOFF_CODE_IN']
   /** Absent only outside production: a secret is then generated and kept under dataDir. */
   jwtSecret?: string
@@ -184,6 +187,10 @@ export class ConfigError extends Error {
 
 const trimSlash = (url: string) => url.replace(/\/+$/, '')
 
+/** A URL's hostname (WHATWG-normalized: lower-case, IPv4 in dotted decimal, IPv6 in brackets) on this machine only. */
+const isLoopback = (hostname: string) =>
+  hostname === 'localhost' || hostname === '[::1]' || (isIPv4(hostname) && hostname.startsWith('127.'))
+
 /** Validates the environment (plus `.env` when asked) and returns a frozen, typed config. */
 export function loadConfig (env: Record<string, string | undefined> = process.env, options: { dotenv?: boolean } = {}): Readonly<Config> {
   let parsed: Env
@@ -199,6 +206,11 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   const production = parsed.NODE_ENV === 'production'
   const algorithm = parsed.JWT_ALGORITHM as JwtAlgorithm
   require(!production || algorithm !== 'HS256' || parsed.JWT_SECRET !== undefined, 'JWT_SECRET', 'is required in production (at least 32 characters)')
+  const secretRule = `needs an estimated ${MIN_SECRET_BITS} bits of entropy, by characters and by steps between them, and ${MIN_SECRET_DISTINCT_CHARACTERS} distinct characters`
+  require(!production || parsed.JWT_SECRET === undefined || !isGuessableSecret(parsed.JWT_SECRET), 'JWT_SECRET', `too easy to guess for production (${secretRule}; generate one with: openssl rand -base64 32)`)
+  const jwtPreviousSecrets = parsed.JWT_PREVIOUS_SECRETS.split(',').filter(Boolean)
+  const guessablePrevious = production ? jwtPreviousSecrets.findIndex(isGuessableSecret) : -1
+  require(guessablePrevious === -1, 'JWT_PREVIOUS_SECRETS', `secret ${guessablePrevious + 1} is too easy to guess for production (${secretRule}); tokens it signed can be forged: drop it`)
   require(!production || algorithm === 'HS256' || parsed.JWT_PRIVATE_KEYS !== undefined, 'JWT_PRIVATE_KEYS', `is required in production with JWT_ALGORITHM=${algorithm}`)
   require(algorithm !== 'HS256' || parsed.JWT_PRIVATE_KEYS === undefined, 'JWT_PRIVATE_KEYS', 'is only used with JWT_ALGORITHM=ES256 or EdDSA')
   let jwtPrivateKeys: KeyPair[] = []
@@ -214,13 +226,23 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   require(parsed.OIDC_CLIENT_ID === undefined || parsed.OIDC_ISSUER !== undefined, 'OIDC_ISSUER', 'is required when OIDC_CLIENT_ID is set')
   require(parsed.OIDC_CLIENT_ID === undefined || parsed.OIDC_CLIENT_SECRET !== undefined, 'OIDC_CLIENT_SECRET', 'is required when OIDC_CLIENT_ID is set')
 
+  const trustProxy = parseTrustProxy(parsed.TRUST_PROXY)
+  require(trustProxy !== undefined, 'TRUST_PROXY', `must be false, a hop count (1, 2…) or a comma-separated list of proxy addresses or CIDRs (10.0.0.0/8,127.0.0.1), not "${parsed.TRUST_PROXY}"`)
+
   const publicUrl = trimSlash(parsed.PUBLIC_URL ?? `http://localhost:${parsed.PORT}`)
   const frontendUrl = parsed.FRONTEND_URL ?? `${publicUrl}/`
   const secure = publicUrl.startsWith('https:')
   require(!production || secure || parsed.ALLOW_INSECURE_HTTP, 'PUBLIC_URL', 'must be https in production (cookies need Secure); set ALLOW_INSECURE_HTTP=true to override')
+  const httpAllowed = !production || parsed.ALLOW_INSECURE_HTTP
+  require(httpAllowed || parsed.FRONTEND_URL === undefined || parsed.FRONTEND_URL.startsWith('https:'), 'FRONTEND_URL', 'must be https in production (the one-time code travels to it); set ALLOW_INSECURE_HTTP=true to override')
+  require(!production || parsed.HANDOFF_CODE_IN !== 'query' || parsed.BIND_CODE_TO_BROWSER, 'HANDOFF_CODE_IN', '"query" needs BIND_CODE_TO_BROWSER=true in production (a code in the query string reaches server logs and browser history, and an unbound code works in any browser)')
   require(parsed.COOKIE_SAMESITE !== 'none' || secure, 'COOKIE_SAMESITE', '"none" needs an https PUBLIC_URL (browsers drop SameSite=None cookies without Secure)')
+  const publicHost = new URL(publicUrl).hostname
+  require(!parsed.DEV_LOGIN || isLoopback(publicHost), 'DEV_LOGIN', `the dev provider only runs on a loopback PUBLIC_URL (localhost, 127.0.0.0/8, ::1), not ${publicHost}`)
   const frontendOrigin = new URL(frontendUrl).origin
   const listedOrigins = parsed.FRONTEND_ORIGINS.split(',').map(origin => trimSlash(origin.trim())).filter(Boolean)
+  const httpOrigin = listedOrigins.find(origin => !origin.startsWith('https:'))
+  require(httpAllowed || httpOrigin === undefined, 'FRONTEND_ORIGINS', `${httpOrigin} must be https in production (it is trusted with the session cookies); set ALLOW_INSECURE_HTTP=true to override`)
 
   return Object.freeze({
     nodeEnv: parsed.NODE_ENV,
@@ -236,10 +258,10 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     frontendUrl,
     frontendOrigin,
     allowedOrigins: [...new Set([frontendOrigin, ...listedOrigins])],
-    trustProxy: parsed.TRUST_PROXY,
+    trustProxy: trustProxy as Config['trustProxy'],
     handoffCodeIn: parsed.HANDOFF_CODE_IN,
     jwtSecret: parsed.JWT_SECRET,
-    jwtPreviousSecrets: parsed.JWT_PREVIOUS_SECRETS.split(',').filter(Boolean),
+    jwtPreviousSecrets,
     jwtAlgorithm: algorithm,
     jwtPrivateKeys,
     accessTokenTtlSeconds: parsed.ACCESS_TOKEN_TTL_SECONDS,
@@ -299,6 +321,27 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     devLogin: parsed.DEV_LOGIN,
     demoApp: parsed.DEMO_APP
   })
+}
+
+// proxy-addr's names for the loopback, link-local and unique-local ranges.
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal'])
+
+const isProxyAddress = (entry: string): boolean => {
+  if (PROXY_RANGE_NAMES.has(entry)) return true
+  const [address, prefix, ...rest] = entry.split('/')
+  const family = isIP(address)
+  if (family === 0 || rest.length > 0) return false
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128))
+}
+
+/** TRUST_PROXY as Fastify takes it; undefined when it is none of the accepted forms. */
+function parseTrustProxy (value: string): Config['trustProxy'] | undefined {
+  const text = value.trim()
+  if (text === 'false') return false
+  if (text === 'true') return true
+  if (/^[1-9]\d?$/.test(text)) return Number(text)
+  const entries = text.split(',').map(entry => entry.trim())
+  return entries.every(isProxyAddress) ? entries : undefined
 }
 
 interface SchemaError { instancePath: string, message?: string, keyword: string, params: Record<string, unknown> }

@@ -23,7 +23,7 @@ t.test('a full login writes no code, state, token or cookie to the log', async t
     'provider code': callbackUrl.searchParams.get('code') as string,
     state: callbackUrl.searchParams.get('state') as string,
     'one-time code': code,
-    'access token': (await browser.jar.getCookies('http://api.test/')).find(c => c.key === 'handoff_access')?.value ?? '',
+    'access token': (await browser.jar.getCookies('http://localhost/')).find(c => c.key === 'handoff_access')?.value ?? '',
     'GitHub token': 'gho_'
   }
   const output = rawLogs()

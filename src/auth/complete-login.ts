@@ -7,6 +7,7 @@ import { generateSecret, hashSecret } from '../secrets.js'
 import { sessionCookies } from '../sessions/cookies.js'
 import { recordIdentityLinked } from '../users/identity-events.js'
 import { findUserByIdentity, linkByVerifiedEmail } from '../users/users.js'
+import { DEV_PROVIDER } from './dev-provider.js'
 import { frontendRedirectUrl, safeReturnTo } from './handoff.js'
 import { createLoginCode, type CodeBinding } from './login-codes.js'
 import { loginCookies } from './login-cookies.js'
@@ -44,7 +45,8 @@ export async function completeLogin (app: FastifyInstance, request: FastifyReque
   const now = app.clock.now()
   const { prisma, sql } = app.db
   let userId = await findUserByIdentity(prisma, profile, now)
-  if (userId === null && app.config.linkByVerifiedEmail) {
+  // The dev provider's email is typed into a form by anyone: it never joins an account.
+  if (userId === null && app.config.linkByVerifiedEmail && profile.provider !== DEV_PROVIDER.id) {
     const joined = await linkByVerifiedEmail(prisma, profile, now)
     userId = joined?.userId ?? null
     if (joined?.created === true) {

@@ -8,13 +8,13 @@ import { perMinute } from '../plugins/rate-limit.js'
 import { generateSecret, safeEqual } from '../secrets.js'
 import { completeLogin, redirectToFrontend, rememberLoginRequest } from './complete-login.js'
 import { loginCookies } from './login-cookies.js'
+import { DEV_PROVIDER } from './dev-provider.js'
 import { LoginQuerySchema } from './schemas.js'
 
-// The dev provider: sign in as any test identity with no provider account. Only outside
-// production and with DEV_LOGIN=true (config.ts refuses DEV_LOGIN in production). It follows the
-// same path as a real provider (state cookie, callback, one-time code, handoff redirect).
-
-export const DEV_PROVIDER = { id: 'dev', name: 'Dev login' }
+// The dev provider: sign in as any test identity with no provider account. Only with DEV_LOGIN=true
+// on a loopback PUBLIC_URL, never in production (config.ts refuses both). It follows the same path
+// as a real provider (state cookie, callback, one-time code, handoff redirect), except that its
+// email is never verified and never links accounts: anyone can type anyone's address into the form.
 
 const DevIdentitySchema = Type.Object({
   state: Type.String({ maxLength: 64 }),
@@ -22,8 +22,7 @@ const DevIdentitySchema = Type.Object({
   id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.@-]+$' }),
   nickname: Type.Optional(Type.String({ maxLength: 64 })),
   name: Type.Optional(Type.String({ maxLength: 64 })),
-  email: Type.Optional(Type.Union([Type.Literal(''), Type.String({ format: 'email', maxLength: 254 })])),
-  emailVerified: Type.Optional(Type.Literal('on'))
+  email: Type.Optional(Type.Union([Type.Literal(''), Type.String({ format: 'email', maxLength: 254 })]))
 })
 
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, char => `&#${char.charCodeAt(0)};`)
@@ -37,7 +36,6 @@ form{background:#fff;padding:2rem;border-radius:12px;box-shadow:0 4px 24px #0001
 h1{font-size:1.25rem;margin:0 0 .25rem}p{margin:0 0 1.25rem;color:#5b6475;font-size:.9rem}
 label{display:block;font-size:.85rem;margin:.75rem 0 .25rem;color:#3b4456}
 input[type=text],input[type=email]{width:100%;box-sizing:border-box;padding:.55rem .7rem;border:1px solid #cdd2db;border-radius:8px;font:inherit}
-.check{display:flex;gap:.5rem;align-items:center;margin-top:1rem}
 .buttons{display:flex;gap:.5rem;margin-top:1.5rem}button{flex:1;padding:.65rem;border-radius:8px;border:0;font:inherit;cursor:pointer}
 .allow{background:#3056d3;color:#fff}.deny{background:#e8eaef;color:#3b4456}
 </style></head><body>
@@ -47,8 +45,7 @@ input[type=text],input[type=email]{width:100%;box-sizing:border-box;padding:.55r
 <label for="id">Provider user id</label><input type="text" id="id" name="id" value="dev-user-1" required pattern="[A-Za-z0-9_.@\\-]+">
 <label for="nickname">Nickname at the provider</label><input type="text" id="nickname" name="nickname" value="tester">
 <label for="name">Name</label><input type="text" id="name" name="name" value="Test User">
-<label for="email">Email</label><input type="email" id="email" name="email" value="tester@example.com">
-<div class="check"><input type="checkbox" id="emailVerified" name="emailVerified" checked><label for="emailVerified" style="margin:0">The provider verified this email</label></div>
+<label for="email">Email (never verified: it links no accounts)</label><input type="email" id="email" name="email" value="tester@example.com">
 <div class="buttons"><button class="deny" name="decision" value="deny">Deny</button><button class="allow" name="decision" value="allow">Sign in</button></div>
 </form></body></html>`
 
@@ -99,7 +96,7 @@ export const devLoginRoutes: FastifyPluginAsyncTypebox<{ config: Config, hooks: 
       nickname: form.nickname?.trim() || undefined,
       name: form.name?.trim() || undefined,
       email,
-      emailVerified: email !== undefined && form.emailVerified === 'on'
+      emailVerified: false
     }, hooks)
   }))
 }

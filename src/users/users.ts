@@ -1,4 +1,4 @@
-import type { PrismaClient } from '../generated/prisma/client.js'
+import { Prisma, type PrismaClient } from '../generated/prisma/client.js'
 import type { NormalizedProfile } from '../providers/provider.js'
 
 // Who a provider profile belongs to. A first-time identity gets no user here: it waits for a
@@ -38,19 +38,25 @@ export async function findUserByIdentity (prisma: PrismaClient, profile: Normali
  * Links a new identity to the existing user who owns the same email, when both sides say the
  * address is verified. An unverified email never links: anyone could register the victim's address
  * at a lax provider and take over the account.
+ *
+ * Addresses are compared exactly, with `=` on the generated `email_normalized` columns (trimmed,
+ * lower-cased by the database) and the key normalized by the same SQL: never a pattern, where a
+ * provider-verified `kimch_99@…` or `%@…` would match someone else's address. An identity's address
+ * wins over an account's own, the oldest first.
  */
 export async function linkByVerifiedEmail (prisma: PrismaClient, profile: NormalizedProfile, now: Date): Promise<LinkedIdentity | null> {
   if (!profile.emailVerified || profile.email === undefined) return null
-  const owner = await prisma.identity.findFirst({
-    where: { emailVerified: true, email: { equals: profile.email, mode: 'insensitive' } },
-    select: { userId: true },
-    orderBy: { createdAt: 'asc' }
-  }) ?? await prisma.user.findFirst({
-    where: { emailVerified: true, email: { equals: profile.email, mode: 'insensitive' } },
-    select: { id: true }
-  }).then(user => user === null ? null : { userId: user.id })
-  if (owner === null) return null
-  return linkIdentity(prisma, owner.userId, profile, now)
+  const key = Prisma.sql`lower(btrim(${profile.email}::text, E' \\t\\r\\n'))`
+  const owners = await prisma.$queryRaw<Array<{ user_id: string }>>`
+    SELECT user_id FROM (
+      SELECT user_id, 0 AS source, created_at FROM identities WHERE email_verified AND email_normalized = ${key}
+      UNION ALL
+      SELECT id, 1, created_at FROM users WHERE email_verified AND email_normalized = ${key}
+    ) AS owners
+    ORDER BY source, created_at
+    LIMIT 1`
+  if (owners.length === 0) return null
+  return linkIdentity(prisma, owners[0].user_id, profile, now)
 }
 
 /** Who owns the identity after linkIdentity, and whether this call created it (only then is it news). */

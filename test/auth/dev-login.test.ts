@@ -1,6 +1,7 @@
 import t from 'tap'
+import { startFakeGitHub } from '../fakes/github.js'
 import { buildTestApp, FRONTEND_URL } from '../helpers/build-app.js'
-import { browse, newBrowser } from '../helpers/login.js'
+import { browse, newBrowser, signIn } from '../helpers/login.js'
 
 const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString()
 
@@ -34,7 +35,27 @@ t.test('the dev provider signs in any test identity through the same handoff', a
   t.equal(signup.statusCode, 201)
   t.equal(signup.json().user.nickname, 'alice')
   const identity = await app.db.prisma.identity.findFirstOrThrow()
-  t.match(identity, { provider: 'dev', providerUserId: 'alice-1', email: 'alice@example.com', emailVerified: true })
+  t.match(identity, { provider: 'dev', providerUserId: 'alice-1', email: 'alice@example.com', emailVerified: false }, 'a typed address is never verified, whatever the form says')
+})
+
+t.test('a dev login with a victim\'s email lands in a signup, not in the victim\'s account', async t => {
+  const github = await startFakeGitHub()
+  t.teardown(() => github.close())
+  const { app } = await buildTestApp(t, { ...github.env, DEV_LOGIN: 'true' })
+  const victim = (await signIn(app, newBrowser(), 'github')).json().user
+  t.match(await app.db.prisma.user.findUniqueOrThrow({ where: { id: victim.id } }), { email: 'octocat@github.com', emailVerified: true })
+
+  const { page, state, browser } = await openDevForm(app)
+  t.notMatch(page.body, /type="checkbox"|name="emailVerified"/, 'the form offers no "verified" checkbox')
+  const callback = await submit(app, browser, { state, decision: 'allow', id: 'mallory', email: 'octocat@github.com', emailVerified: 'on' })
+  const code = new URLSearchParams(new URL(String(callback.headers.location)).hash.slice(1)).get('code')
+  const exchange = await browse(app, browser, '/auth/exchange', { method: 'POST', payload: { code } })
+  t.equal(exchange.statusCode, 200)
+  t.equal(exchange.json().status, 'signup_required', 'a signup, not a session')
+  t.equal(exchange.json().user, undefined)
+  t.same((await app.db.prisma.identity.findMany({ where: { userId: victim.id }, select: { provider: true } })).map(row => row.provider), ['github'], 'nothing linked to the victim')
+  t.equal((await browse(app, browser, '/auth/signup', { method: 'POST', payload: { nickname: 'mallory' } })).statusCode, 201, 'the dev identity gets its own account')
+  t.equal(await app.db.prisma.user.count(), 2)
 })
 
 t.test('deny, a wrong state and a malformed form all end on the frontend with an error', async t => {

@@ -21,7 +21,7 @@ t.test('login redirects to GitHub with state, PKCE and the callback URL', async 
   const location = new URL(String(response.headers.location))
   t.equal(location.origin + location.pathname, `${github.webUrl}/login/oauth/authorize`)
   t.equal(location.searchParams.get('client_id'), github.clientId)
-  t.equal(location.searchParams.get('redirect_uri'), 'http://api.test/auth/github/callback')
+  t.equal(location.searchParams.get('redirect_uri'), 'http://localhost/auth/github/callback')
   t.equal(location.searchParams.get('scope'), 'read:user user:email')
   t.equal(location.searchParams.get('code_challenge_method'), 'S256')
   t.match(location.searchParams.get('code_challenge'), /^[\w-]{43}$/)

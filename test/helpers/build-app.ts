@@ -7,7 +7,8 @@ import { freshTestDatabase } from './database.js'
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-at-least-32-bytes-long'
 export const FRONTEND_URL = 'http://frontend.test/auth/done'
-export const PUBLIC_URL = 'http://api.test'
+// Loopback, as a developer's machine: DEV_LOGIN is refused on any other PUBLIC_URL.
+export const PUBLIC_URL = 'http://localhost'
 
 /** A clock that stands still until a test moves it. */
 export class FakeClock {

@@ -26,7 +26,7 @@ t.test('login redirects to Kakao with comma-separated default consent items and 
   t.equal(location.origin + location.pathname, `${kakao.authUrl}/oauth/authorize`)
   t.equal(location.searchParams.get('client_id'), kakao.clientId)
   t.equal(location.searchParams.get('response_type'), 'code')
-  t.equal(location.searchParams.get('redirect_uri'), 'http://api.test/auth/kakao/callback')
+  t.equal(location.searchParams.get('redirect_uri'), 'http://localhost/auth/kakao/callback')
   t.equal(location.searchParams.get('scope'), 'profile_nickname,profile_image')
   t.match(location.searchParams.get('state'), /^[\w-]{43}$/)
   t.equal(location.searchParams.get('code_challenge_method'), 'S256', 'PKCE, S256 (the only method Kakao lists)')

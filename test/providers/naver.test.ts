@@ -24,7 +24,7 @@ t.test('happy path: state in both steps, token call in a form body, code in the 
   const authorize = naver.requests.find(request => request.path === '/oauth2.0/authorize')
   const token = naver.requests.find(request => request.path === '/oauth2.0/token')
   t.equal(authorize?.query.response_type, 'code')
-  t.equal(authorize?.query.redirect_uri, 'http://api.test/auth/naver/callback')
+  t.equal(authorize?.query.redirect_uri, 'http://localhost/auth/naver/callback')
   t.match(authorize?.query.state, /^[\w-]{43}$/)
   t.equal(token?.method, 'POST')
   t.same(token?.query, {}, 'neither code nor secret in the token URL')
