@@ -3,7 +3,7 @@ import { createLoginCode } from '../../src/auth/login-codes.js'
 import { hashSecret } from '../../src/secrets.js'
 import { sessionCookies } from '../../src/sessions/cookies.js'
 import { startFakeGitHub } from '../fakes/github.js'
-import { buildTestApp } from '../helpers/build-app.js'
+import { buildTestApp, PUBLIC_URL } from '../helpers/build-app.js'
 import { parseSetCookies } from '../helpers/cookies.js'
 import { browse, newBrowser, signIn } from '../helpers/login.js'
 
@@ -32,7 +32,7 @@ t.test('a session remembers the browser it was opened in; two sessions of one br
   t.same(sessions.map(session => session.deviceHash), [hashSecret(flags?.value as string), hashSecret(flags?.value as string)], 'both sessions store its hash, never the cookie')
 
   const other = newBrowser()
-  await other.jar.setCookie(`${deviceName}=not-a-device-secret; Path=/auth`, 'http://api.test/auth')
+  await other.jar.setCookie(`${deviceName}=not-a-device-secret; Path=/auth`, `${PUBLIC_URL}/auth`)
   const replaced = parseSetCookies(await signIn(app, other)).get(deviceName)?.value
   t.match(replaced, SECRET, 'a malformed device cookie is replaced by a generated one')
   t.not(replaced, flags?.value, 'each browser gets its own')
@@ -49,7 +49,8 @@ t.test('the device cookie is Secure over https', async t => {
   t.match(flags?.value, SECRET)
   t.ok(flags?.attributes.has('secure'), 'Secure')
   t.ok(flags?.attributes.has('httponly'), 'HttpOnly')
-  t.equal(flags?.attributes.get('path'), '/auth')
+  t.equal(deviceName, '__Host-handoff_device', 'over https no sibling subdomain can plant it')
+  t.equal(flags?.attributes.get('path'), '/', '__Host- requires Path=/')
   t.equal(flags?.attributes.get('samesite'), 'Lax')
   t.equal((await app.db.prisma.session.findFirstOrThrow()).deviceHash, hashSecret(flags?.value as string))
 })
@@ -82,7 +83,7 @@ for (const [name, foreignDevice] of [['without a device cookie', 'none'], ['with
     const victimCurrent = await victim.cookie(refreshName, '/auth') as string
 
     const attacker = newBrowser()
-    await attacker.jar.setCookie(`${refreshName}=${stolen}; Path=/auth`, 'http://api.test/auth')
+    await attacker.jar.setCookie(`${refreshName}=${stolen}; Path=/auth`, `${PUBLIC_URL}/auth`)
     if (foreignDevice === 'other') {
       // A real device cookie, of a browser that signed in to another account.
       const [octocat, emails] = [github.user, github.emails]
@@ -91,7 +92,7 @@ for (const [name, foreignDevice] of [['without a device cookie', 'none'], ['with
       t.teardown(() => { github.user = octocat; github.emails = emails })
       const own = newBrowser()
       await signIn(app, own)
-      await attacker.jar.setCookie(`${deviceName}=${await own.cookie(deviceName, '/auth') as string}; Path=/auth`, 'http://api.test/auth')
+      await attacker.jar.setCookie(`${deviceName}=${await own.cookie(deviceName, '/auth') as string}; Path=/auth`, `${PUBLIC_URL}/auth`)
     }
     const replay = await browse(app, attacker, '/auth/refresh', { method: 'POST' })
     t.equal(replay.statusCode, 401, 'no grace for another browser')
