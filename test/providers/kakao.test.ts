@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto'
 import t from 'tap'
+import { loginCookies } from '../../src/auth/login-cookies.js'
 import { parseKakaoUser } from '../../src/providers/kakao.js'
 import { startFakeKakao } from '../fakes/kakao.js'
-import { buildTestApp, FRONTEND_URL } from '../helpers/build-app.js'
+import { buildTestApp, FRONTEND_URL, PUBLIC_URL } from '../helpers/build-app.js'
 import { browse, loginThroughProvider, newBrowser } from '../helpers/login.js'
 import { storedProfile } from '../helpers/stored-profile.js'
 
@@ -47,12 +48,13 @@ t.test('PKCE: the token form carries the verifier whose S256 is the challenge se
 })
 
 t.test('PKCE: a tampered or missing verifier cookie ends as provider_token_error and signs nobody in', async t => {
-  const { app, logs } = await buildTestApp(t, kakao.env, { logs: true })
+  const { app, config, logs } = await buildTestApp(t, kakao.env, { logs: true })
+  const verifierName = loginCookies(config, 'kakao').names.verifier
   const cases: Array<{ name: string, cookie: string, reason: RegExp, tokenCall: boolean }> = [
     // Kakao (here the fake) checks S256(verifier) against the challenge and refuses the code.
-    { name: 'another verifier', cookie: `handoff_oauth_verifier=${'x'.repeat(43)}; Path=/auth/kakao/callback`, reason: /answered 400: invalid_grant \(KOE320\)/, tokenCall: true },
+    { name: 'another verifier', cookie: `${verifierName}=${'x'.repeat(43)}; Path=/auth/kakao/callback`, reason: /answered 400: invalid_grant \(KOE320\)/, tokenCall: true },
     // We refuse before spending the code: no verifier, no token call.
-    { name: 'no verifier', cookie: 'handoff_oauth_verifier=; Path=/auth/kakao/callback; Max-Age=0', reason: /without the PKCE verifier/, tokenCall: false }
+    { name: 'no verifier', cookie: `${verifierName}=; Path=/auth/kakao/callback; Max-Age=0`, reason: /without the PKCE verifier/, tokenCall: false }
   ]
   for (const { name, cookie, reason, tokenCall } of cases) {
     kakao.requests.length = 0
@@ -61,7 +63,7 @@ t.test('PKCE: a tampered or missing verifier cookie ends as provider_token_error
     // The browser steps of loginThroughProvider, with the cookie changed before the callback.
     const start = await browse(app, browser, '/auth/kakao/login')
     const callbackUrl = new URL(String((await fetch(String(start.headers.location), { redirect: 'manual' })).headers.get('location')))
-    await browser.jar.setCookie(cookie, 'http://api.test/auth/kakao/callback')
+    await browser.jar.setCookie(cookie, `${PUBLIC_URL}/auth/kakao/callback`)
     const callbackResponse = await browse(app, browser, callbackUrl.pathname + callbackUrl.search)
     const params = new URLSearchParams(new URL(String(callbackResponse.headers.location)).hash.slice(1))
     t.equal(callbackResponse.statusCode, 302, name)
