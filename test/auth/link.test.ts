@@ -1,12 +1,15 @@
 import t from 'tap'
+import { loginCookies } from '../../src/auth/login-cookies.js'
 import type { IdentityLinkedEvent } from '../../src/hooks.js'
 import { startFakeGitHub } from '../fakes/github.js'
+import { startFakeGoogle } from '../fakes/google.js'
 import { buildTestApp, FRONTEND_URL, PUBLIC_URL } from '../helpers/build-app.js'
 import { parseSetCookies, type Browser } from '../helpers/cookies.js'
 import { browse, newBrowser, signIn } from '../helpers/login.js'
 
 const github = await startFakeGitHub()
-t.teardown(() => github.close())
+const google = await startFakeGoogle()
+t.teardown(() => Promise.all([github.close(), google.close()]))
 
 type App = Awaited<ReturnType<typeof buildTestApp>>['app']
 
@@ -79,7 +82,8 @@ t.test('a signed-in user links GitHub, lists it, and unlinks it, but never the l
 })
 
 t.test('POST /auth/:provider/link answers the authorize URL and sets the dance cookies for the callback only', async t => {
-  const { app } = await buildTestApp(t, { ...github.env, DEV_LOGIN: 'true' })
+  const { app, config } = await buildTestApp(t, { ...github.env, DEV_LOGIN: 'true' })
+  const { names } = loginCookies(config, 'github')
   const browser = newBrowser()
   await signInWithDev(app, browser, 'linker')
   const start = await startLink(app, browser, { payload: { returnTo: '/settings' } })
@@ -90,12 +94,12 @@ t.test('POST /auth/:provider/link answers the authorize URL and sets the dance c
   t.equal(authorize.searchParams.get('redirect_uri'), `${PUBLIC_URL}/auth/github/callback`)
   t.equal(start.headers.location, undefined, 'no redirect: the SPA navigates itself')
   const cookies = parseSetCookies(start)
-  for (const name of ['handoff_oauth_state', 'handoff_link_session', 'handoff_return_to']) {
+  for (const name of [names.state, names.link, names.returnTo]) {
     t.equal(cookies.get(name)?.attributes.get('path'), '/auth/github/callback', `${name} goes back to the callback only`)
     t.ok(cookies.get(name)?.attributes.has('httponly'), `${name} is HttpOnly`)
   }
-  t.equal(cookies.get('handoff_oauth_state')?.value, authorize.searchParams.get('state'))
-  t.equal(cookies.get('handoff_link_session')?.value, await sessionOf(browser))
+  t.equal(cookies.get(names.state)?.value, authorize.searchParams.get('state'))
+  t.equal(cookies.get(names.link)?.value, await sessionOf(browser))
 
   const params = await finishAtProvider(app, browser, start.json().authorizationUrl)
   t.equal(params.get('linked'), 'github')
@@ -262,15 +266,14 @@ t.test('a link fires onIdentityLinked and logs one line, without email or token'
 
 t.test('a login joined to an account by a verified email fires onIdentityLinked (verified_email)', async t => {
   const linked: IdentityLinkedEvent[] = []
-  const { app, logs, rawLogs } = await buildTestApp(t, { ...github.env, DEV_LOGIN: 'true' }, { logs: true, hooks: { onIdentityLinked: event => { linked.push(event) } } })
-  // A dev account with GitHub's verified primary address: the GitHub login joins it.
-  const owner = newBrowser()
-  const page = await browse(app, owner, '/auth/dev/login')
-  const state = /name="state" value="([^"]+)"/.exec(page.body)?.[1] as string
-  const form = new URLSearchParams({ state, decision: 'allow', id: 'owner', nickname: 'owner', email: 'octocat@github.com', emailVerified: 'on' }).toString()
-  const callback = await browse(app, owner, '/auth/dev/callback', { method: 'POST', payload: form, headers: { 'content-type': 'application/x-www-form-urlencoded' } })
-  await browse(app, owner, '/auth/exchange', { method: 'POST', payload: { code: new URLSearchParams(new URL(String(callback.headers.location)).hash.slice(1)).get('code') } })
-  const user = (await browse(app, owner, '/auth/signup', { method: 'POST', payload: { nickname: 'owner' } })).json().user
+  const { app, logs, rawLogs } = await buildTestApp(t, { ...github.env, ...google.env }, { logs: true, hooks: { onIdentityLinked: event => { linked.push(event) } } })
+  // A Google account with GitHub's verified primary address: the GitHub login joins it. (Not the dev
+  // provider: its typed email never links.)
+  const account = google.account
+  google.account = { ...account, email: 'octocat@github.com', email_verified: true }
+  t.teardown(() => { google.account = account })
+  const user = (await signIn(app, newBrowser(), 'google', { nickname: 'owner' })).json().user
+  t.same(linked, [], 'a signup links nothing')
 
   t.equal((await signIn(app, newBrowser())).json().user.id, user.id, 'GitHub signed in to the same account')
   const identity = await app.db.prisma.identity.findFirstOrThrow({ where: { provider: 'github' } })
