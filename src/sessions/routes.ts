@@ -31,7 +31,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies:
     const presented = request.cookies[cookies.refreshName]
     const result = presented === undefined || presented === ''
       ? { status: 'invalid' as const }
-      : await rotateRefreshToken(app.db.sql, presented, { now: app.clock.now(), ttlSeconds: config.refreshTokenTtlSeconds, graceSeconds: config.refreshReuseGraceSeconds })
+      : await rotateRefreshToken(app.db.sql, presented, { now: app.clock.now(), ttlSeconds: config.refreshTokenTtlSeconds, graceSeconds: config.refreshReuseGraceSeconds, revoke: end => app.sessionRevocations.revoke(request, 'reuse_detected', end) })
     if (result.status === 'invalid' || result.status === 'reused') {
       cookies.clear(reply)
       if (result.status === 'reused') request.log.warn('refresh token reused after rotation: session revoked')
@@ -55,14 +55,14 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies:
     config: { csrf: true }
   }, async (request, reply) => {
     const refreshToken = request.cookies[cookies.refreshName]
-    const now = app.clock.now()
     const user = (() => { try { return verifyAccessToken(request) } catch { return null } })()
+    const { sql } = app.db
     if (request.query.all === true && user !== null) {
-      await revokeUserSessions(app.db.sql, user.id, now)
+      await app.sessionRevocations.revoke(request, 'logout_all', record => revokeUserSessions(sql, user.id, record))
     } else if (refreshToken !== undefined && refreshToken !== '') {
-      await revokeSession(app.db.sql, { refreshToken }, now)
+      await app.sessionRevocations.revoke(request, 'logout', record => revokeSession(sql, { refreshToken }, record))
     } else if (user !== null) {
-      await revokeSession(app.db.sql, { sessionId: user.sessionId }, now)
+      await app.sessionRevocations.revoke(request, 'logout', record => revokeSession(sql, { sessionId: user.sessionId }, record))
     }
     cookies.clear(reply)
     return reply.code(204).send(null)
@@ -86,15 +86,16 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies:
     schema: {
       tags: ['session'],
       summary: 'Revoke one of the user\'s sessions (sign out that device)',
-      description: 'Its refresh token stops working at once; its access token is refused at once by routes that check the session, and by every route when it expires.',
+      description: 'Its refresh token stops working at once, and its access token is refused at once by every route, on every instance. 404 `session_not_found` when the session is not yours or not active.',
       security: accessCookieSecurity,
       params: SessionParamsSchema,
       response: { 204: { type: 'null', description: 'Revoked' }, 401: ErrorRef, 403: ErrorRef, 404: ErrorRef }
     },
     config: { csrf: true }
   }, async (request, reply) => {
-    const revoked = await revokeSession(app.db.sql, { sessionId: request.params.id, userId: request.user.id }, app.clock.now())
-    if (!revoked) throw new SessionNotFoundError()
+    const revoked = await app.sessionRevocations.revoke(request, 'revoked', record =>
+      revokeSession(app.db.sql, { sessionId: request.params.id, userId: request.user.id }, record))
+    if (revoked === null) throw new SessionNotFoundError()
     if (request.params.id === request.user.sessionId) cookies.clear(reply)
     return reply.code(204).send(null)
   })

@@ -85,7 +85,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ cookies: SessionCookies, ho
     },
     config: { csrf: true }
   }, async (request, reply) => {
-    await deleteUser(app.db.sql, request.user.id)
+    await app.sessionRevocations.revoke(request, 'account_deleted', record => deleteUser(app.db.sql, request.user.id, record))
     cookies.clear(reply)
     await runAfterHook(hooks.onUserDeleted, 'onUserDeleted', { userId: request.user.id, request })
     return reply.code(204).send(null)
