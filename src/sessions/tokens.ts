@@ -110,6 +110,17 @@ function userFromClaims (claims: AccessClaims): AuthUser {
   return { id: sub, nickname, sessionId: sid, avatarUrl: picture ?? null }
 }
 
+// Clocks of instances differ a little; a token is never issued for longer than the TTL.
+const LIFETIME_SKEW_SECONDS = 60
+
+/**
+ * A token we issued has `exp` = `iat` + ACCESS_TOKEN_TTL_SECONDS and an `iat` not in the future.
+ * Only a leaked signing key makes anything else, e.g. a token for ten years: refused.
+ */
+function issuedAsWeIssue ({ iat, exp }: { iat?: unknown, exp: number }, ttlSeconds: number): boolean {
+  return typeof iat === 'number' && iat <= Date.now() / 1000 + LIFETIME_SKEW_SECONDS && exp - iat <= ttlSeconds + LIFETIME_SKEW_SECONDS
+}
+
 export const publicUser = ({ id, nickname, avatarUrl }: PublicUser): PublicUser => ({ id, nickname, avatarUrl })
 
 /**
@@ -211,7 +222,7 @@ async function accessTokens (app: FastifyInstance, { config }: { config: Config 
     sign: { algorithm: keys.algorithm, expiresIn: config.accessTokenTtlSeconds, iss: config.publicUrl, aud: ACCESS_TOKEN_AUDIENCE, kid: keys.sign.kid }
   })
   const verifiers = new Map(keys.verify.map(({ kid, key }) => [kid, createVerifier({
-    key, algorithms: [keys.algorithm], allowedIss: config.publicUrl, allowedAud: ACCESS_TOKEN_AUDIENCE, requiredClaims: ['exp', 'iss', 'aud']
+    key, algorithms: [keys.algorithm], allowedIss: config.publicUrl, allowedAud: ACCESS_TOKEN_AUDIENCE, requiredClaims: ['exp', 'iat', 'iss', 'aud']
   })]))
   const verifierFor = verifierLookup(verifiers)
   const verified = new VerifiedTokens<AuthUser>(VERIFIED_TOKENS_CAPACITY)
@@ -237,6 +248,7 @@ async function accessTokens (app: FastifyInstance, { config }: { config: Config 
       } catch {
         throw new NotAuthenticatedError()
       }
+      if (!issuedAsWeIssue(claims, config.accessTokenTtlSeconds)) throw new NotAuthenticatedError()
       // Shared by every request that presents this token: frozen, so none can change it for the others.
       const user = Object.freeze(userFromClaims(claims))
       if (revoked.has(user.sessionId)) throw new NotAuthenticatedError()
