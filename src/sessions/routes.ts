@@ -13,7 +13,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies:
     schema: {
       tags: ['session'],
       summary: 'Who is signed in',
-      description: 'Answers from the access cookie alone, without a database query. 401 `not_authenticated` when the cookie is absent, expired or forged: call POST /auth/refresh, then retry.',
+      description: 'Answers from the access cookie alone, without a database query. 401 `not_authenticated` when the cookie is absent, expired or forged (call POST /auth/refresh, then retry), or its session was revoked (logout, a revoked device, a deleted account: refused at once, on every instance).',
       security: accessCookieSecurity,
       response: { 200: MeSchema, 401: ErrorRef }
     }
@@ -48,7 +48,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies:
     schema: {
       tags: ['session'],
       summary: 'End this session (or, with ?all=true, every session of this user)',
-      description: 'Revokes the session of the presented refresh cookie (or, failing that, of the access cookie) and clears both cookies. `all=true` needs a valid access cookie and revokes every session of the user. Always 204, signed in or not.',
+      description: 'Revokes the session of the presented refresh cookie (or, failing that, of the access cookie) and clears both cookies; the session\'s access tokens are refused at once, on every instance. `all=true` needs a valid access cookie and revokes every session of the user. Always 204, signed in or not.',
       querystring: LogoutQuerySchema,
       response: { 204: { type: 'null', description: 'Signed out' }, 403: ErrorRef }
     },
