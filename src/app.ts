@@ -21,6 +21,7 @@ import { sessionCookies } from './sessions/cookies.js'
 import { jwksRoutes } from './sessions/jwks-route.js'
 import { sessionRoutes } from './sessions/routes.js'
 import purge from './sessions/purge.js'
+import sessionRevocations from './sessions/revocations.js'
 import accessTokens from './sessions/tokens.js'
 import { identityRoutes } from './users/identities-route.js'
 import { userRoutes } from './users/routes.js'
@@ -67,6 +68,7 @@ async function registerHandoff (app: FastifyInstance, options: HandoffOptions) {
   await app.register(database, { config, target: options.database })
   if (!app.hasRequestDecorator('cookies')) await app.register(fastifyCookie)
   await app.register(openapi, { config })
+  await app.register(sessionRevocations, { config, hooks })
   await app.register(accessTokens, { config })
   await app.register(rateLimit, { config })
   await app.register(purge)

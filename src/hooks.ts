@@ -28,7 +28,7 @@ export interface LoginEvent {
 export interface UserDeletedEvent { userId: string, request: FastifyRequest }
 
 /** Why sessions ended, for audit trails. */
-export type SessionRevokedReason = 'logout' | 'logout_all' | 'revoked' | 'reuse_detected' | 'account_deleted' | 'identity_unlinked'
+export type SessionRevokedReason = 'logout' | 'logout_all' | 'revoked' | 'reuse_detected' | 'account_deleted'
 
 export interface SessionRevokedEvent {
   userId: string

@@ -7,7 +7,8 @@ import { migrate } from '../db/migrate.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    db: Pick<Database, 'sql' | 'prisma' | 'kind'>
+    /** `url`: the PostgreSQL server's, for connections of their own (LISTEN); absent for PGlite. */
+    db: Pick<Database, 'sql' | 'prisma' | 'kind'> & { url?: string }
   }
 }
 
@@ -39,7 +40,7 @@ async function database (app: FastifyInstance, { config, target }: { config: Con
     const { applied } = await migrate(db.sql, { postgres: db.kind === 'postgres' })
     if (applied.length > 0) app.log.info({ applied }, 'database migrated')
   }
-  app.decorate('db', { sql: db.sql, prisma: db.prisma, kind: db.kind })
+  app.decorate('db', { sql: db.sql, prisma: db.prisma, kind: db.kind, url: resolved.kind === 'postgres' ? resolved.url : undefined })
 }
 
 export default fp(database, { name: 'database' })

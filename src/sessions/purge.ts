@@ -15,7 +15,9 @@ const TARGETS: Array<{ table: string, key: string, expired: string }> = [
   { table: 'pending_signups', key: 'token_hash', expired: 'expires_at < $1' },
   // A rotated token stays while it could still be presented (reuse detection), i.e. until it expires.
   { table: 'refresh_tokens', key: 'token_hash', expired: 'expires_at < $1' },
-  { table: 'sessions', key: 'id', expired: 'expires_at < $1 OR revoked_at < $2' }
+  { table: 'sessions', key: 'id', expired: 'expires_at < $1 OR revoked_at < $2' },
+  // Kept while an access token of the session could still be unexpired (revocations.ts).
+  { table: 'revoked_sessions', key: 'session_id', expired: 'expires_at < $1' }
 ]
 
 export async function purgeExpired (sql: Sql, now: Date): Promise<Record<string, number>> {

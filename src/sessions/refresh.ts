@@ -1,5 +1,6 @@
 import type { Sql } from '../db/database.js'
 import { generateSecret, hashSecret, safeEqual } from '../secrets.js'
+import { endSessions, type RevocationRecord, type Revoker, type RevokedSessions } from './revocations.js'
 import type { PublicUser } from './tokens.js'
 
 // Refresh tokens are opaque secrets; only their hashes are stored. A session is the family of its
@@ -85,7 +86,7 @@ const sameDevice = (stored: string | null, presented: string | undefined): boole
  * refreshing at once is honoured only for the session's own browser (its device cookie): a token
  * copied to another browser gets nothing from it, even a second after the rotation.
  */
-export async function rotateRefreshToken (sql: Sql, presented: string, info: SessionRequestInfo & { graceSeconds: number }): Promise<RotateResult> {
+export async function rotateRefreshToken (sql: Sql, presented: string, info: SessionRequestInfo & { graceSeconds: number, revoke: Revoker }): Promise<RotateResult> {
   const next = generateSecret()
   const presentedHash = hashSecret(presented)
   const [row] = await sql.query<GrantRow & { expires_at: Date }>(ROTATE,
@@ -102,28 +103,21 @@ export async function rotateRefreshToken (sql: Sql, presented: string, info: Ses
     const { refreshToken: _none, ...grant } = grantFromRow(known, '')
     return { status: 'grace', grant }
   }
-  await revokeSession(sql, { sessionId: known.session_id }, info.now)
+  await info.revoke(record => revokeSession(sql, { sessionId: known.session_id }, record))
   return { status: 'reused', userId: known.user_id, sessionId: known.session_id }
 }
 
 /** Ends the session a refresh token or session id belongs to (of this user, when given). */
-export async function revokeSession (sql: Sql, by: { sessionId?: string, refreshToken?: string, userId?: string }, now: Date): Promise<boolean> {
-  if (by.sessionId !== undefined) {
-    const rows = await sql.query('UPDATE sessions SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL AND ($3::uuid IS NULL OR user_id = $3) RETURNING id', [by.sessionId, now, by.userId ?? null])
-    return rows.length > 0
-  } else if (by.refreshToken !== undefined) {
-    await sql.query(
-      `UPDATE sessions SET revoked_at = $2
-       WHERE id = (SELECT session_id FROM refresh_tokens WHERE token_hash = $1) AND revoked_at IS NULL`,
-      [hashSecret(by.refreshToken), now]
-    )
+export async function revokeSession (sql: Pick<Sql, 'query'>, by: { sessionId: string, userId?: string } | { refreshToken: string }, record: RevocationRecord): Promise<RevokedSessions | null> {
+  if ('refreshToken' in by) {
+    return endSessions(sql, 'id = (SELECT session_id FROM refresh_tokens WHERE token_hash = $5)', [hashSecret(by.refreshToken)], record)
   }
-  return false
+  return endSessions(sql, 'id = $5 AND ($6::uuid IS NULL OR user_id = $6)', [by.sessionId, by.userId ?? null], record)
 }
 
-/** Ends every session of a user ("sign out everywhere"). */
-export async function revokeUserSessions (sql: Sql, userId: string, now: Date): Promise<void> {
-  await sql.query('UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL', [userId, now])
+/** Ends every session of a user ("sign out everywhere", account deletion). */
+export async function revokeUserSessions (sql: Pick<Sql, 'query'>, userId: string, record: RevocationRecord): Promise<RevokedSessions | null> {
+  return endSessions(sql, 'user_id = $5', [userId], record)
 }
 
 export interface SessionSummary { id: string, createdAt: string, lastUsedAt: string, userAgent: string | null, ip: string | null }

@@ -13,7 +13,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies:
     schema: {
       tags: ['session'],
       summary: 'Who is signed in',
-      description: 'Answers from the access cookie alone, without a database query. 401 `not_authenticated` when the cookie is absent, expired or forged: call POST /auth/refresh, then retry.',
+      description: 'Answers from the access cookie alone, without a database query. 401 `not_authenticated` when the cookie is absent, expired or forged (call POST /auth/refresh, then retry), or its session was revoked (logout, a revoked device, a deleted account: refused at once, on every instance).',
       security: accessCookieSecurity,
       response: { 200: MeSchema, 401: ErrorRef }
     }
@@ -37,7 +37,8 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies:
         ttlSeconds: config.refreshTokenTtlSeconds,
         maxLifetimeSeconds: config.sessionMaxLifetimeSeconds,
         graceSeconds: config.refreshReuseGraceSeconds,
-        device: request.cookies[cookies.deviceName]
+        device: request.cookies[cookies.deviceName],
+        revoke: end => app.sessionRevocations.revoke(request, 'reuse_detected', end)
       })
     if (result.status === 'invalid' || result.status === 'reused') {
       cookies.clear(reply)
@@ -60,21 +61,21 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies:
     schema: {
       tags: ['session'],
       summary: 'End this session (or, with ?all=true, every session of this user)',
-      description: 'Revokes the session of the presented refresh cookie (or, failing that, of the access cookie) and clears both cookies. `all=true` needs a valid access cookie and revokes every session of the user. Always 204, signed in or not.',
+      description: 'Revokes the session of the presented refresh cookie (or, failing that, of the access cookie) and clears both cookies; the session\'s access tokens are refused at once, on every instance. `all=true` needs a valid access cookie and revokes every session of the user. Always 204, signed in or not.',
       querystring: LogoutQuerySchema,
       response: { 204: { type: 'null', description: 'Signed out' }, 403: ErrorRef }
     },
     config: { csrf: true }
   }, async (request, reply) => {
     const refreshToken = request.cookies[cookies.refreshName]
-    const now = app.clock.now()
     const user = (() => { try { return verifyAccessToken(request) } catch { return null } })()
+    const { sql } = app.db
     if (request.query.all === true && user !== null) {
-      await revokeUserSessions(app.db.sql, user.id, now)
+      await app.sessionRevocations.revoke(request, 'logout_all', record => revokeUserSessions(sql, user.id, record))
     } else if (refreshToken !== undefined && refreshToken !== '') {
-      await revokeSession(app.db.sql, { refreshToken }, now)
+      await app.sessionRevocations.revoke(request, 'logout', record => revokeSession(sql, { refreshToken }, record))
     } else if (user !== null) {
-      await revokeSession(app.db.sql, { sessionId: user.sessionId }, now)
+      await app.sessionRevocations.revoke(request, 'logout', record => revokeSession(sql, { sessionId: user.sessionId }, record))
     }
     cookies.clear(reply)
     return reply.code(204).send(null)
@@ -98,15 +99,16 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies:
     schema: {
       tags: ['session'],
       summary: 'Revoke one of the user\'s sessions (sign out that device)',
-      description: 'Its refresh token stops working at once; its access token is refused at once by routes that check the session, and by every route when it expires.',
+      description: 'Its refresh token stops working at once, and its access token is refused at once by every route, on every instance. 404 `session_not_found` when the session is not yours or not active.',
       security: accessCookieSecurity,
       params: SessionParamsSchema,
       response: { 204: { type: 'null', description: 'Revoked' }, 401: ErrorRef, 403: ErrorRef, 404: ErrorRef }
     },
     config: { csrf: true }
   }, async (request, reply) => {
-    const revoked = await revokeSession(app.db.sql, { sessionId: request.params.id, userId: request.user.id }, app.clock.now())
-    if (!revoked) throw new SessionNotFoundError()
+    const revoked = await app.sessionRevocations.revoke(request, 'revoked', record =>
+      revokeSession(app.db.sql, { sessionId: request.params.id, userId: request.user.id }, record))
+    if (revoked === null) throw new SessionNotFoundError()
     if (request.params.id === request.user.sessionId) cookies.clear(reply)
     return reply.code(204).send(null)
   })

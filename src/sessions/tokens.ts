@@ -56,9 +56,9 @@ declare module 'fastify' {
       /** The public keys that verify our access tokens (none for HS256), for /.well-known/jwks.json. */
       publicKeys: PublicJwk[]
     }
-    /** preHandler: a valid access cookie, or 401 `not_authenticated`. Sets `request.user`. */
+    /** preHandler: a valid access cookie of a session not revoked (no query), or 401 `not_authenticated`. Sets `request.user`. */
     authenticate: typeof authenticate
-    /** preHandler: as `authenticate`, and the session must not be revoked (one indexed query). */
+    /** preHandler: as `authenticate`, and the database confirms the session is alive (one indexed query). */
     authenticateSession: typeof authenticateSession
   }
 }
@@ -80,14 +80,15 @@ export function verifyAccessToken (request: FastifyRequest): AuthUser {
   return user
 }
 
-/** A preHandler for routes that need a signed-in user (from the token alone, no query). */
+/** A preHandler for routes that need a signed-in user (from the token and the revoked sessions in memory, no query). */
 export async function authenticate (request: FastifyRequest): Promise<void> {
   verifyAccessToken(request)
 }
 
 /**
- * A preHandler for routes that must also refuse a revoked session at once, not only when its
- * short-lived access token expires: one indexed lookup.
+ * A preHandler that also asks the database whether the session is alive (one indexed lookup): for
+ * routes that must see a revocation committed by another instance this very moment, before that
+ * instance's broadcast arrives, or a session past its expiry.
  */
 export async function authenticateSession (request: FastifyRequest): Promise<void> {
   const user = verifyAccessToken(request)
@@ -107,6 +108,17 @@ function userFromClaims (claims: AccessClaims): AuthUser {
     throw new NotAuthenticatedError()
   }
   return { id: sub, nickname, sessionId: sid, avatarUrl: picture ?? null }
+}
+
+// Clocks of instances differ a little; a token is never issued for longer than the TTL.
+const LIFETIME_SKEW_SECONDS = 60
+
+/**
+ * A token we issued has `exp` = `iat` + ACCESS_TOKEN_TTL_SECONDS and an `iat` not in the future.
+ * Only a leaked signing key makes anything else, e.g. a token for ten years: refused.
+ */
+function issuedAsWeIssue ({ iat, exp }: { iat?: unknown, exp: number }, ttlSeconds: number): boolean {
+  return typeof iat === 'number' && iat <= Date.now() / 1000 + LIFETIME_SKEW_SECONDS && exp - iat <= ttlSeconds + LIFETIME_SKEW_SECONDS
 }
 
 export const publicUser = ({ id, nickname, avatarUrl }: PublicUser): PublicUser => ({ id, nickname, avatarUrl })
@@ -210,10 +222,11 @@ async function accessTokens (app: FastifyInstance, { config }: { config: Config 
     sign: { algorithm: keys.algorithm, expiresIn: config.accessTokenTtlSeconds, iss: config.publicUrl, aud: ACCESS_TOKEN_AUDIENCE, kid: keys.sign.kid }
   })
   const verifiers = new Map(keys.verify.map(({ kid, key }) => [kid, createVerifier({
-    key, algorithms: [keys.algorithm], allowedIss: config.publicUrl, allowedAud: ACCESS_TOKEN_AUDIENCE, requiredClaims: ['exp', 'iss', 'aud']
+    key, algorithms: [keys.algorithm], allowedIss: config.publicUrl, allowedAud: ACCESS_TOKEN_AUDIENCE, requiredClaims: ['exp', 'iat', 'iss', 'aud']
   })]))
   const verifierFor = verifierLookup(verifiers)
   const verified = new VerifiedTokens<AuthUser>(VERIFIED_TOKENS_CAPACITY)
+  const revoked = app.sessionRevocations
 
   app.decorate('authenticate', authenticate)
   app.decorate('authenticateSession', authenticateSession)
@@ -223,7 +236,10 @@ async function accessTokens (app: FastifyInstance, { config }: { config: Config 
       const token = request.cookies[cookieName]
       if (token === undefined) throw new NotAuthenticatedError()
       const known = verified.get(token)
-      if (known !== undefined) return known
+      if (known !== undefined) {
+        if (revoked.has(known.sessionId)) throw new NotAuthenticatedError()
+        return known
+      }
       const verifier = verifierFor(token)
       if (verifier === undefined) throw new NotAuthenticatedError()
       let claims: AccessClaims & { exp: number }
@@ -232,12 +248,14 @@ async function accessTokens (app: FastifyInstance, { config }: { config: Config 
       } catch {
         throw new NotAuthenticatedError()
       }
+      if (!issuedAsWeIssue(claims, config.accessTokenTtlSeconds)) throw new NotAuthenticatedError()
       // Shared by every request that presents this token: frozen, so none can change it for the others.
       const user = Object.freeze(userFromClaims(claims))
+      if (revoked.has(user.sessionId)) throw new NotAuthenticatedError()
       verified.set(token, user, claims.exp)
       return user
     }
   })
 }
 
-export default fp(accessTokens, { name: 'access-tokens', dependencies: ['@fastify/cookie', 'database'] })
+export default fp(accessTokens, { name: 'access-tokens', dependencies: ['@fastify/cookie', 'database', 'session-revocations'] })

@@ -6,9 +6,8 @@
  * token costs more than the HMAC check it saves (docs/performance.md). A Map keyed by the string
  * uses V8's own string hashing instead.
  *
- * An entry lives exactly as long as the token would verify anyway (until its `exp`), so nothing
- * changes for revoked sessions: an access token stays valid until it expires, with or without the
- * cache, and routes that must refuse a revoked session at once use `authenticateSession`. Only
+ * An entry lives exactly as long as the token would verify anyway (until its `exp`). A revoked
+ * session's token may still be here: the caller checks the revoked sessions on every hit. Only
  * successful verifications are kept; the oldest entry leaves when the cache is full.
  */
 export class VerifiedTokens<Value> {

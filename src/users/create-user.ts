@@ -3,7 +3,8 @@ import type { UserCreatedCallback } from '../hooks.js'
 import { NicknameTakenError } from '../errors.js'
 import type { NormalizedProfile } from '../providers/provider.js'
 import { hashSecret } from '../secrets.js'
-import { deviceHash, grantFromRow, sessionExpiry, type SessionGrant, type SessionRequestInfo } from '../sessions/refresh.js'
+import { deviceHash, grantFromRow, revokeUserSessions, sessionExpiry, type SessionGrant, type SessionRequestInfo } from '../sessions/refresh.js'
+import type { RevocationRecord, RevokedSessions } from '../sessions/revocations.js'
 import { generateSecret } from '../secrets.js'
 
 // A first-time user becomes an account here: the pending signup is consumed and the user, its
@@ -83,13 +84,16 @@ function signupTransaction (sql: Sql, signupToken: string, nickname: { nickname:
 /**
  * Deletes an account. Identities, sessions, refresh tokens and its login codes go with it (ON DELETE
  * CASCADE); the first-login rows that carried its identities' profiles (before the user existed)
- * are removed too, so nothing personal is left behind.
+ * are removed too, so nothing personal is left behind. Its live sessions are revoked first: their
+ * revocations outlive the cascade, so their access tokens stay refused. Returns those sessions.
  */
-export async function deleteUser (sql: Sql, userId: string): Promise<void> {
-  await sql.transaction(async tx => {
+export async function deleteUser (sql: Sql, userId: string, record: RevocationRecord): Promise<RevokedSessions | null> {
+  return sql.transaction(async tx => {
+    const revoked = await revokeUserSessions(tx, userId, record)
     const owned = 'EXISTS (SELECT 1 FROM identities i WHERE i.user_id = $1 AND i.provider = PROFILE->>\'provider\' AND i.provider_user_id = PROFILE->>\'providerUserId\')'
     await tx.query(`DELETE FROM login_codes WHERE ${owned.replaceAll('PROFILE', 'pending_profile')}`, [userId])
     await tx.query(`DELETE FROM pending_signups WHERE ${owned.replaceAll('PROFILE', 'profile')}`, [userId])
     await tx.query('DELETE FROM users WHERE id = $1', [userId])
+    return revoked
   })
 }

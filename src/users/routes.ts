@@ -92,7 +92,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ cookies: SessionCookies, ho
       'SELECT created_at FROM sessions WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL', [request.user.sessionId, request.user.id])
     if (session === undefined) throw new NotAuthenticatedError()
     if (app.clock.now().getTime() - session.created_at.getTime() > app.config.reauthMaxAgeSeconds * 1000) throw new ReauthenticationRequiredError()
-    await deleteUser(app.db.sql, request.user.id)
+    await app.sessionRevocations.revoke(request, 'account_deleted', record => deleteUser(app.db.sql, request.user.id, record))
     cookies.clear(reply)
     await runAfterHook(hooks.onUserDeleted, 'onUserDeleted', { userId: request.user.id, request })
     return reply.code(204).send(null)

@@ -17,14 +17,17 @@ t.test('expired codes, signups, tokens and old sessions are purged; live rows st
   await sql.query('UPDATE sessions SET revoked_at = $2 WHERE id = $1', [revokedJustNow, at(-60)])
   await sql.query('INSERT INTO refresh_tokens (token_hash, session_id, expires_at, rotated_at) VALUES ($1, $2, $3, $4), ($5, $2, $6, NULL)',
     ['rotated-still-valid', live, at(3600), at(-30), 'expired-token', at(-1)])
+  await sql.query('INSERT INTO revoked_sessions (session_id, user_id, revoked_at, expires_at) VALUES ($1, $3, $4, $5), ($2, $3, $4, $6)',
+    [revokedLongAgo, revokedJustNow, user.id, at(-60), at(-1), at(900)])
 
   const removed = await purgeExpired(sql, now)
-  t.same(removed, { login_codes: 1200, pending_signups: 1, refresh_tokens: 1, sessions: 2 })
+  t.same(removed, { login_codes: 1200, pending_signups: 1, refresh_tokens: 1, sessions: 2, revoked_sessions: 1 })
   const left = async (table: string, key: string) => (await sql.query<Record<string, string>>(`SELECT ${key} FROM ${table} ORDER BY 1`)).map(row => row[key])
   t.same(await left('login_codes', 'code_hash'), ['live'])
   t.same(await left('pending_signups', 'token_hash'), ['fresh'])
   t.same((await left('sessions', 'id')).sort(), [live, revokedJustNow].sort(), 'revoked sessions are kept a day')
   t.same(await left('refresh_tokens', 'token_hash'), ['rotated-still-valid'], 'a rotated token is kept while it could be replayed (reuse detection)')
+  t.same(await left('revoked_sessions', 'session_id'), [revokedJustNow], 'a revocation is kept while its access tokens could be unexpired')
   t.ok(expired)
 })
 

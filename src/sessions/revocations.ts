@@ -1,0 +1,193 @@
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import type { Clock } from '../app.js'
+import type { Config } from '../config.js'
+import type { Sql } from '../db/database.js'
+import { runAfterHook, type HandoffHooks, type SessionRevokedReason } from '../hooks.js'
+import { listenPostgres, parseRevocationMessage, POSTGRES_CHANNEL, revocationMessage, subscribeRedis, type Broadcast } from './revocation-broadcast.js'
+
+// Access tokens are verified without a query, so a revoked session's tokens would otherwise verify
+// until they expire. Every instance keeps the revoked session ids in memory, as long as a token of
+// theirs could still be unexpired, and refuses them: filled by its own revocations, by the other
+// instances' through Redis or PostgreSQL notifications, and at start (and after every reconnect of
+// the listener, which may have missed some) from the `revoked_sessions` table.
+
+/** Tokens may be signed a moment after the revocation they race with, and clocks differ a little. */
+export const REVOCATION_SKEW_SECONDS = 60
+const SWEEP_INTERVAL_MS = 60_000
+
+/** What a revoking statement needs: when, until when to refuse the tokens, and where to notify. */
+export interface RevocationRecord {
+  now: Date
+  /** The latest `exp` a token of these sessions can carry: revoked_at + access token TTL + skew. */
+  until: Date
+  /** The PostgreSQL channel to notify in the revoking statement (PostgreSQL without Redis), else null. */
+  channel: string | null
+}
+
+/** What a revocation ended. */
+export interface RevokedSessions { userId: string, sessionIds: string[] }
+
+/** `SessionRevocations.revoke`, bound to a request and a reason. */
+export type Revoker = (end: (record: RevocationRecord) => Promise<RevokedSessions | null>) => Promise<RevokedSessions | null>
+
+/**
+ * Ends the sessions `where` selects (it may use $5 and later), records them in revoked_sessions and,
+ * on PostgreSQL without Redis, notifies every instance: in one statement, so the record and the
+ * notification commit with the revocation (or with the caller's transaction), or not at all.
+ */
+export async function endSessions (sql: Pick<Sql, 'query'>, where: string, params: unknown[], record: RevocationRecord): Promise<RevokedSessions | null> {
+  const rows = await sql.query<{ id: string, user_id: string }>(
+    `WITH ended AS (
+       UPDATE sessions SET revoked_at = $1 WHERE (${where}) AND revoked_at IS NULL RETURNING id, user_id
+     ), recorded AS (
+       INSERT INTO revoked_sessions (session_id, user_id, revoked_at, expires_at)
+       SELECT id, user_id, $1, $2 FROM ended ON CONFLICT (session_id) DO NOTHING
+     )
+     SELECT id, user_id, CASE WHEN $3::text IS NULL THEN NULL ELSE pg_notify($3, $4 || ' ' || id) END AS notified FROM ended`,
+    [record.now, record.until, record.channel, String(record.until.getTime()), ...params])
+  if (rows.length === 0) return null
+  return { userId: rows[0].user_id, sessionIds: rows.map(row => row.id) }
+}
+
+/** Sessions whose access tokens are refused: id → until (ms on the app's clock). */
+export class RevokedSessionIds {
+  readonly #until = new Map<string, number>()
+
+  has (sessionId: string): boolean {
+    return this.#until.has(sessionId)
+  }
+
+  add (sessionIds: Iterable<string>, untilMs: number): void {
+    for (const id of sessionIds) {
+      if ((this.#until.get(id) ?? 0) < untilMs) this.#until.set(id, untilMs)
+    }
+  }
+
+  /** Forgets revocations whose tokens have all expired. */
+  sweep (nowMs: number): void {
+    for (const [id, until] of this.#until) if (until <= nowMs) this.#until.delete(id)
+  }
+
+  get size (): number { return this.#until.size }
+}
+
+export class SessionRevocations {
+  readonly ids = new RevokedSessionIds()
+  broadcast: Broadcast | undefined
+
+  constructor (private readonly sql: Sql, private readonly clock: Clock, private readonly hooks: HandoffHooks,
+    private readonly ttlSeconds: number, readonly channel: string | null) {}
+
+  /** True when the session's access tokens must be refused. On every authenticated request: a Map lookup. */
+  has (sessionId: string): boolean {
+    return this.ids.has(sessionId)
+  }
+
+  record (): RevocationRecord {
+    const now = this.clock.now()
+    return { now, until: new Date(now.getTime() + (this.ttlSeconds + REVOCATION_SKEW_SECONDS) * 1000), channel: this.channel }
+  }
+
+  /**
+   * Every revocation goes through here: `end` runs the revoking statement with the record; then its
+   * sessions are refused on this instance at once and on the others as soon as they hear, the
+   * revocation is logged and onSessionRevoked fires.
+   */
+  async revoke (request: FastifyRequest, reason: SessionRevokedReason, end: (record: RevocationRecord) => Promise<RevokedSessions | null>): Promise<RevokedSessions | null> {
+    const record = this.record()
+    const revoked = await end(record)
+    if (revoked === null) return null
+    this.ids.add(revoked.sessionIds, record.until.getTime())
+    this.broadcast?.publish(revocationMessage(revoked.sessionIds, record.until.getTime()))
+    request.log.info({ userId: revoked.userId, sessionIds: revoked.sessionIds, reason }, 'sessions revoked')
+    await runAfterHook(this.hooks.onSessionRevoked, 'onSessionRevoked', { ...revoked, reason, request })
+    return revoked
+  }
+
+  /** Another instance's revocation. */
+  receive (message: string): void {
+    const parsed = parseRevocationMessage(message)
+    if (parsed !== null) this.ids.add(parsed.sessionIds, parsed.untilMs)
+  }
+
+  /** The revocations whose tokens may still be unexpired, from the table. */
+  async load (): Promise<void> {
+    const rows = await this.sql.query<{ session_id: string, expires_at: Date }>(
+      'SELECT session_id, expires_at FROM revoked_sessions WHERE expires_at > $1', [this.clock.now()])
+    for (const row of rows) this.ids.add([row.session_id], row.expires_at.getTime())
+  }
+
+  sweep (): void {
+    this.ids.sweep(this.clock.now().getTime())
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    sessionRevocations: SessionRevocations
+  }
+}
+
+async function sessionRevocations (app: FastifyInstance, { config, hooks }: { config: Config, hooks: HandoffHooks }) {
+  const postgresUrl = app.db.url
+  // Redis when there is one (it carries the rate limits already); else PostgreSQL's own
+  // notifications; the embedded database has one instance, whose memory is enough.
+  const transport = config.redisUrl !== undefined ? 'redis' : postgresUrl !== undefined ? 'postgres' : 'memory'
+  const revocations = new SessionRevocations(app.db.sql, app.clock, hooks, config.accessTokenTtlSeconds, transport === 'postgres' ? POSTGRES_CHANNEL : null)
+  const log = app.log.child({ component: 'session-revocations' })
+  const reload = reloader(() => revocations.load(), log)
+  let started = false
+  const listen = {
+    onMessage: (message: string) => revocations.receive(message),
+    // A listener that (re)connects after the load below may have missed revocations meanwhile.
+    onListening: () => { if (started) reload.request() },
+    log
+  }
+  if (transport === 'redis') {
+    revocations.broadcast = await subscribeRedis({ ...listen, url: config.redisUrl as string, channel: `${config.redisKeyPrefix}revoked-sessions` })
+  } else if (transport === 'postgres') {
+    revocations.broadcast = await listenPostgres({ ...listen, url: postgresUrl as string })
+  }
+  // After the listener's first attempt: a revocation is either in the table by now or heard later.
+  started = true
+  await revocations.load()
+  const timer = setInterval(() => revocations.sweep(), SWEEP_INTERVAL_MS)
+  timer.unref()
+  app.addHook('onClose', async () => {
+    clearInterval(timer)
+    reload.stop()
+    await revocations.broadcast?.close()
+  })
+  app.decorate('sessionRevocations', revocations)
+}
+
+/** Runs `load` when asked, once at a time, retrying (backing off up to 5 s) while the database fails. */
+function reloader (load: () => Promise<void>, log: FastifyBaseLogger) {
+  const state = { wanted: false, running: false, stopped: false }
+  const run = async () => {
+    state.running = true
+    let attempt = 0
+    while (state.wanted && !state.stopped) {
+      state.wanted = false
+      try {
+        await load()
+        attempt = 0
+      } catch (error) {
+        log.warn({ err: error }, 'revocations: could not reload revoked sessions; retrying')
+        state.wanted = true
+        await new Promise(resolve => setTimeout(resolve, Math.min(250 * 2 ** attempt++, 5000)).unref())
+      }
+    }
+    state.running = false
+  }
+  return {
+    request () {
+      state.wanted = true
+      if (!state.running) run().catch(() => {}) // never rejects: failures are caught above
+    },
+    stop () { state.stopped = true }
+  }
+}
+
+export default fp(sessionRevocations, { name: 'session-revocations', dependencies: ['database'] })
