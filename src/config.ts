@@ -239,6 +239,10 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   require(parsed.COOKIE_SAMESITE !== 'none' || secure, 'COOKIE_SAMESITE', '"none" needs an https PUBLIC_URL (browsers drop SameSite=None cookies without Secure)')
   const publicHost = new URL(publicUrl).hostname
   require(!parsed.DEV_LOGIN || isLoopback(publicHost), 'DEV_LOGIN', `the dev provider only runs on a loopback PUBLIC_URL (localhost, 127.0.0.0/8, ::1), not ${publicHost}`)
+  // PUBLIC_URL is only what we call ourselves: listening on every interface (a container, a tunnel)
+  // would still let the whole network sign in as anyone.
+  require(!parsed.DEV_LOGIN || isLoopback(parsed.HOST.includes(':') ? `[${parsed.HOST}]` : parsed.HOST.toLowerCase()), 'DEV_LOGIN',
+    `the dev provider only runs on a server listening on loopback (HOST=127.0.0.1, localhost or ::1), not ${parsed.HOST}`)
   const frontendOrigin = new URL(frontendUrl).origin
   const listedOrigins = parsed.FRONTEND_ORIGINS.split(',').map(origin => trimSlash(origin.trim())).filter(Boolean)
   const httpOrigin = listedOrigins.find(origin => !origin.startsWith('https:'))

@@ -55,7 +55,7 @@ t.test('one clear message naming the bad setting', async t => {
   }
 })
 
-t.test('DEV_LOGIN only with a loopback PUBLIC_URL: the dev provider signs anyone in as anyone', async t => {
+t.test('DEV_LOGIN only with a loopback PUBLIC_URL and HOST: the dev provider signs anyone in as anyone', async t => {
   const refusal = (host: string) => new ConfigError(`Invalid setting DEV_LOGIN: the dev provider only runs on a loopback PUBLIC_URL (localhost, 127.0.0.0/8, ::1), not ${host}`)
   for (const [url, host] of [
     ['https://api.example.com', 'api.example.com'],
@@ -73,6 +73,12 @@ t.test('DEV_LOGIN only with a loopback PUBLIC_URL: the dev provider signs anyone
     t.equal(loadConfig({ DEV_LOGIN: 'true', PUBLIC_URL: url }).devLogin, true, `${url} is loopback`)
   }
   t.equal(loadConfig({ DEV_LOGIN: 'true' }).devLogin, true, 'the default PUBLIC_URL (http://localhost:PORT) is loopback')
+  // A loopback PUBLIC_URL on a server that listens on every interface (a container, a tunnel).
+  for (const host of ['0.0.0.0', '::', '192.168.1.20', 'example.com']) {
+    t.throws(() => loadConfig({ DEV_LOGIN: 'true', HOST: host }),
+      new ConfigError(`Invalid setting DEV_LOGIN: the dev provider only runs on a server listening on loopback (HOST=127.0.0.1, localhost or ::1), not ${host}`), `HOST=${host}`)
+  }
+  for (const host of ['127.0.0.1', 'localhost', '::1']) t.equal(loadConfig({ DEV_LOGIN: 'true', HOST: host }).devLogin, true, `HOST=${host} is loopback`)
   t.equal(loadConfig({ PUBLIC_URL: 'https://api.example.com' }).devLogin, false, 'without DEV_LOGIN any PUBLIC_URL')
 })
 
