@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto'
-import { readFile } from 'node:fs/promises'
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import t from 'tap'
 import { openDatabase } from '../../src/db/database.js'
@@ -35,4 +37,40 @@ t.test('a failing migration leaves nothing half-applied', async t => {
   await t.rejects(migrate(db.sql, { postgres: false, dir }))
   const tables = await db.sql.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
   t.same(tables, [], 'the whole run rolled back')
+})
+
+t.test('upgrading: addresses typed into the dev form stop counting as verified owners', async t => {
+  const instance = await PGlite.create()
+  const db = await openDatabase({ kind: 'pglite', instance })
+  const before = await mkdtemp(path.join(os.tmpdir(), 'handoff-migrations-'))
+  t.teardown(async () => { await db.close(); await instance.close(); await rm(before, { recursive: true, force: true }) })
+  await cp(path.join(migrationsDir, '20261123000000_init'), path.join(before, '20261123000000_init'), { recursive: true })
+  await migrate(db.sql, { postgres: false, dir: before })
+
+  // Before the fix the dev form's "verified" box was ticked by default, on any non-production host.
+  const user = async (nickname: string, email: string, identities: Array<[string, boolean]>) => {
+    const [row] = await db.sql.query<{ id: string }>(
+      'INSERT INTO users (nickname, nickname_key, email, email_verified) VALUES ($1, $1, $2, true) RETURNING id', [nickname, email])
+    for (const [provider, verified] of identities) {
+      await db.sql.query('INSERT INTO identities (user_id, provider, provider_user_id, email, email_verified) VALUES ($1, $2, $3, $4, $5)',
+        [row.id, provider, `${provider}-${nickname}`, email, verified])
+    }
+    return row.id
+  }
+  const squatter = await user('squatter', 'victim@example.com', [['dev', true]])
+  const both = await user('both', 'Both@Example.com', [['dev', true], ['google', true]])
+  const real = await user('real', 'real@example.com', [['google', true]])
+
+  t.same((await migrate(db.sql, { postgres: false })).applied, ['20261129000000_security_hardening'])
+  const verified = async (table: string, where: string, id: string) =>
+    (await db.sql.query<{ email_verified: boolean }>(`SELECT email_verified FROM ${table} WHERE ${where} = $1`, [id])).map(row => row.email_verified)
+  t.same(await verified('identities', 'user_id', squatter), [false], 'a dev identity is no longer verified')
+  t.same(await verified('users', 'id', squatter), [false], 'nor the account it alone vouched for')
+  t.same(await verified('users', 'id', both), [true], 'an account a real provider vouches for stays verified')
+  t.same((await db.sql.query<{ provider: string, email_verified: boolean }>(
+    'SELECT provider, email_verified FROM identities WHERE user_id = $1 ORDER BY provider', [both])).map(row => [row.provider, row.email_verified]),
+  [['dev', false], ['google', true]])
+  t.same(await verified('users', 'id', real), [true], 'accounts without a dev identity are untouched')
+  t.same((await db.sql.query<{ email_normalized: string }>('SELECT email_normalized FROM users WHERE id = $1', [both]))[0].email_normalized,
+    'both@example.com', 'existing addresses get their normalized form')
 })

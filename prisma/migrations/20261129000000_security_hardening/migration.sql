@@ -23,3 +23,14 @@ CREATE TABLE "revoked_sessions" (
     CONSTRAINT "revoked_sessions_pkey" PRIMARY KEY ("session_id")
 );
 CREATE INDEX "revoked_sessions_expires_at_idx" ON "revoked_sessions"("expires_at");
+
+-- The dev provider's form let anyone type any address and tick "verified" (and it ran on any
+-- non-production host): such rows must not count as verified owners of an address, or a victim's
+-- first real login would join the account of whoever typed their address there.
+UPDATE "identities" SET "email_verified" = false WHERE "provider" = 'dev' AND "email_verified";
+UPDATE "users" u SET "email_verified" = false
+WHERE u."email_verified"
+  AND EXISTS (SELECT 1 FROM "identities" d WHERE d."user_id" = u."id" AND d."provider" = 'dev')
+  AND NOT EXISTS (
+    SELECT 1 FROM "identities" i
+    WHERE i."user_id" = u."id" AND i."provider" <> 'dev' AND i."email_verified" AND i."email_normalized" = u."email_normalized");
