@@ -52,5 +52,8 @@ const PROTOTYPE_OF: ReadonlyMap<string, string> = new Map(
  */
 export const prototypeOf = (char: string): string => PROTOTYPE_OF.get(char) ?? char.toLowerCase()
 
-/** Multi-letter prototypes from the same file: `m` is drawn as `rn` (m → r n in confusables.txt). */
-export const foldLetterPairs = (text: string): string => text.replaceAll('m', 'rn')
+/**
+ * The multi-letter prototypes of confusables.txt within our alphabet: `d` is drawn as `cl`, `m` as
+ * `rn` and `w` as `vv`, so `aclmin` and `adrnin` both read as `admin`.
+ */
+export const foldLetterPairs = (text: string): string => text.replaceAll('d', 'cl').replaceAll('m', 'rn').replaceAll('w', 'vv')

@@ -91,6 +91,8 @@ t.test('look-alikes of a reserved name are reserved, whatever else is wrong with
     ['admln', 'l for i'],
     ['adm|n', 'a vertical line for i'],
     ['adrnin', 'rn for m'],
+    ['aclmin', 'cl for d'],
+    ['aclrnin', 'cl for d and rn for m'],
     ['àdmin', 'a combining accent'],
     ['r00t', 'zeros for o'],
     ['ROOT', 'upper case'],
