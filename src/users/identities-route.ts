@@ -3,7 +3,7 @@ import { Type } from 'typebox'
 import { IdentityAmbiguousError, IdentityNotFoundError, LastIdentityError } from '../errors.js'
 import type { HandoffHooks } from '../hooks.js'
 import { accessCookieSecurity, ErrorRef } from '../schemas/common.js'
-import { authenticateSession } from '../sessions/tokens.js'
+import { requireRecentSignIn } from '../sessions/recent-sign-in.js'
 import { recordIdentityUnlinked } from './identity-events.js'
 
 interface IdentityRow { id: string, provider: string, provider_user_id: string }
@@ -30,20 +30,22 @@ function identityNamed (identities: IdentityRow[], key: string): IdentityRow {
 /** DELETE /users/me/identities/:id: unlink one identity, never the last way to sign in. */
 export const identityRoutes: FastifyPluginAsyncTypebox<{ hooks: HandoffHooks }> = async (app, { hooks }) => {
   app.delete('/me/identities/:id', {
-    preHandler: authenticateSession,
+    // Unlinking the owner's identities is how a stolen session would lock the owner out.
+    preHandler: requireRecentSignIn,
     schema: {
       tags: ['account'],
       summary: 'Unlink one identity from the account',
       description: '`id` is an identity\'s id from GET /users/me (an account may hold two identities of one provider, e.g. two GitHub accounts). ' +
         'A provider name (`github`) is still accepted while the account has exactly one identity of that provider; with several, 409 `identity_ambiguous`. ' +
-        '409 `last_identity`: the account would have no way left to sign in. 404 `identity_not_found`: no such identity on this account.',
+        '409 `last_identity`: the account would have no way left to sign in. 404 `identity_not_found`: no such identity on this account. ' +
+        'Needs a recent sign-in, like deleting the account: the session must have been opened (POST /auth/exchange or /auth/signup) within REAUTH_MAX_AGE_SECONDS (10 minutes by default); refreshing does not count. Otherwise 403 `reauthentication_required` and nothing is unlinked: send the user through a provider login again, then retry.',
       security: accessCookieSecurity,
       params: Type.Object({ id: Type.String({ maxLength: 64, description: 'The identity\'s id (or, for compatibility, its provider)' }) }),
       response: {
         204: Type.Null({ description: 'Unlinked' }),
         400: { ...ErrorRef, description: '`invalid_request`: an `id` over 64 characters' },
-        401: { ...ErrorRef, description: '`not_authenticated`' },
-        403: { ...ErrorRef, description: '`csrf_rejected`' },
+        401: { ...ErrorRef, description: '`not_authenticated`: no live session' },
+        403: { ...ErrorRef, description: '`reauthentication_required`: the sign-in is older than REAUTH_MAX_AGE_SECONDS, nothing unlinked; or `csrf_rejected`' },
         404: { ...ErrorRef, description: '`identity_not_found`' },
         409: { ...ErrorRef, description: '`last_identity` or `identity_ambiguous`' }
       }

@@ -1,9 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { NicknameInvalidError, NicknameReservedError, NicknameTakenError, NotAuthenticatedError, ReauthenticationRequiredError, UserNotFoundError } from '../errors.js'
+import { NicknameInvalidError, NicknameReservedError, NicknameTakenError, UserNotFoundError } from '../errors.js'
 import { runAfterHook, type HandoffHooks } from '../hooks.js'
 import { accessCookieSecurity, ErrorRef, ref } from '../schemas/common.js'
 import type { SessionCookies } from '../sessions/cookies.js'
+import { requireRecentSignIn } from '../sessions/recent-sign-in.js'
 import { authenticateSession, signAccessToken } from '../sessions/tokens.js'
 import { deleteUser, isUniqueViolation } from './create-user.js'
 import { checkNickname } from './nicknames.js'
@@ -78,20 +79,21 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ cookies: SessionCookies, ho
   })
 
   app.delete('/me', {
+    // A stolen session (or an unattended browser) must not be enough to erase the account.
+    preHandler: requireRecentSignIn,
     schema: {
       tags: ['account'],
       summary: 'Delete the account, its identities and sessions, and clear the cookies',
       description: 'Needs a recent sign-in: the session must have been opened (POST /auth/exchange or /auth/signup) within REAUTH_MAX_AGE_SECONDS (10 minutes by default); refreshing does not count. Otherwise 403 `reauthentication_required` and nothing is deleted: send the user through a provider login again, then retry. 403 `csrf_rejected` without X-Requested-With or from an origin not allowed.',
       security: accessCookieSecurity,
-      response: { 204: Type.Null({ description: 'Deleted' }), 401: ErrorRef, 403: ErrorRef }
+      response: {
+        204: Type.Null({ description: 'Deleted' }),
+        401: { ...ErrorRef, description: '`not_authenticated`: no live session' },
+        403: { ...ErrorRef, description: '`reauthentication_required`: the sign-in is older than REAUTH_MAX_AGE_SECONDS, nothing deleted; or `csrf_rejected`' }
+      }
     },
     config: { csrf: true }
   }, async (request, reply) => {
-    // A stolen session (or an unattended browser) must not be enough to erase the account.
-    const [session] = await app.db.sql.query<{ created_at: Date }>(
-      'SELECT created_at FROM sessions WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL', [request.user.sessionId, request.user.id])
-    if (session === undefined) throw new NotAuthenticatedError()
-    if (app.clock.now().getTime() - session.created_at.getTime() > app.config.reauthMaxAgeSeconds * 1000) throw new ReauthenticationRequiredError()
     await app.sessionRevocations.revoke(request, 'account_deleted', record => deleteUser(app.db.sql, request.user.id, record))
     cookies.clear(reply)
     await runAfterHook(hooks.onUserDeleted, 'onUserDeleted', { userId: request.user.id, request })
