@@ -10,14 +10,26 @@ import { findUserByIdentity, linkByVerifiedEmail } from '../users/users.js'
 import { DEV_PROVIDER } from './dev-provider.js'
 import { frontendRedirectUrl, safeReturnTo } from './handoff.js'
 import { createLoginCode, type CodeBinding } from './login-codes.js'
-import { loginCookies } from './login-cookies.js'
+import { loginCookies, type LoginCookie } from './login-cookies.js'
 
-/** At login: remember, for the callback, where to return and the frontend's PKCE-style challenge. */
-export function rememberLoginRequest (reply: FastifyReply, config: Config, providerId: string, request: { returnTo?: string, codeChallenge?: string }): void {
+/**
+ * At the start of a login or a link: remember, for the callback, where to return, the frontend's
+ * PKCE-style challenge and, for a link, the session it links to. Whichever of these this start does
+ * not set is cleared: an abandoned start leaves its cookies for 10 minutes, and a plain login must
+ * not link (or fail) for an old link's session, bind its code to an old challenge or go to an old page.
+ */
+export function rememberLoginRequest (reply: FastifyReply, config: Config, providerId: string, request: { returnTo?: string, codeChallenge?: string, linkSessionId?: string }): void {
   const cookies = loginCookies(config, providerId)
-  const returnTo = safeReturnTo(request.returnTo, config.frontendOrigin)
-  if (returnTo !== undefined) cookies.set(reply, 'returnTo', returnTo)
-  if (request.codeChallenge !== undefined) cookies.set(reply, 'challenge', request.codeChallenge)
+  const values: Array<[LoginCookie, string | undefined]> = [
+    ['returnTo', safeReturnTo(request.returnTo, config.frontendOrigin)],
+    ['challenge', request.codeChallenge],
+    ['link', request.linkSessionId]
+  ]
+  for (const [cookie, value] of values) {
+    // clearCookie expires it whatever maxAge the options carry; same name and path, so it is gone.
+    if (value === undefined) reply.clearCookie(cookies.names[cookie], cookies.options)
+    else cookies.set(reply, cookie, value)
+  }
 }
 
 /**

@@ -12,7 +12,7 @@ import { verifyAccessToken } from '../sessions/tokens.js'
 import { recordIdentityLinked } from '../users/identity-events.js'
 import { linkIdentity } from '../users/users.js'
 import { rememberLoginRequest } from './complete-login.js'
-import { loginCookies, type LoginCookies } from './login-cookies.js'
+import type { LoginCookies } from './login-cookies.js'
 import { oauthDance } from './oauth-dance.js'
 import { LinkBodySchema, LinkQuerySchema, LinkStartedSchema, ProviderParamsSchema } from './schemas.js'
 
@@ -94,8 +94,7 @@ export const linkRoutes: FastifyPluginAsyncTypebox<{ config: Config, providers: 
   }, async (request, reply) => {
     const provider = providers.get(request.params.provider)
     if (provider === undefined) throw new ProviderNotFoundError(request.params.provider)
-    loginCookies(config, provider.id).set(reply, 'link', request.user.sessionId)
-    rememberLoginRequest(reply, config, provider.id, { returnTo: request.body.returnTo ?? request.query.returnTo })
+    rememberLoginRequest(reply, config, provider.id, { returnTo: request.body.returnTo ?? request.query.returnTo, linkSessionId: request.user.sessionId })
     return { authorizationUrl: await oauthDance(app, provider.id).generateAuthorizationUri(request, reply) }
   })
 }
