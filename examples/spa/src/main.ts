@@ -192,28 +192,33 @@ async function failed (error: unknown) {
 }
 
 /**
- * Deleting the account needs a recent sign-in (403 `reauthentication_required`): offer a fresh
- * login with one of the account's own providers, which comes back here to try again.
+ * Deleting the account, linking and unlinking need a recent sign-in (403 `reauthentication_required`):
+ * offer a fresh login with one of the account's own providers, which comes back here to try again.
  */
-function confirmBySigningIn (providers: Provider[], linked: Set<string>) {
+function confirmBySigningIn (providers: Provider[], linked: Set<string>, retry: string) {
   const returnTo = `?returnTo=${encodeURIComponent(location.pathname)}`
   notify(describeError('reauthentication_required'), 'info')
   show(h('section', { class: 'card narrow', 'data-testid': 'reauthenticate' },
     h('h1', {}, 'Sign in again to confirm'),
-    h('p', { class: 'lead' }, 'Then press “Delete account” once more.'),
+    h('p', { class: 'lead' }, `Then press “${retry}” once more.`),
     h('div', { class: 'providers' }, ...providers.filter(provider => linked.has(provider.id)).map(provider =>
       h('a', { class: `button provider provider-${provider.id}`, href: provider.loginUrl + returnTo }, `Sign in again with ${provider.name}`))),
     h('button', { class: 'button secondary', onclick: () => { account().catch(failed) } }, 'Cancel')))
 }
 
-async function deleteAccount (providers: Provider[], linked: Set<string>) {
-  if (!confirm('Delete your account, its linked providers and every session? This cannot be undone.')) return
+/** Runs an action that needs a recent sign-in; a sign-in too old for it leads to confirmBySigningIn. */
+async function withRecentSignIn (run: () => Promise<void>, providers: Provider[], linked: Set<string>, retry: string): Promise<void> {
   try {
-    await authed('/users/me', { method: 'DELETE' })
+    await run()
   } catch (error) {
-    if (error instanceof ApiError && error.code === 'reauthentication_required') return confirmBySigningIn(providers, linked)
+    if (error instanceof ApiError && error.code === 'reauthentication_required') return confirmBySigningIn(providers, linked, retry)
     throw error
   }
+}
+
+async function deleteAccount () {
+  if (!confirm('Delete your account, its linked providers and every session? This cannot be undone.')) return
+  await authed('/users/me', { method: 'DELETE' })
   notify('Your account was deleted.', 'info')
   await signedOut()
 }
@@ -239,6 +244,9 @@ async function account () {
 
   const action = (label: string, run: () => Promise<void>, style = 'secondary') =>
     h('button', { class: `button ${style}`, onclick: () => run().catch(failed) }, label)
+  // Deleting, linking and unlinking: a stolen session must not be enough, so the server may ask for a fresh sign-in.
+  const sensitive = (label: string, run: () => Promise<void>, style = 'secondary') =>
+    action(label, () => withRecentSignIn(run, providers, linked, label), style)
 
   show(
     h('section', { class: 'card profile', 'data-testid': 'profile' },
@@ -259,16 +267,16 @@ async function account () {
             identity.email === null ? null : h('span', { class: identity.emailVerified ? 'badge ok' : 'badge' }, identity.emailVerified ? `${identity.email} ✓` : `${identity.email} (unverified)`),
             h('p', { class: 'hint' }, `linked ${when(identity.linkedAt)} · last sign-in ${when(identity.lastLoginAt)}`)),
           profile.identities.length > 1
-            ? action('Unlink', async () => { await unlinkIdentity(identity.id); notify(`${providerNames[identity.provider] ?? identity.provider} unlinked.`, 'info'); await account() }, 'small secondary')
+            ? sensitive('Unlink', async () => { await unlinkIdentity(identity.id); notify(`${providerNames[identity.provider] ?? identity.provider} unlinked.`, 'info'); await account() }, 'small secondary')
             : null))),
       linkable.length === 0
         ? null
         : h('div', { class: 'actions' }, ...linkable.map(provider =>
-          action(`Link ${provider.name}`, () => linkProvider(provider.id), `small provider provider-${provider.id}`)))),
+          sensitive(`Link ${provider.name}`, () => linkProvider(provider.id), `small provider provider-${provider.id}`)))),
     sessions,
     h('div', { class: 'actions end' },
       action('Sign out everywhere', async () => { await logout(true); notify('You are signed out on every device.', 'info'); await signedOut() }, 'danger'),
-      action('Delete account', () => deleteAccount(providers, linked), 'danger'))
+      sensitive('Delete account', deleteAccount, 'danger'))
   )
 }
 

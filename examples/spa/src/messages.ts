@@ -21,7 +21,7 @@ const messages: Record<string, string> = {
   not_authenticated: 'You are not signed in.',
   refresh_token_invalid: 'Your session has ended. Please sign in again.',
   refresh_token_reused: 'Your session was ended to protect your account: its sign-in was used from another browser. Please sign in again.',
-  reauthentication_required: 'For your security, deleting your account needs a recent sign-in. Sign in again to confirm.',
+  reauthentication_required: 'For your security, this needs a recent sign-in. Sign in again to confirm.',
   user_not_found: 'This account no longer exists.',
   session_not_found: 'That session no longer exists.',
   identity_not_found: 'That sign-in method is no longer linked.',
