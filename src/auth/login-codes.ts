@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import type { Sql } from '../db/database.js'
 import type { NormalizedProfile } from '../providers/provider.js'
 import { generateSecret, hashSecret } from '../secrets.js'
+import { isForeignKeyViolation } from '../users/create-user.js'
 import { deviceHash, expiry, grantFromRow, sessionExpiry, type SessionGrant, type SessionRequestInfo } from '../sessions/refresh.js'
 
 // The one-time code handed to the frontend: at least 128 bits (we use 256), stored only as its
@@ -82,7 +83,11 @@ export async function redeemLoginCode (sql: Sql, code: string, info: RedeemInfo)
     info.proof.bindingSecret === undefined ? null : hashSecret(info.proof.bindingSecret),
     info.proof.codeVerifier === undefined ? null : createHash('sha256').update(info.proof.codeVerifier).digest('base64url'),
     deviceHash(info)
-  ])
+  ]).catch(error => {
+    // The code's account was deleted while this ran: the statement rolled back, the code is gone with it.
+    if (isForeignKeyViolation(error, 'sessions_user_id_fkey')) return []
+    throw error
+  })
   if (row === undefined) return null
   if (row.session_id !== null && row.user_id !== null && row.nickname !== null) {
     return { status: 'authenticated', grant: grantFromRow({ ...row, session_id: row.session_id, user_id: row.user_id, nickname: row.nickname }, refreshToken) }

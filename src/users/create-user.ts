@@ -17,6 +17,12 @@ export const isUniqueViolation = (error: unknown, constraint?: string): boolean 
   return failure.code === '23505' && (constraint === undefined || failure.constraint === constraint || (failure.message ?? '').includes(constraint))
 }
 
+/** A row referencing one that is gone: here, a session for an account deleted while the request ran (deleteUser). */
+export const isForeignKeyViolation = (error: unknown, constraint: string): boolean => {
+  const failure = error as { code?: string, constraint?: string }
+  return failure.code === '23503' && failure.constraint === constraint
+}
+
 export type SignupResult =
   | { status: 'created', grant: SessionGrant }
   /** The identity was registered meanwhile (another tab finished first): signed in to that account. */
@@ -30,6 +36,9 @@ export async function completeSignup (sql: Sql, signupToken: string, nickname: {
     // Two tabs signed up the same identity at once and the other committed first: everything here
     // rolled back, so run again, which now finds that identity and signs in to its account.
     if (isUniqueViolation(error, 'identities_provider_provider_user_id_key')) return signupTransaction(sql, signupToken, nickname, info, onCreated)
+    // The identity's account was deleted after we found it: nothing was saved, and there is no
+    // account to sign in to (the answer is signup_invalid: sign in again).
+    if (isForeignKeyViolation(error, 'sessions_user_id_fkey')) return { status: 'no_pending_signup' }
     throw error
   }
 }
@@ -86,13 +95,21 @@ function signupTransaction (sql: Sql, signupToken: string, nickname: { nickname:
  * CASCADE); the first-login rows that carried its identities' profiles (before the user existed)
  * are removed too, so nothing personal is left behind. Its live sessions are revoked first: their
  * revocations outlive the cascade, so their access tokens stay refused. Returns those sessions.
+ *
+ * The user row is locked before the revocation, so no session can be opened between the two: an
+ * exchange's or signup's new session checks its foreign key against that row and waits, then fails.
+ * The locks are taken in the order those statements take theirs (an exchange holds its login code,
+ * then checks the user; a signup its pending signup; a rotation its refresh token, then its session),
+ * so a concurrent login or refresh queues behind the deletion and finds its row gone instead of deadlocking.
  */
 export async function deleteUser (sql: Sql, userId: string, record: RevocationRecord): Promise<RevokedSessions | null> {
   return sql.transaction(async tx => {
-    const revoked = await revokeUserSessions(tx, userId, record)
     const owned = 'EXISTS (SELECT 1 FROM identities i WHERE i.user_id = $1 AND i.provider = PROFILE->>\'provider\' AND i.provider_user_id = PROFILE->>\'providerUserId\')'
-    await tx.query(`DELETE FROM login_codes WHERE ${owned.replaceAll('PROFILE', 'pending_profile')}`, [userId])
+    await tx.query(`DELETE FROM login_codes WHERE user_id = $1 OR ${owned.replaceAll('PROFILE', 'pending_profile')}`, [userId])
     await tx.query(`DELETE FROM pending_signups WHERE ${owned.replaceAll('PROFILE', 'profile')}`, [userId])
+    await tx.query('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [userId])
+    await tx.query('SELECT 1 FROM refresh_tokens WHERE session_id IN (SELECT id FROM sessions WHERE user_id = $1) FOR UPDATE', [userId])
+    const revoked = await revokeUserSessions(tx, userId, record)
     await tx.query('DELETE FROM users WHERE id = $1', [userId])
     return revoked
   })
