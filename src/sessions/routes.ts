@@ -61,7 +61,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies:
     schema: {
       tags: ['session'],
       summary: 'End this session (or, with ?all=true, every session of this user)',
-      description: 'Revokes the session of the presented refresh cookie (or, failing that, of the access cookie) and clears both cookies; the session\'s access tokens are refused at once, on every instance. `all=true` needs a valid access cookie and revokes every session of the user. Always 204, signed in or not.',
+      description: 'Revokes the session of the presented refresh cookie and that of the access cookie (when they differ, both) and clears both cookies; the session\'s access tokens are refused at once, on every instance. `all=true` needs a valid access cookie and revokes every session of the user. Always 204, signed in or not.',
       querystring: LogoutQuerySchema,
       response: { 204: { type: 'null', description: 'Signed out' }, 403: ErrorRef }
     },
@@ -72,10 +72,15 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies:
     const { sql } = app.db
     if (request.query.all === true && user !== null) {
       await app.sessionRevocations.revoke(request, 'logout_all', record => revokeUserSessions(sql, user.id, record))
-    } else if (refreshToken !== undefined && refreshToken !== '') {
-      await app.sessionRevocations.revoke(request, 'logout', record => revokeSession(sql, { refreshToken }, record))
-    } else if (user !== null) {
-      await app.sessionRevocations.revoke(request, 'logout', record => revokeSession(sql, { sessionId: user.sessionId }, record))
+    } else {
+      const byRefresh = refreshToken !== undefined && refreshToken !== ''
+        ? await app.sessionRevocations.revoke(request, 'logout', record => revokeSession(sql, { refreshToken }, record))
+        : null
+      // The refresh cookie may be stale (purged, or of an older session of this browser): the
+      // access cookie's session ends too, or its token would keep working until it expires.
+      if (user !== null && byRefresh?.sessionIds.includes(user.sessionId) !== true) {
+        await app.sessionRevocations.revoke(request, 'logout', record => revokeSession(sql, { sessionId: user.sessionId }, record))
+      }
     }
     cookies.clear(reply)
     return reply.code(204).send(null)

@@ -73,6 +73,30 @@ t.test('logout with only the access cookie: that token is refused at once', asyn
   t.same(host.revocations, [{ userId, sessionIds: [sessionId], reason: 'logout' }])
 })
 
+t.test('logout with a refresh cookie the server no longer knows (purged, stale) still ends the access cookie\'s session', async t => {
+  const host = await setUp(t)
+  const { userId, access, sessionId } = await session(host.app, newBrowser())
+  await acceptedFirst(t, host.app, access)
+  const logout = await host.app.inject({ method: 'POST', url: '/auth/logout', headers: { 'x-requested-with': 'fetch' }, cookies: { handoff_access: access, handoff_refresh: 'a-refresh-token-long-purged-from-the-database' } })
+  t.equal(logout.statusCode, 204)
+  assertRefused(t, await statusesFor(host.app, access), 'after logout')
+  t.ok((await host.app.db.prisma.session.findUniqueOrThrow({ where: { id: sessionId } })).revokedAt, 'the session is revoked')
+  t.same(host.revocations, [{ userId, sessionIds: [sessionId], reason: 'logout' }])
+})
+
+t.test('logout with the refresh cookie of one session and the access cookie of another ends both', async t => {
+  const host = await setUp(t)
+  const browser = newBrowser()
+  const older = await session(host.app, browser)
+  const newer = await session(host.app, newBrowser())
+  await acceptedFirst(t, host.app, newer.access)
+  const logout = await host.app.inject({ method: 'POST', url: '/auth/logout', headers: { 'x-requested-with': 'fetch' }, cookies: { handoff_access: newer.access, handoff_refresh: older.refresh } })
+  t.equal(logout.statusCode, 204)
+  assertRefused(t, await statusesFor(host.app, newer.access), 'the access cookie\'s session')
+  assertRefused(t, await statusesFor(host.app, older.access), 'the refresh cookie\'s session')
+  t.same(host.revocations.map(revocation => revocation.sessionIds).flat().sort(), [older.sessionId, newer.sessionId].sort())
+})
+
 t.test('logout?all=true: every session\'s access cookie is refused at once; onSessionRevoked says logout_all', async t => {
   const host = await setUp(t)
   const laptop = newBrowser()
