@@ -40,7 +40,9 @@ export const deviceHash = (info: SessionRequestInfo): string | null => info.devi
 
 // Consumes the presented token only if it is current, unexpired and its session is alive and younger
 // than its absolute lifetime ($5 seconds after sign-in, which no rotation moves). A concurrent
-// rotation of the same token waits on the row lock, then finds it rotated: one winner.
+// rotation of the same token waits on the row lock, then finds it rotated: one winner. A session
+// opened before device cookies existed has no device: it adopts the presenting browser's ($6), so it
+// gets the two-tab grace from then on instead of never.
 const ROTATE = `
 WITH rotated AS (
   UPDATE refresh_tokens rt SET rotated_at = $2
@@ -50,19 +52,23 @@ WITH rotated AS (
     AND s.created_at + make_interval(secs => $5) > $2
   RETURNING rt.session_id, LEAST($4::timestamptz, s.created_at + make_interval(secs => $5)) AS expires_at
 ), session AS (
-  UPDATE sessions SET last_used_at = $2, expires_at = (SELECT expires_at FROM rotated)
+  UPDATE sessions SET last_used_at = $2, expires_at = (SELECT expires_at FROM rotated), device_hash = COALESCE(device_hash, $6)
   WHERE id = (SELECT session_id FROM rotated)
-  RETURNING id, user_id, expires_at
+  RETURNING id, user_id, expires_at, device_hash
 ), next_token AS (
   INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at)
   SELECT $3, id, $2, expires_at FROM session
 )
-SELECT session.id AS session_id, session.expires_at, u.id AS user_id, u.nickname, u.avatar_url
+SELECT session.id AS session_id, session.expires_at, session.device_hash, u.id AS user_id, u.nickname, u.avatar_url
 FROM session JOIN users u ON u.id = session.user_id`
 
 export type RotateResult =
-  /** The presented token was current: here is the next one, which expires with the session at `expiresAt`. */
-  | { status: 'rotated', grant: SessionGrant, expiresAt: Date }
+  /**
+   * The presented token was current: here is the next one, which expires with the session at
+   * `expiresAt`. `sessionDevice`: the session belongs to the presenting browser's device (`info.device`),
+   * possibly since this rotation (a session opened before device cookies existed adopts it).
+   */
+  | { status: 'rotated', grant: SessionGrant, expiresAt: Date, sessionDevice: boolean }
   /**
    * The token was rotated a moment ago by the browser the session was opened in (another tab
    * refreshed at the same time): a new access token, but no new refresh token: the browser already
@@ -89,9 +95,12 @@ const sameDevice = (stored: string | null, presented: string | undefined): boole
 export async function rotateRefreshToken (sql: Sql, presented: string, info: SessionRequestInfo & { graceSeconds: number, revoke: Revoker }): Promise<RotateResult> {
   const next = generateSecret()
   const presentedHash = hashSecret(presented)
-  const [row] = await sql.query<GrantRow & { expires_at: Date }>(ROTATE,
-    [presentedHash, info.now, hashSecret(next), expiry(info.now, info.ttlSeconds), info.maxLifetimeSeconds])
-  if (row !== undefined) return { status: 'rotated', grant: grantFromRow(row, next), expiresAt: row.expires_at }
+  const device = deviceHash(info)
+  const [row] = await sql.query<GrantRow & { expires_at: Date, device_hash: string | null }>(ROTATE,
+    [presentedHash, info.now, hashSecret(next), expiry(info.now, info.ttlSeconds), info.maxLifetimeSeconds, device])
+  if (row !== undefined) {
+    return { status: 'rotated', grant: grantFromRow(row, next), expiresAt: row.expires_at, sessionDevice: device !== null && row.device_hash === device }
+  }
 
   const [known] = await sql.query<PresentedRow>(
     `SELECT rt.rotated_at, s.revoked_at, s.expires_at AS session_expires_at, s.device_hash, s.id AS session_id, u.id AS user_id, u.nickname, u.avatar_url

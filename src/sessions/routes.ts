@@ -4,6 +4,7 @@ import { RefreshTokenInvalidError, RefreshTokenReusedError, SessionNotFoundError
 import { accessCookieSecurity, ErrorRef } from '../schemas/common.js'
 import { perMinute } from '../plugins/rate-limit.js'
 import type { SessionCookies } from './cookies.js'
+import { browserDevice } from './device.js'
 import { listSessions, revokeSession, revokeUserSessions, rotateRefreshToken } from './refresh.js'
 import { LogoutQuerySchema, MeSchema, RefreshedSchema, SessionListSchema, SessionParamsSchema } from './schemas.js'
 import { authenticateSession, publicUser, signAccessToken, verifyAccessToken } from './tokens.js'
@@ -23,12 +24,15 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies:
     schema: {
       tags: ['session'],
       summary: 'Rotate the refresh token and issue a new access token',
-      description: 'Reads the refresh cookie (HttpOnly; over plain http sent only to /auth paths). The presented refresh token stops working; new cookies are set. A session ends SESSION_MAX_LIFETIME_SECONDS (90 days by default) after its sign-in however often it is refreshed: the new refresh cookie\'s Max-Age never reaches past that, and afterwards the answer is 401 `refresh_token_invalid` (sign in again). Within REFRESH_REUSE_GRACE_SECONDS of a rotation, the old token presented by the browser that opened the session (its HttpOnly device cookie: two tabs refreshing at once) still gets a new access cookie, without a new refresh cookie. A rotated token presented later, or by any other browser even within that window, revokes its whole session: 401 `refresh_token_reused`. 401 `refresh_token_invalid` when missing, expired or revoked. Both 401s clear the cookies.',
+      description: 'Reads the refresh cookie (HttpOnly; over plain http sent only to /auth paths). The presented refresh token stops working; new cookies are set. A session ends SESSION_MAX_LIFETIME_SECONDS (90 days by default) after its sign-in however often it is refreshed: the new refresh cookie\'s Max-Age never reaches past that, and afterwards the answer is 401 `refresh_token_invalid` (sign in again). Within REFRESH_REUSE_GRACE_SECONDS of a rotation, the old token presented by the browser that opened the session (its HttpOnly device cookie: two tabs refreshing at once) still gets a new access cookie, without a new refresh cookie (a session opened before device cookies existed adopts the browser of its next refresh, which then gets a device cookie). A rotated token presented later, or by any other browser even within that window, revokes its whole session: 401 `refresh_token_reused`. 401 `refresh_token_invalid` when missing, expired or revoked. Both 401s clear the cookies.',
       response: { 200: RefreshedSchema, 401: ErrorRef, 403: ErrorRef, 429: ErrorRef }
     },
     config: { csrf: true, rateLimit: perMinute(config, config.rateLimits.refreshPerMinute) }
   }, async (request, reply) => {
     const presented = request.cookies[cookies.refreshName]
+    const presentedDevice = request.cookies[cookies.deviceName]
+    // A browser without a (well-formed) device cookie gets one, which a session without a device adopts.
+    const device = browserDevice(presentedDevice)
     const now = app.clock.now()
     const result = presented === undefined || presented === ''
       ? { status: 'invalid' as const }
@@ -37,7 +41,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies:
         ttlSeconds: config.refreshTokenTtlSeconds,
         maxLifetimeSeconds: config.sessionMaxLifetimeSeconds,
         graceSeconds: config.refreshReuseGraceSeconds,
-        device: request.cookies[cookies.deviceName],
+        device,
         revoke: end => app.sessionRevocations.revoke(request, 'reuse_detected', end)
       })
     if (result.status === 'invalid' || result.status === 'reused') {
@@ -50,6 +54,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies:
     if (result.status === 'rotated') {
       const secondsLeft = Math.floor((result.expiresAt.getTime() - now.getTime()) / 1000)
       cookies.set(reply, { accessToken, refreshToken: result.grant.refreshToken, refreshMaxAge: secondsLeft })
+      if (result.sessionDevice && device !== presentedDevice) cookies.setDevice(reply, device)
     } else {
       request.log.info({ userId: grant.user.id, sessionId: grant.sessionId }, 'refresh: rotated token presented again within the grace window by the same browser')
       cookies.setAccess(reply, accessToken)

@@ -111,17 +111,39 @@ for (const [name, foreignDevice] of [['without a device cookie', 'none'], ['with
   })
 }
 
-t.test('a session opened before device cookies existed gets no grace', async t => {
+t.test('a session opened before device cookies existed adopts the browser at its next refresh; then two tabs refreshing at once both succeed', async t => {
   const { app, config } = await buildTestApp(t, github.env)
   const { deviceName, refreshName } = sessionCookies(config)
-  const browser = newBrowser()
-  await signIn(app, browser)
+  const before = newBrowser()
+  await signIn(app, before)
   await app.db.sql.query('UPDATE sessions SET device_hash = NULL')
-  const old = await browser.cookie(refreshName, '/auth') as string
-  const device = await browser.cookie(deviceName, '/auth') as string
-  t.equal((await browse(app, browser, '/auth/refresh', { method: 'POST' })).statusCode, 200)
-  const replay = await app.inject({ method: 'POST', url: '/auth/refresh', headers: { 'x-requested-with': 'fetch' }, cookies: { [refreshName]: old, [deviceName]: device } })
-  t.equal(replay.statusCode, 401, 'even from the same browser, within the window')
-  t.equal(replay.json().code, 'refresh_token_reused')
-  t.ok((await app.db.prisma.session.findFirstOrThrow()).revokedAt)
+  // The browser as the upgrade found it: session cookies, no device cookie.
+  const browser = newBrowser()
+  await browser.jar.setCookie(`${refreshName}=${await before.cookie(refreshName, '/auth') as string}; Path=/auth`, `${PUBLIC_URL}/auth`)
+
+  const first = await browse(app, browser, '/auth/refresh', { method: 'POST' })
+  t.equal(first.statusCode, 200)
+  const device = parseSetCookies(first).get(deviceName)
+  t.match(device?.value, SECRET, 'the refresh gives the browser a device cookie')
+  t.ok(device?.attributes.has('httponly'), 'HttpOnly')
+  t.equal((await app.db.prisma.session.findFirstOrThrow()).deviceHash, hashSecret(device?.value ?? ''), 'and the session adopts its hash')
+
+  const [a, b] = await Promise.all([browse(app, browser, '/auth/refresh', { method: 'POST' }), browse(app, browser, '/auth/refresh', { method: 'POST' })])
+  t.same([a.statusCode, b.statusCode], [200, 200], 'two tabs within the grace window')
+  t.notOk((await app.db.prisma.session.findFirstOrThrow()).revokedAt)
+  t.notOk(parseSetCookies(a).has(deviceName) || parseSetCookies(b).has(deviceName), 'a browser with its device cookie is not sent another')
+})
+
+t.test('a session that has a device keeps it: a refresh from another browser does not take it over', async t => {
+  const { app, config } = await buildTestApp(t, github.env)
+  const { deviceName, refreshName } = sessionCookies(config)
+  const owner = newBrowser()
+  await signIn(app, owner)
+  const { deviceHash } = await app.db.prisma.session.findFirstOrThrow()
+  const other = newBrowser()
+  await other.jar.setCookie(`${refreshName}=${await owner.cookie(refreshName, '/auth') as string}; Path=/auth`, `${PUBLIC_URL}/auth`)
+  const refreshed = await browse(app, other, '/auth/refresh', { method: 'POST' })
+  t.equal(refreshed.statusCode, 200, 'the current token rotates')
+  t.notOk(parseSetCookies(refreshed).has(deviceName), 'no device cookie for a browser that is not the session\'s')
+  t.equal((await app.db.prisma.session.findFirstOrThrow()).deviceHash, deviceHash, 'the session keeps its browser')
 })
