@@ -188,7 +188,7 @@ export class ConfigError extends Error {
 const trimSlash = (url: string) => url.replace(/\/+$/, '')
 
 /** A URL's hostname (WHATWG-normalized: lower-case, IPv4 in dotted decimal, IPv6 in brackets) on this machine only. */
-const isLoopback = (hostname: string) =>
+export const isLoopback = (hostname: string) =>
   hostname === 'localhost' || hostname === '[::1]' || (isIPv4(hostname) && hostname.startsWith('127.'))
 
 /** Validates the environment (plus `.env` when asked) and returns a frozen, typed config. */

@@ -14,6 +14,7 @@ export const RefreshTokenInvalidError = createError('refresh_token_invalid', 'Th
 export const RefreshTokenReusedError = createError('refresh_token_reused', 'This refresh token was already used: the session has been revoked to protect the account. Sign in again.', 401)
 export const SessionNotFoundError = createError('session_not_found', 'No such active session of yours', 404)
 export const CsrfRejectedError = createError('csrf_rejected', '%s', 403)
+export const DevLoginLocalOnlyError = createError('dev_login_local_only', 'The dev provider only answers requests made on this machine (no proxy, no tunnel)', 403)
 /** Deleting the account, starting a link or unlinking an identity needs a sign-in from the last REAUTH_MAX_AGE_SECONDS. */
 export const ReauthenticationRequiredError = createError('reauthentication_required', 'Sign in again to confirm: this needs a recent sign-in', 403)
 

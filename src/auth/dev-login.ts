@@ -1,10 +1,13 @@
 import formbody from '@fastify/formbody'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import type { Config } from '../config.js'
-import { LoginErrorCode, LoginFlowError } from '../errors.js'
+import { isIP } from 'node:net'
+import type { FastifyRequest } from 'fastify'
+import { isLoopback, type Config } from '../config.js'
+import { DevLoginLocalOnlyError, LoginErrorCode, LoginFlowError } from '../errors.js'
 import type { HandoffHooks } from '../hooks.js'
 import { perMinute } from '../plugins/rate-limit.js'
+import { ErrorRef } from '../schemas/common.js'
 import { generateSecret, safeEqual } from '../secrets.js'
 import { completeLogin, redirectToFrontend, rememberLoginRequest } from './complete-login.js'
 import { loginCookies } from './login-cookies.js'
@@ -49,17 +52,33 @@ input[type=text],input[type=email]{width:100%;box-sizing:border-box;padding:.55r
 <div class="buttons"><button class="deny" name="decision" value="deny">Deny</button><button class="allow" name="decision" value="allow">Sign in</button></div>
 </form></body></html>`
 
+/** A request made on this machine to a loopback name, not relayed by a proxy or a tunnel. */
+function isLocalRequest (request: FastifyRequest): boolean {
+  const peer = (request.socket.remoteAddress ?? '').replace(/^::ffff:/, '')
+  const peerIsLoopback = peer === '::1' || (isIP(peer) === 4 && peer.startsWith('127.'))
+  const relayed = ['x-forwarded-for', 'forwarded', 'x-real-ip'].some(header => request.headers[header] !== undefined)
+  let hostname = ''
+  try { hostname = new URL(`http://${request.headers.host ?? ''}`).hostname } catch {}
+  return peerIsLoopback && !relayed && isLoopback(hostname)
+}
+
 export const devLoginRoutes: FastifyPluginAsyncTypebox<{ config: Config, hooks: HandoffHooks }> = async (app, { config, hooks }) => {
   await app.register(formbody, { bodyLimit: 4096 })
+  // The settings check PUBLIC_URL and HOST, which say nothing of a host app listening on every
+  // interface, or of a tunnel (ngrok, cloudflared) that forwards the world to localhost.
+  app.addHook('onRequest', async request => {
+    if (!isLocalRequest(request)) throw new DevLoginLocalOnlyError()
+  })
   const cookies = loginCookies(config, DEV_PROVIDER.id)
 
   app.get('/dev/login', {
     schema: {
       tags: ['login'],
       summary: 'Dev provider: a form to sign in as any test identity (DEV_LOGIN=true, never in production)',
+      description: 'Only for requests made on this machine: from a loopback address, to a loopback host name, not relayed by a proxy or tunnel (no X-Forwarded-For, Forwarded or X-Real-IP); anything else answers 403 `dev_login_local_only`.',
       querystring: LoginQuerySchema,
       produces: ['text/html'],
-      response: { 200: { type: 'string', description: 'The sign-in form' } }
+      response: { 200: { type: 'string', description: 'The sign-in form' }, 403: ErrorRef }
     },
     config: { rateLimit: perMinute(config, config.rateLimits.loginPerMinute) }
   }, async (request, reply) => {
@@ -75,7 +94,7 @@ export const devLoginRoutes: FastifyPluginAsyncTypebox<{ config: Config, hooks: 
       summary: 'Dev provider: the form\'s target; redirects to the frontend like any callback',
       consumes: ['application/x-www-form-urlencoded'],
       body: DevIdentitySchema,
-      response: { 302: { description: 'To the frontend, with `code` or `error`', type: 'null' } }
+      response: { 302: { description: 'To the frontend, with `code` or `error`', type: 'null' }, 403: ErrorRef }
     },
     // A malformed form still ends on the frontend, like every browser step.
     attachValidation: true,

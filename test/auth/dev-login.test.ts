@@ -79,3 +79,23 @@ t.test('without DEV_LOGIN the dev provider does not exist', async t => {
   t.same((await app.inject('/auth/providers')).json(), { providers: [] })
   t.equal((await app.inject('/auth/dev/login')).statusCode, 404)
 })
+
+t.test('the dev provider answers only requests made on this machine, not through a network, proxy or tunnel', async t => {
+  const { app } = await buildTestApp(t, { DEV_LOGIN: 'true' })
+  const refused = async (name: string, options: { remoteAddress?: string, headers?: Record<string, string> }) => {
+    for (const [method, url] of [['GET', '/auth/dev/login'], ['POST', '/auth/dev/callback']] as const) {
+      const response = await app.inject({ method, url, ...options, ...(method === 'POST' ? { payload: 'state=x', headers: { ...options.headers, 'content-type': 'application/x-www-form-urlencoded' } } : {}) })
+      t.equal(response.statusCode, 403, `${name}: ${method} ${url} is refused`)
+      t.equal(response.json().code, 'dev_login_local_only', `${name}: with a stable code`)
+      t.notOk(response.headers['set-cookie'], `${name}: no state cookie`)
+    }
+  }
+  await refused('a client on the network (HOST=0.0.0.0 in a host app)', { remoteAddress: '192.168.1.20' })
+  await refused('an IPv4-mapped network address', { remoteAddress: '::ffff:10.0.0.7' })
+  await refused('relayed by a local proxy', { headers: { 'x-forwarded-for': '203.0.113.9' } })
+  await refused('relayed with Forwarded', { headers: { forwarded: 'for=203.0.113.9' } })
+  await refused('a tunnel that keeps its public host name', { headers: { host: 'abc123.ngrok.app' } })
+  for (const remoteAddress of ['127.0.0.1', '::1', '::ffff:127.0.0.1']) {
+    t.equal((await app.inject({ url: '/auth/dev/login', remoteAddress, headers: { host: 'localhost:3000' } })).statusCode, 200, `${remoteAddress} on localhost is served`)
+  }
+})
