@@ -11,7 +11,7 @@ import { healthRoutes } from './health.js'
 import type { HandoffHooks } from './hooks.js'
 import { AccessLog, createLogger } from './logger.js'
 import { clientErrorHandler, frameworkErrors } from './plugins/client-error.js'
-import database from './plugins/database.js'
+import database, { databaseTarget } from './plugins/database.js'
 import errorHandler from './plugins/error-handler.js'
 import openapi from './plugins/openapi.js'
 import rateLimit from './plugins/rate-limit.js'
@@ -65,10 +65,12 @@ async function registerHandoff (app: FastifyInstance, options: HandoffOptions) {
 
   await app.register(errorHandler)
   await app.register(security, { config })
-  await app.register(database, { config, target: options.database })
+  const target = options.database ?? databaseTarget(config)
+  await app.register(database, { config, target })
   if (!app.hasRequestDecorator('cookies')) await app.register(fastifyCookie)
   await app.register(openapi, { config })
-  await app.register(sessionRevocations, { config, hooks })
+  // The revocation listener's own connection needs the URL; no decorator carries it (nor its password).
+  await app.register(sessionRevocations, { config, hooks, postgresUrl: target.kind === 'postgres' ? target.url : undefined })
   await app.register(accessTokens, { config })
   await app.register(rateLimit, { config })
   await app.register(purge)

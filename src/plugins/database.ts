@@ -7,8 +7,7 @@ import { migrate } from '../db/migrate.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** `url`: the PostgreSQL server's, for connections of their own (LISTEN); absent for PGlite. */
-    db: Pick<Database, 'sql' | 'prisma' | 'kind'> & { url?: string }
+    db: Pick<Database, 'sql' | 'prisma' | 'kind'>
   }
 }
 
@@ -20,8 +19,7 @@ export function databaseTarget (config: Pick<Config, 'databaseUrl' | 'dataDir' |
 }
 
 async function database (app: FastifyInstance, { config, target }: { config: Config, target?: DatabaseTarget }) {
-  const resolved = target ?? databaseTarget(config)
-  const db = await openDatabase(resolved)
+  const db = await openDatabase(target ?? databaseTarget(config))
   app.addHook('onClose', async () => db.close())
   if (db.kind === 'postgres') {
     try {
@@ -40,7 +38,7 @@ async function database (app: FastifyInstance, { config, target }: { config: Con
     const { applied } = await migrate(db.sql, { postgres: db.kind === 'postgres' })
     if (applied.length > 0) app.log.info({ applied }, 'database migrated')
   }
-  app.decorate('db', { sql: db.sql, prisma: db.prisma, kind: db.kind, url: resolved.kind === 'postgres' ? resolved.url : undefined })
+  app.decorate('db', { sql: db.sql, prisma: db.prisma, kind: db.kind })
 }
 
 export default fp(database, { name: 'database' })

@@ -129,8 +129,8 @@ declare module 'fastify' {
   }
 }
 
-async function sessionRevocations (app: FastifyInstance, { config, hooks }: { config: Config, hooks: HandoffHooks }) {
-  const postgresUrl = app.db.url
+/** `postgresUrl`: the PostgreSQL server's, for a connection of its own (LISTEN); absent with the embedded database. */
+async function sessionRevocations (app: FastifyInstance, { config, hooks, postgresUrl }: { config: Config, hooks: HandoffHooks, postgresUrl?: string }) {
   // Redis when there is one (it carries the rate limits already); else PostgreSQL's own
   // notifications; the embedded database has one instance, whose memory is enough.
   const transport = config.redisUrl !== undefined ? 'redis' : postgresUrl !== undefined ? 'postgres' : 'memory'

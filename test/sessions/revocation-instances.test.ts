@@ -127,3 +127,11 @@ t.test('an instance whose PostgreSQL listener dropped reconnects and catches up'
   t.equal((await browse(a.app, browser, '/auth/logout', { method: 'POST' })).statusCode, 204)
   t.same(await refusedWithin(b.app, access, 5000), [401, 401], 'B refuses it once its listener is back')
 })
+
+t.test('the PostgreSQL URL reaches the listener as a plugin option, not through a public decorator', { skip: onPostgres ? false : 'needs PostgreSQL (TEST_DATABASE_URL)' }, async t => {
+  const { target } = await freshTestDatabase()
+  const host = await buildHostApp(t, { database: target, env: github.env })
+  t.notOk(Object.hasOwn(host.app.db, 'url'), 'app.db carries no URL (nor its password)')
+  const listening = await host.app.db.sql.query("SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN handoff_revoked_sessions'")
+  t.equal(listening.length, 1, 'the instance LISTENs all the same')
+})
