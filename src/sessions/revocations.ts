@@ -9,12 +9,29 @@ import { listenPostgres, parseRevocationMessage, POSTGRES_CHANNEL, revocationMes
 // Access tokens are verified without a query, so a revoked session's tokens would otherwise verify
 // until they expire. Every instance keeps the revoked session ids in memory, as long as a token of
 // theirs could still be unexpired, and refuses them: filled by its own revocations, by the other
-// instances' through Redis or PostgreSQL notifications, and at start (and after every reconnect of
-// the listener, which may have missed some) from the `revoked_sessions` table.
+// instances' through Redis or PostgreSQL notifications, and from the `revoked_sessions` table: at
+// start, after every reconnect of the listener (which may have missed some), and every
+// `revocationReload.intervalMs` in case the broadcast stopped arriving without anyone noticing.
 
 /** Tokens may be signed a moment after the revocation they race with, and clocks differ a little. */
 export const REVOCATION_SKEW_SECONDS = 60
 const SWEEP_INTERVAL_MS = 60_000
+
+/**
+ * The backstop behind the broadcast: a broadcast can stop arriving with nothing dropping (a LISTEN
+ * through a transaction pooler "succeeds" and never delivers; a publish is lost while the revoking
+ * instance's Redis is away; a half-open connection), so every instance also reloads the revocations
+ * newer than its last load this often: a revoked token is refused everywhere within it at worst.
+ * Tests shorten it (read when the plugin starts).
+ */
+export const revocationReload = { intervalMs: 20_000 }
+
+/**
+ * A reload reads from this long before the latest expiry it has seen: revocations are stamped on the
+ * revoking instance's clock before their statement commits, so one may land behind a newer one.
+ * (Expiries follow revocation times because every instance has the same ACCESS_TOKEN_TTL_SECONDS.)
+ */
+const RELOAD_OVERLAP_MS = 2 * REVOCATION_SKEW_SECONDS * 1000
 
 /** What a revoking statement needs: when, until when to refuse the tokens, and where to notify. */
 export interface RevocationRecord {
@@ -75,6 +92,8 @@ export class RevokedSessionIds {
 export class SessionRevocations {
   readonly ids = new RevokedSessionIds()
   broadcast: Broadcast | undefined
+  /** The latest expiry loaded from the table (ms): the next load starts a little before it. */
+  #loadedUntil = 0
 
   constructor (private readonly sql: Sql, private readonly clock: Clock, private readonly hooks: HandoffHooks,
     private readonly ttlSeconds: number, readonly channel: string | null) {}
@@ -111,11 +130,15 @@ export class SessionRevocations {
     if (parsed !== null) this.ids.add(parsed.sessionIds, parsed.untilMs)
   }
 
-  /** The revocations whose tokens may still be unexpired, from the table. */
+  /** From the table, the revocations whose tokens may still be unexpired: all at first, then those since the last load (an index range). */
   async load (): Promise<void> {
+    const since = Math.max(this.clock.now().getTime(), this.#loadedUntil - RELOAD_OVERLAP_MS)
     const rows = await this.sql.query<{ session_id: string, expires_at: Date }>(
-      'SELECT session_id, expires_at FROM revoked_sessions WHERE expires_at > $1', [this.clock.now()])
-    for (const row of rows) this.ids.add([row.session_id], row.expires_at.getTime())
+      'SELECT session_id, expires_at FROM revoked_sessions WHERE expires_at > $1', [new Date(since)])
+    for (const row of rows) {
+      this.ids.add([row.session_id], row.expires_at.getTime())
+      this.#loadedUntil = Math.max(this.#loadedUntil, row.expires_at.getTime())
+    }
   }
 
   sweep (): void {
@@ -152,11 +175,15 @@ async function sessionRevocations (app: FastifyInstance, { config, hooks, postgr
   // After the listener's first attempt: a revocation is either in the table by now or heard later.
   started = true
   await revocations.load()
-  const timer = setInterval(() => revocations.sweep(), SWEEP_INTERVAL_MS)
-  timer.unref()
+  // Neither timer may keep the process alive on its own.
+  const sweep = setInterval(() => revocations.sweep(), SWEEP_INTERVAL_MS)
+  sweep.unref()
+  const backstop = setInterval(() => reload.request(), revocationReload.intervalMs)
+  backstop.unref()
   app.addHook('onClose', async () => {
-    clearInterval(timer)
-    reload.stop()
+    clearInterval(sweep)
+    clearInterval(backstop)
+    await reload.stop()
     await revocations.broadcast?.close()
   })
   app.decorate('sessionRevocations', revocations)
@@ -164,9 +191,13 @@ async function sessionRevocations (app: FastifyInstance, { config, hooks, postgr
 
 /** Runs `load` when asked, once at a time, retrying (backing off up to 5 s) while the database fails. */
 function reloader (load: () => Promise<void>, log: FastifyBaseLogger) {
-  const state = { wanted: false, running: false, stopped: false }
+  const state: { wanted: boolean, stopped: boolean, running?: Promise<void>, wake?: () => void } = { wanted: false, stopped: false }
+  const pause = (ms: number) => new Promise<void>(resolve => {
+    const timer = setTimeout(resolve, ms)
+    timer.unref()
+    state.wake = () => { clearTimeout(timer); resolve() }
+  })
   const run = async () => {
-    state.running = true
     let attempt = 0
     while (state.wanted && !state.stopped) {
       state.wanted = false
@@ -176,17 +207,22 @@ function reloader (load: () => Promise<void>, log: FastifyBaseLogger) {
       } catch (error) {
         log.warn({ err: error }, 'revocations: could not reload revoked sessions; retrying')
         state.wanted = true
-        await new Promise(resolve => setTimeout(resolve, Math.min(250 * 2 ** attempt++, 5000)).unref())
+        await pause(Math.min(250 * 2 ** attempt++, 5000))
       }
     }
-    state.running = false
+    state.running = undefined
   }
   return {
     request () {
       state.wanted = true
-      if (!state.running) run().catch(() => {}) // never rejects: failures are caught above
+      state.running ??= run() // never rejects: failures are caught above
     },
-    stop () { state.stopped = true }
+    /** Resolves once a load in flight is done, so none queries a database being closed. */
+    async stop () {
+      state.stopped = true
+      state.wake?.()
+      await state.running
+    }
   }
 }
 

@@ -7,6 +7,7 @@ import { Redis } from 'ioredis'
 import pg from 'pg'
 import t, { type Test } from 'tap'
 import { startFakeGitHub } from '../fakes/github.js'
+import { revocationReload } from '../../src/sessions/revocations.js'
 import { freshTestDatabase, onPostgres, testDatabaseUrl } from '../helpers/database.js'
 import { buildHostApp, refusedWithin, statusesFor } from '../helpers/host-app.js'
 import { browse, newBrowser, signIn } from '../helpers/login.js'
@@ -126,6 +127,29 @@ t.test('an instance whose PostgreSQL listener dropped reconnects and catches up'
   t.equal(cut.rowCount, 2, 'both listeners cut')
   t.equal((await browse(a.app, browser, '/auth/logout', { method: 'POST' })).statusCode, 204)
   t.same(await refusedWithin(b.app, access, 5000), [401, 401], 'B refuses it once its listener is back')
+})
+
+t.test('an instance that never hears the broadcast still refuses a revoked token within the reload interval', async t => {
+  const { target } = await freshTestDatabase()
+  // B hears nothing: on PostgreSQL it listens on a Redis that is not there while A notifies through
+  // PostgreSQL (as a LISTEN through a transaction pooler would: it "succeeds", nothing arrives); two
+  // instances on one embedded database never broadcast at all.
+  const deaf: Record<string, string> = onPostgres ? { REDIS_URL: 'redis://127.0.0.1:1' } : {}
+  const interval = revocationReload.intervalMs
+  revocationReload.intervalMs = 300
+  const a = await buildHostApp(t, { database: target, env: github.env })
+  const b = await buildHostApp(t, { database: target, env: { ...github.env, ...deaf } })
+  revocationReload.intervalMs = interval
+  const [laptop, phone] = [newBrowser(), newBrowser()]
+  const first = await signedIn(a.app, laptop)
+  const second = await signedIn(a.app, phone)
+  for (const { access } of [first, second]) t.same(await statusesFor(b.app, access), [200, 200], 'B accepts A\'s tokens (and remembers them as verified)')
+
+  t.equal((await browse(a.app, laptop, '/auth/logout', { method: 'POST' })).statusCode, 204)
+  t.same(await refusedWithin(b.app, first.access, 5000), [401, 401], 'B refuses it after its next reload')
+  t.same(await statusesFor(b.app, second.access), [200, 200], 'B still accepts the other session')
+  t.equal((await browse(a.app, phone, '/auth/logout', { method: 'POST' })).statusCode, 204)
+  t.same(await refusedWithin(b.app, second.access, 5000), [401, 401], 'and a later revocation after a later reload (reading only the newer rows)')
 })
 
 t.test('the PostgreSQL URL reaches the listener as a plugin option, not through a public decorator', { skip: onPostgres ? false : 'needs PostgreSQL (TEST_DATABASE_URL)' }, async t => {
