@@ -5,29 +5,13 @@ import { startFakeGitHub } from '../fakes/github.js'
 import { startFakeGoogle } from '../fakes/google.js'
 import { buildTestApp, FRONTEND_URL, PUBLIC_URL } from '../helpers/build-app.js'
 import { parseSetCookies, type Browser } from '../helpers/cookies.js'
-import { browse, newBrowser, signIn } from '../helpers/login.js'
+import { browse, newBrowser, signIn, signInWithDev } from '../helpers/login.js'
 
 const github = await startFakeGitHub()
 const google = await startFakeGoogle()
 t.teardown(() => Promise.all([github.close(), google.close()]))
 
 type App = Awaited<ReturnType<typeof buildTestApp>>['app']
-
-/**
- * Signs in through the dev provider with an email GitHub does not know (so nothing links by email),
- * picking the nickname on a first login. Every call opens a new session.
- */
-async function signInWithDev (app: App, browser: Browser, id: string): Promise<void> {
-  const page = await browse(app, browser, '/auth/dev/login')
-  const state = /name="state" value="([^"]+)"/.exec(page.body)?.[1] as string
-  const form = new URLSearchParams({ state, decision: 'allow', id, nickname: id, email: `${id}@dev.example`, emailVerified: 'on' }).toString()
-  const callback = await browse(app, browser, '/auth/dev/callback', { method: 'POST', payload: form, headers: { 'content-type': 'application/x-www-form-urlencoded' } })
-  const code = new URLSearchParams(new URL(String(callback.headers.location)).hash.slice(1)).get('code')
-  const exchange = await browse(app, browser, '/auth/exchange', { method: 'POST', payload: { code } })
-  if (exchange.json().status === 'authenticated') return
-  const signup = await browse(app, browser, '/auth/signup', { method: 'POST', payload: { nickname: id } })
-  if (signup.statusCode !== 201) throw new Error(signup.body)
-}
 
 /** The session id inside this browser's access cookie. */
 async function sessionOf (browser: Browser): Promise<string> {

@@ -3,7 +3,7 @@ import { loginCookies } from '../../src/auth/login-cookies.js'
 import { startFakeGitHub } from '../fakes/github.js'
 import { buildTestApp } from '../helpers/build-app.js'
 import { parseSetCookies, type Browser } from '../helpers/cookies.js'
-import { browse, loginThroughProvider, newBrowser } from '../helpers/login.js'
+import { browse, loginThroughProvider, newBrowser, signInWithDev } from '../helpers/login.js'
 
 // Every start of a login or a link replaces the whole set of this provider's login cookies: what an
 // earlier, abandoned start left in the browser (for up to 10 minutes) must not steer this one.
@@ -12,18 +12,6 @@ const github = await startFakeGitHub()
 t.teardown(() => github.close())
 
 type App = Awaited<ReturnType<typeof buildTestApp>>['app']
-
-/** Signs in through the dev provider as a first-time user with its own nickname. */
-async function signInWithDev (app: App, browser: Browser, id: string): Promise<void> {
-  const page = await browse(app, browser, '/auth/dev/login')
-  const state = /name="state" value="([^"]+)"/.exec(page.body)?.[1] as string
-  const form = new URLSearchParams({ state, decision: 'allow', id, nickname: id, email: `${id}@dev.example` }).toString()
-  const callback = await browse(app, browser, '/auth/dev/callback', { method: 'POST', payload: form, headers: { 'content-type': 'application/x-www-form-urlencoded' } })
-  const code = new URLSearchParams(new URL(String(callback.headers.location)).hash.slice(1)).get('code')
-  await browse(app, browser, '/auth/exchange', { method: 'POST', payload: { code } })
-  const signup = await browse(app, browser, '/auth/signup', { method: 'POST', payload: { nickname: id } })
-  if (signup.statusCode !== 201) throw new Error(signup.body)
-}
 
 /** The dev provider's form, submitted: the frontend's parameters. */
 async function devLogin (app: App, browser: Browser, query = ''): Promise<URLSearchParams> {

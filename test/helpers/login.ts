@@ -60,3 +60,21 @@ export async function signIn (app: FastifyInstance, browser: Browser, provider =
 }
 
 export const newBrowser = () => new Browser(PUBLIC_URL)
+
+/**
+ * Signs in through the dev provider as `id` (nickname `id`, an `@dev.example` address no other
+ * provider knows, so nothing links by email), picking the nickname on a first login. Every call
+ * opens a new session.
+ */
+export async function signInWithDev (app: FastifyInstance, browser: Browser, id: string): Promise<void> {
+  const page = await browse(app, browser, '/auth/dev/login')
+  const state = /name="state" value="([^"]+)"/.exec(page.body)?.[1] as string
+  const form = new URLSearchParams({ state, decision: 'allow', id, nickname: id, email: `${id}@dev.example` }).toString()
+  const callback = await browse(app, browser, '/auth/dev/callback', { method: 'POST', payload: form, headers: { 'content-type': 'application/x-www-form-urlencoded' } })
+  const code = new URLSearchParams(new URL(String(callback.headers.location)).hash.slice(1)).get('code')
+  const exchange = await browse(app, browser, '/auth/exchange', { method: 'POST', payload: { code } })
+  if (exchange.statusCode !== 200) throw new Error(exchange.body)
+  if (exchange.json().status === 'authenticated') return
+  const signup = await browse(app, browser, '/auth/signup', { method: 'POST', payload: { nickname: id } })
+  if (signup.statusCode !== 201) throw new Error(signup.body)
+}

@@ -3,7 +3,7 @@ import { loginCookies } from '../../src/auth/login-cookies.js'
 import { startFakeGitHub } from '../fakes/github.js'
 import { buildTestApp, PUBLIC_URL } from '../helpers/build-app.js'
 import { Browser, parseSetCookies } from '../helpers/cookies.js'
-import { browse, newBrowser } from '../helpers/login.js'
+import { browse, newBrowser, signInWithDev } from '../helpers/login.js'
 
 // A stolen access cookie (15 minutes) must not become a permanent takeover: linking the thief's own
 // provider account and unlinking the victim's need a sign-in as recent as deleting the account.
@@ -12,19 +12,6 @@ const github = await startFakeGitHub()
 t.teardown(() => github.close())
 
 type App = Awaited<ReturnType<typeof buildTestApp>>['app']
-
-/** Signs in through the dev provider (a new session every call), picking the nickname on a first login. */
-async function signInWithDev (app: App, browser: Browser, id: string): Promise<void> {
-  const page = await browse(app, browser, '/auth/dev/login')
-  const state = /name="state" value="([^"]+)"/.exec(page.body)?.[1] as string
-  const form = new URLSearchParams({ state, decision: 'allow', id, nickname: id, email: `${id}@dev.example` }).toString()
-  const callback = await browse(app, browser, '/auth/dev/callback', { method: 'POST', payload: form, headers: { 'content-type': 'application/x-www-form-urlencoded' } })
-  const code = new URLSearchParams(new URL(String(callback.headers.location)).hash.slice(1)).get('code')
-  const exchange = await browse(app, browser, '/auth/exchange', { method: 'POST', payload: { code } })
-  if (exchange.json().status === 'authenticated') return
-  const signup = await browse(app, browser, '/auth/signup', { method: 'POST', payload: { nickname: id } })
-  if (signup.statusCode !== 201) throw new Error(signup.body)
-}
 
 const startLink = (app: App, browser: Browser) => browse(app, browser, '/auth/github/link', { method: 'POST' })
 const unlink = (app: App, browser: Browser, id: string) => browse(app, browser, `/users/me/identities/${id}`, { method: 'DELETE' })
