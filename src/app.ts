@@ -25,15 +25,7 @@ import sessionRevocations from './sessions/revocations.js'
 import accessTokens from './sessions/tokens.js'
 import { identityRoutes } from './users/identities-route.js'
 import { userRoutes } from './users/routes.js'
-
-export interface Clock { now(): Date }
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    config: Readonly<Config>
-    clock: Clock
-  }
-}
+import type { Clock, HandoffNamespace } from './namespace.js'
 
 export interface HandoffOptions {
   /**
@@ -58,8 +50,9 @@ export interface HandoffOptions {
 async function registerHandoff (app: FastifyInstance, options: HandoffOptions) {
   const config = options.config ?? loadConfig(options.settings ?? process.env)
   const hooks = options.hooks ?? {}
-  app.decorate('config', config)
-  app.decorate('clock', options.clock ?? { now: () => new Date() })
+  // One namespace, filled in by the plugins below (db, accessTokens, sessionRevocations).
+  const namespace: Pick<HandoffNamespace, 'config' | 'clock'> = { config, clock: options.clock ?? { now: () => new Date() } }
+  app.decorate('handoff', namespace as HandoffNamespace)
   const cookies = sessionCookies(config)
   const providers = enabledProviders(config)
 

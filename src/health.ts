@@ -15,7 +15,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request, reply) => {
     try {
-      await app.db.sql.query('SELECT 1')
+      await app.handoff.db.sql.query('SELECT 1')
       return { status: 'ok' as const, database: 'ok' as const }
     } catch (error) {
       request.log.warn({ err: error }, 'health check: database unavailable')

@@ -1,5 +1,6 @@
 // The package entry: `import handoff from 'handoff'`, then `app.register(handoff, { settings, hooks })`.
-export { handoff, handoff as default, buildApp, type HandoffOptions, type BuildAppOptions, type Clock } from './app.js'
+export { handoff, handoff as default, buildApp, type HandoffOptions, type BuildAppOptions } from './app.js'
+export type { Clock, HandoffNamespace } from './namespace.js'
 export { loadConfig, ConfigError, type Config } from './config.js'
 export type { Sql } from './db/database.js'
 export type { HandoffHooks, IdentityLinkedEvent, IdentityRef, IdentityUnlinkedEvent, LoginEvent, SessionRevokedEvent, SessionRevokedReason, UserCreatedEvent, UserDeletedEvent } from './hooks.js'

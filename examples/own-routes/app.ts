@@ -24,14 +24,14 @@ export async function buildNotesApp (options: HandoffOptions = {}) {
     }
   })
   // Your own schema, migrated however you migrate (here: at start, idempotently).
-  await app.db.sql.exec(`CREATE TABLE IF NOT EXISTS notes (
+  await app.handoff.db.sql.exec(`CREATE TABLE IF NOT EXISTS notes (
     id serial PRIMARY KEY,
     user_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     text text NOT NULL)`)
 
   // authenticate: the access cookie alone (no query); authenticateSession also refuses a revoked session.
   app.get('/api/notes', { preHandler: app.authenticate }, async request => {
-    const notes = await app.db.sql.query<{ text: string }>('SELECT text FROM notes WHERE user_id = $1 ORDER BY id', [request.user.id])
+    const notes = await app.handoff.db.sql.query<{ text: string }>('SELECT text FROM notes WHERE user_id = $1 ORDER BY id', [request.user.id])
     return { owner: request.user.nickname, notes: notes.map(note => note.text) }
   })
 

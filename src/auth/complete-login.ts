@@ -54,11 +54,11 @@ function bindCode (request: FastifyRequest, reply: FastifyReply, config: Config,
  * profile to the nickname signup.
  */
 export async function completeLogin (app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, profile: NormalizedProfile, hooks: HandoffHooks): Promise<string> {
-  const now = app.clock.now()
-  const { prisma, sql } = app.db
+  const now = app.handoff.clock.now()
+  const { prisma, sql } = app.handoff.db
   let userId = await findUserByIdentity(prisma, profile, now)
   // The dev provider's email is typed into a form by anyone: it never joins an account.
-  if (userId === null && app.config.linkByVerifiedEmail && profile.provider !== DEV_PROVIDER.id) {
+  if (userId === null && app.handoff.config.linkByVerifiedEmail && profile.provider !== DEV_PROVIDER.id) {
     const joined = await linkByVerifiedEmail(prisma, profile, now)
     userId = joined?.userId ?? null
     if (joined?.created === true) {
@@ -71,7 +71,7 @@ export async function completeLogin (app: FastifyInstance, request: FastifyReque
     }
   }
   const target = userId === null ? { pendingProfile: profile } : { userId }
-  return createLoginCode(sql, target, bindCode(request, reply, app.config, profile.provider), now, app.config.loginCodeTtlSeconds)
+  return createLoginCode(sql, target, bindCode(request, reply, app.handoff.config, profile.provider), now, app.handoff.config.loginCodeTtlSeconds)
 }
 
 /**

@@ -22,8 +22,8 @@ export const exchangeRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies
     config: { csrf: true, rateLimit: perMinute(config, config.rateLimits.exchangePerMinute) }
   }, async (request, reply) => {
     const device = browserDevice(request.cookies[cookies.deviceName])
-    const result = await redeemLoginCode(app.db.sql, request.body.code, {
-      now: app.clock.now(),
+    const result = await redeemLoginCode(app.handoff.db.sql, request.body.code, {
+      now: app.handoff.clock.now(),
       ttlSeconds: config.refreshTokenTtlSeconds,
       maxLifetimeSeconds: config.sessionMaxLifetimeSeconds,
       device,
@@ -39,7 +39,7 @@ export const exchangeRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies
       return {
         status: 'signup_required' as const,
         profile: {
-          suggestedNickname: await suggestAvailableNickname(app.db.sql, profile),
+          suggestedNickname: await suggestAvailableNickname(app.handoff.db.sql, profile),
           name: profile.name ?? null,
           email: profile.email ?? null,
           avatarUrl: profile.avatarUrl ?? null,

@@ -44,10 +44,10 @@ export function linkingSession (request: FastifyRequest, cookies: LoginCookies):
  * session's unexpired access cookie is not enough). An identity that belongs to someone else is refused.
  */
 export async function completeLink (app: FastifyInstance, request: FastifyRequest, hooks: HandoffHooks, link: LinkingSession, profile: NormalizedProfile): Promise<void> {
-  const now = app.clock.now()
-  const [live] = await app.db.sql.query('SELECT 1 FROM sessions WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > $3', [link.sessionId, link.userId, now])
+  const now = app.handoff.clock.now()
+  const [live] = await app.handoff.db.sql.query('SELECT 1 FROM sessions WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > $3', [link.sessionId, link.userId, now])
   if (live === undefined) throw new LoginFlowError(LoginErrorCode.linkSessionInvalid, 'link: the session that started the link is revoked or expired')
-  const linked = await linkIdentity(app.db.prisma, link.userId, profile, now)
+  const linked = await linkIdentity(app.handoff.db.prisma, link.userId, profile, now)
   if (linked.userId !== link.userId) throw new LoginFlowError(LoginErrorCode.identityInUse, `link: this ${profile.provider} account belongs to another user`)
   if (!linked.created) return
   await recordIdentityLinked(hooks, {

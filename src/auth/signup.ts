@@ -29,8 +29,8 @@ export const signupRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies: 
     if (!nickname.valid) throw nickname.reason === 'reserved' ? new NicknameReservedError(nickname.message) : new NicknameInvalidError(nickname.message)
 
     const device = browserDevice(request.cookies[cookies.deviceName])
-    const result = await completeSignup(app.db.sql, signupToken, nickname, {
-      now: app.clock.now(),
+    const result = await completeSignup(app.handoff.db.sql, signupToken, nickname, {
+      now: app.handoff.clock.now(),
       ttlSeconds: config.refreshTokenTtlSeconds,
       maxLifetimeSeconds: config.sessionMaxLifetimeSeconds,
       device,

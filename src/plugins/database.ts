@@ -5,8 +5,8 @@ import type { Config } from '../config.js'
 import { openDatabase, waitForDatabase, type Database, type DatabaseTarget } from '../db/database.js'
 import { migrate } from '../db/migrate.js'
 
-declare module 'fastify' {
-  interface FastifyInstance {
+declare module '../namespace.js' {
+  interface HandoffNamespace {
     db: Pick<Database, 'sql' | 'prisma' | 'kind'>
   }
 }
@@ -38,7 +38,7 @@ async function database (app: FastifyInstance, { config, target }: { config: Con
     const { applied } = await migrate(db.sql, { postgres: db.kind === 'postgres' })
     if (applied.length > 0) app.log.info({ applied }, 'database migrated')
   }
-  app.decorate('db', { sql: db.sql, prisma: db.prisma, kind: db.kind })
+  app.handoff.db = { sql: db.sql, prisma: db.prisma, kind: db.kind }
 }
 
 export default fp(database, { name: 'database' })

@@ -17,7 +17,7 @@ const JwksSchema = Type.Object({ keys: Type.Array(JwkSchema) }, { additionalProp
 export const JWKS_MAX_AGE_SECONDS = 300
 
 export const jwksRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const body = { keys: app.accessTokens.publicKeys }
+  const body = { keys: app.handoff.accessTokens.publicKeys }
   app.get('/.well-known/jwks.json', {
     schema: {
       tags: ['keys'],

@@ -37,13 +37,13 @@ export async function purgeExpired (sql: Sql, now: Date): Promise<Record<string,
 }
 
 async function purge (app: FastifyInstance) {
-  const seconds = app.config.purgeIntervalSeconds
+  const seconds = app.handoff.config.purgeIntervalSeconds
   if (seconds === 0) return
   let running = false
   const timer = setInterval(() => {
     if (running) return
     running = true
-    purgeExpired(app.db.sql, app.clock.now())
+    purgeExpired(app.handoff.db.sql, app.handoff.clock.now())
       .then(removed => {
         if (Object.values(removed).some(count => count > 0)) app.log.info({ removed }, 'purged expired rows')
       })

@@ -16,7 +16,7 @@ import { verifyAccessToken } from './tokens.js'
  */
 export async function requireRecentSignIn (request: FastifyRequest): Promise<void> {
   const user = verifyAccessToken(request)
-  const { db, clock, config } = request.server
+  const { db, clock, config } = request.server.handoff
   const now = clock.now()
   const [session] = await db.sql.query<{ created_at: Date }>(
     'SELECT created_at FROM sessions WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > $3', [user.sessionId, user.id, now])

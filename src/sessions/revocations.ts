@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import type { Clock } from '../app.js'
+import type { Clock } from '../namespace.js'
 import type { Config } from '../config.js'
 import type { Sql } from '../db/database.js'
 import { runAfterHook, type HandoffHooks, type SessionRevokedReason } from '../hooks.js'
@@ -146,8 +146,8 @@ export class SessionRevocations {
   }
 }
 
-declare module 'fastify' {
-  interface FastifyInstance {
+declare module '../namespace.js' {
+  interface HandoffNamespace {
     sessionRevocations: SessionRevocations
   }
 }
@@ -157,7 +157,7 @@ async function sessionRevocations (app: FastifyInstance, { config, hooks, postgr
   // Redis when there is one (it carries the rate limits already); else PostgreSQL's own
   // notifications; the embedded database has one instance, whose memory is enough.
   const transport = config.redisUrl !== undefined ? 'redis' : postgresUrl !== undefined ? 'postgres' : 'memory'
-  const revocations = new SessionRevocations(app.db.sql, app.clock, hooks, config.accessTokenTtlSeconds, transport === 'postgres' ? POSTGRES_CHANNEL : null)
+  const revocations = new SessionRevocations(app.handoff.db.sql, app.handoff.clock, hooks, config.accessTokenTtlSeconds, transport === 'postgres' ? POSTGRES_CHANNEL : null)
   const log = app.log.child({ component: 'session-revocations' })
   const reload = reloader(() => revocations.load(), log)
   let started = false
@@ -186,7 +186,7 @@ async function sessionRevocations (app: FastifyInstance, { config, hooks, postgr
     await reload.stop()
     await revocations.broadcast?.close()
   })
-  app.decorate('sessionRevocations', revocations)
+  app.handoff.sessionRevocations = revocations
 }
 
 /** Runs `load` when asked, once at a time, retrying (backing off up to 5 s) while the database fails. */

@@ -33,16 +33,16 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies:
     const presentedDevice = request.cookies[cookies.deviceName]
     // A browser without a (well-formed) device cookie gets one, which a session without a device adopts.
     const device = browserDevice(presentedDevice)
-    const now = app.clock.now()
+    const now = app.handoff.clock.now()
     const result = presented === undefined || presented === ''
       ? { status: 'invalid' as const }
-      : await rotateRefreshToken(app.db.sql, presented, {
+      : await rotateRefreshToken(app.handoff.db.sql, presented, {
         now,
         ttlSeconds: config.refreshTokenTtlSeconds,
         maxLifetimeSeconds: config.sessionMaxLifetimeSeconds,
         graceSeconds: config.refreshReuseGraceSeconds,
         device,
-        revoke: end => app.sessionRevocations.revoke(request, 'reuse_detected', end)
+        revoke: end => app.handoff.sessionRevocations.revoke(request, 'reuse_detected', end)
       })
     if (result.status === 'invalid' || result.status === 'reused') {
       cookies.clear(reply)
@@ -74,17 +74,17 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies:
   }, async (request, reply) => {
     const refreshToken = request.cookies[cookies.refreshName]
     const user = (() => { try { return verifyAccessToken(request) } catch { return null } })()
-    const { sql } = app.db
+    const { sql } = app.handoff.db
     if (request.query.all === true && user !== null) {
-      await app.sessionRevocations.revoke(request, 'logout_all', record => revokeUserSessions(sql, user.id, record))
+      await app.handoff.sessionRevocations.revoke(request, 'logout_all', record => revokeUserSessions(sql, user.id, record))
     } else {
       const byRefresh = refreshToken !== undefined && refreshToken !== ''
-        ? await app.sessionRevocations.revoke(request, 'logout', record => revokeSession(sql, { refreshToken }, record))
+        ? await app.handoff.sessionRevocations.revoke(request, 'logout', record => revokeSession(sql, { refreshToken }, record))
         : null
       // The refresh cookie may be stale (purged, or of an older session of this browser): the
       // access cookie's session ends too, or its token would keep working until it expires.
       if (user !== null && byRefresh?.sessionIds.includes(user.sessionId) !== true) {
-        await app.sessionRevocations.revoke(request, 'logout', record => revokeSession(sql, { sessionId: user.sessionId }, record))
+        await app.handoff.sessionRevocations.revoke(request, 'logout', record => revokeSession(sql, { sessionId: user.sessionId }, record))
       }
     }
     cookies.clear(reply)
@@ -100,7 +100,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies:
       response: { 200: SessionListSchema, 401: ErrorRef }
     }
   }, async request => {
-    const sessions = await listSessions(app.db.sql, request.user.id, app.clock.now())
+    const sessions = await listSessions(app.handoff.db.sql, request.user.id, app.handoff.clock.now())
     return { sessions: sessions.map(session => ({ ...session, current: session.id === request.user.sessionId })) }
   })
 
@@ -116,8 +116,8 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies:
     },
     config: { csrf: true }
   }, async (request, reply) => {
-    const revoked = await app.sessionRevocations.revoke(request, 'revoked', record =>
-      revokeSession(app.db.sql, { sessionId: request.params.id, userId: request.user.id }, record))
+    const revoked = await app.handoff.sessionRevocations.revoke(request, 'revoked', record =>
+      revokeSession(app.handoff.db.sql, { sessionId: request.params.id, userId: request.user.id }, record))
     if (revoked === null) throw new SessionNotFoundError()
     if (request.params.id === request.user.sessionId) cookies.clear(reply)
     return reply.code(204).send(null)

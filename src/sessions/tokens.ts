@@ -49,8 +49,8 @@ export interface SigningKey { kid: string, secret: string }
 export const signingKey = (secret: string): SigningKey =>
   ({ kid: createHash('sha256').update(secret).digest('base64url').slice(0, 12), secret })
 
-declare module 'fastify' {
-  interface FastifyInstance {
+declare module '../namespace.js' {
+  interface HandoffNamespace {
     accessTokens: {
       verify(request: FastifyRequest): AuthUser
       /** The public keys that verify our access tokens (none for HS256), for /.well-known/jwks.json. */
@@ -59,6 +59,15 @@ declare module 'fastify' {
     /** preHandler: a valid access cookie of a session not revoked (no query), or 401 `not_authenticated`. Sets `request.user`. */
     authenticate: typeof authenticate
     /** preHandler: as `authenticate`, and the database confirms the session is alive (one indexed query). */
+    authenticateSession: typeof authenticateSession
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** `app.handoff.authenticate`, also here unless the host app decorated its own `authenticate` first. */
+    authenticate: typeof authenticate
+    /** `app.handoff.authenticateSession`, also here unless the host app decorated its own first. */
     authenticateSession: typeof authenticateSession
   }
 }
@@ -75,7 +84,7 @@ export function signAccessToken (reply: FastifyReply, user: PublicUser, sessionI
 
 /** Reads and verifies the access cookie, setting `request.user`; throws 401 `not_authenticated`. */
 export function verifyAccessToken (request: FastifyRequest): AuthUser {
-  const user = request.server.accessTokens.verify(request)
+  const user = request.server.handoff.accessTokens.verify(request)
   request.user = user
   return user
 }
@@ -92,8 +101,8 @@ export async function authenticate (request: FastifyRequest): Promise<void> {
  */
 export async function authenticateSession (request: FastifyRequest): Promise<void> {
   const user = verifyAccessToken(request)
-  const rows = await request.server.db.sql.query(
-    'SELECT 1 FROM sessions WHERE id = $1 AND revoked_at IS NULL AND expires_at > $2', [user.sessionId, request.server.clock.now()])
+  const rows = await request.server.handoff.db.sql.query(
+    'SELECT 1 FROM sessions WHERE id = $1 AND revoked_at IS NULL AND expires_at > $2', [user.sessionId, request.server.handoff.clock.now()])
   if (rows.length === 0) throw new NotAuthenticatedError()
 }
 
@@ -226,11 +235,14 @@ async function accessTokens (app: FastifyInstance, { config }: { config: Config 
   })]))
   const verifierFor = verifierLookup(verifiers)
   const verified = new VerifiedTokens<AuthUser>(VERIFIED_TOKENS_CAPACITY)
-  const revoked = app.sessionRevocations
+  const revoked = app.handoff.sessionRevocations
 
-  app.decorate('authenticate', authenticate)
-  app.decorate('authenticateSession', authenticateSession)
-  app.decorate('accessTokens', {
+  app.handoff.authenticate = authenticate
+  app.handoff.authenticateSession = authenticateSession
+  // The short names are the ones the README shows; a host app that has its own keeps them.
+  if (!app.hasDecorator('authenticate')) app.decorate('authenticate', authenticate)
+  if (!app.hasDecorator('authenticateSession')) app.decorate('authenticateSession', authenticateSession)
+  app.handoff.accessTokens = ({
     publicKeys: keys.publicKeys,
     verify (request: FastifyRequest): AuthUser {
       const token = request.cookies[cookieName]

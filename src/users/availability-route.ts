@@ -16,5 +16,5 @@ export const availabilityRoutes: FastifyPluginAsyncTypebox<{ config: Config }> =
       response: { 200: AvailabilitySchema, 400: ErrorRef, 429: ErrorRef }
     },
     config: { rateLimit: perMinute(config, config.rateLimits.nicknamePerMinute) }
-  }, async request => nicknameAvailability(app.db.sql, request.query.nickname))
+  }, async request => nicknameAvailability(app.handoff.db.sql, request.query.nickname))
 }

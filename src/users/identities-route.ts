@@ -53,7 +53,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{ hooks: HandoffHooks }> 
     config: { csrf: true }
   }, async (request, reply) => {
     const { id: userId, sessionId } = request.user
-    const unlinked = await app.db.sql.transaction(async tx => {
+    const unlinked = await app.handoff.db.sql.transaction(async tx => {
       // The user row lock serializes two unlinks racing for the last two identities.
       await tx.query('SELECT id FROM users WHERE id = $1 FOR UPDATE', [userId])
       const identities = await tx.query<IdentityRow>('SELECT id, provider, provider_user_id FROM identities WHERE user_id = $1', [userId])

@@ -18,7 +18,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ cookies: SessionCookies, ho
   app.addHook('preHandler', authenticateSession)
 
   async function loadProfile (userId: string) {
-    const user = await app.db.prisma.user.findUnique({
+    const user = await app.handoff.db.prisma.user.findUnique({
       where: { id: userId },
       include: { identities: { orderBy: { createdAt: 'asc' } } }
     })
@@ -65,9 +65,9 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ cookies: SessionCookies, ho
     if (!nickname.valid) throw nickname.reason === 'reserved' ? new NicknameReservedError(nickname.message) : new NicknameInvalidError(nickname.message)
     let updated: { nickname: string, avatar_url: string | null } | undefined
     try {
-      [updated] = await app.db.sql.query<{ nickname: string, avatar_url: string | null }>(
+      [updated] = await app.handoff.db.sql.query<{ nickname: string, avatar_url: string | null }>(
         'UPDATE users SET nickname = $2, nickname_key = $3, updated_at = $4 WHERE id = $1 RETURNING nickname, avatar_url',
-        [request.user.id, nickname.nickname, nickname.key, app.clock.now()])
+        [request.user.id, nickname.nickname, nickname.key, app.handoff.clock.now()])
     } catch (error) {
       if (isUniqueViolation(error, 'users_nickname_key_key')) throw new NicknameTakenError()
       throw error
@@ -94,7 +94,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ cookies: SessionCookies, ho
     },
     config: { csrf: true }
   }, async (request, reply) => {
-    await app.sessionRevocations.revoke(request, 'account_deleted', record => deleteUser(app.db.sql, request.user.id, record))
+    await app.handoff.sessionRevocations.revoke(request, 'account_deleted', record => deleteUser(app.handoff.db.sql, request.user.id, record))
     cookies.clear(reply)
     await runAfterHook(hooks.onUserDeleted, 'onUserDeleted', { userId: request.user.id, request })
     return reply.code(204).send(null)

@@ -34,7 +34,7 @@ t.test('the dev provider signs in any test identity through the same handoff', a
   const signup = await browse(app, browser, '/auth/signup', { method: 'POST', payload: { nickname: 'alice' } })
   t.equal(signup.statusCode, 201)
   t.equal(signup.json().user.nickname, 'alice')
-  const identity = await app.db.prisma.identity.findFirstOrThrow()
+  const identity = await app.handoff.db.prisma.identity.findFirstOrThrow()
   t.match(identity, { provider: 'dev', providerUserId: 'alice-1', email: 'alice@example.com', emailVerified: false }, 'a typed address is never verified, whatever the form says')
 })
 
@@ -43,7 +43,7 @@ t.test('a dev login with a victim\'s email lands in a signup, not in the victim\
   t.teardown(() => github.close())
   const { app } = await buildTestApp(t, { ...github.env, DEV_LOGIN: 'true' })
   const victim = (await signIn(app, newBrowser(), 'github')).json().user
-  t.match(await app.db.prisma.user.findUniqueOrThrow({ where: { id: victim.id } }), { email: 'octocat@github.com', emailVerified: true })
+  t.match(await app.handoff.db.prisma.user.findUniqueOrThrow({ where: { id: victim.id } }), { email: 'octocat@github.com', emailVerified: true })
 
   const { page, state, browser } = await openDevForm(app)
   t.notMatch(page.body, /type="checkbox"|name="emailVerified"/, 'the form offers no "verified" checkbox')
@@ -53,9 +53,9 @@ t.test('a dev login with a victim\'s email lands in a signup, not in the victim\
   t.equal(exchange.statusCode, 200)
   t.equal(exchange.json().status, 'signup_required', 'a signup, not a session')
   t.equal(exchange.json().user, undefined)
-  t.same((await app.db.prisma.identity.findMany({ where: { userId: victim.id }, select: { provider: true } })).map(row => row.provider), ['github'], 'nothing linked to the victim')
+  t.same((await app.handoff.db.prisma.identity.findMany({ where: { userId: victim.id }, select: { provider: true } })).map(row => row.provider), ['github'], 'nothing linked to the victim')
   t.equal((await browse(app, browser, '/auth/signup', { method: 'POST', payload: { nickname: 'mallory' } })).statusCode, 201, 'the dev identity gets its own account')
-  t.equal(await app.db.prisma.user.count(), 2)
+  t.equal(await app.handoff.db.prisma.user.count(), 2)
 })
 
 t.test('deny, a wrong state and a malformed form all end on the frontend with an error', async t => {
@@ -71,7 +71,7 @@ t.test('deny, a wrong state and a malformed form all end on the frontend with an
     t.equal(callback.statusCode, 302, `${name}: redirect`)
     t.equal(new URLSearchParams(new URL(String(callback.headers.location)).hash.slice(1)).get('error'), error, `${name}: ${error}`)
   }
-  t.equal(await app.db.prisma.user.count(), 0)
+  t.equal(await app.handoff.db.prisma.user.count(), 0)
 })
 
 t.test('without DEV_LOGIN the dev provider does not exist', async t => {

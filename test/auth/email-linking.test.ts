@@ -41,10 +41,10 @@ t.test(`a new identity with a verified email links to the account with that veri
   const linked = await googleLogin(app, 'SHARED@example.com')
   t.equal(linked.status, 'authenticated', 'verified + verified: signed in to the same account')
   t.equal(linked.user?.id, owner)
-  t.equal(await app.db.prisma.identity.count({ where: { userId: owner } }), 2)
+  t.equal(await app.handoff.db.prisma.identity.count({ where: { userId: owner } }), 2)
 
   t.equal((await googleLogin(app, 'shared@example.com', false)).status, 'signup_required', 'an unverified email never links')
-  t.equal(await app.db.prisma.identity.count({ where: { userId: owner } }), 2)
+  t.equal(await app.handoff.db.prisma.identity.count({ where: { userId: owner } }), 2)
 })
 
 t.test('LINK_BY_VERIFIED_EMAIL=false turns linking off', async t => {
@@ -61,9 +61,9 @@ t.test(`a verified email with _, % or \\ is an address, not a pattern (${databas
     t.equal(landed.status, 'signup_required', `${crafted}: a signup, not the victim's account`)
     t.equal(landed.user, undefined, `${crafted}: no user`)
   }
-  t.same((await app.db.prisma.identity.findMany({ where: { userId: victim }, select: { provider: true } })).map(row => row.provider), ['github'], 'nothing was linked to the victim')
-  t.equal(await app.db.prisma.identity.count({ where: { provider: 'google' } }), 0)
-  t.equal(await app.db.prisma.user.count(), 1)
+  t.same((await app.handoff.db.prisma.identity.findMany({ where: { userId: victim }, select: { provider: true } })).map(row => row.provider), ['github'], 'nothing was linked to the victim')
+  t.equal(await app.handoff.db.prisma.identity.count({ where: { provider: 'google' } }), 0)
+  t.equal(await app.handoff.db.prisma.user.count(), 1)
 })
 
 t.test(`an address stored with a pattern character matches only itself (${database})`, async t => {
@@ -81,8 +81,8 @@ t.test(`the same address in another case or with surrounding whitespace links to
   const landed = await googleLogin(app, 'gildong.hong@EXAMPLE.COM\r\n')
   t.equal(landed.status, 'authenticated', 'signed in, no signup')
   t.equal(landed.user?.id, owner, 'to the account that owns the address')
-  t.same((await app.db.prisma.identity.findMany({ where: { userId: owner }, select: { provider: true }, orderBy: { createdAt: 'asc' } })).map(row => row.provider).sort(), ['github', 'google'])
-  const rows = await app.db.sql.query<{ email_normalized: string }>('SELECT email_normalized FROM identities ORDER BY provider')
+  t.same((await app.handoff.db.prisma.identity.findMany({ where: { userId: owner }, select: { provider: true }, orderBy: { createdAt: 'asc' } })).map(row => row.provider).sort(), ['github', 'google'])
+  const rows = await app.handoff.db.sql.query<{ email_normalized: string }>('SELECT email_normalized FROM identities ORDER BY provider')
   t.same(rows.map(row => row.email_normalized), ['gildong.hong@example.com', 'gildong.hong@example.com'], 'the database normalizes both the same way')
 
   t.equal((await googleLogin(app, 'gildong.hong+tag@example.com')).status, 'signup_required', 'a +tag is another address')
@@ -95,7 +95,7 @@ t.test(`the account's own email (once its identity's changed) links exactly too 
   // The GitHub identity now says another address; the user row keeps the one it signed up with.
   github.emails = githubEmail('new@example.com')
   t.equal((await signIn(app, newBrowser(), 'github')).json().user.id, owner)
-  t.match(await app.db.prisma.user.findUniqueOrThrow({ where: { id: owner } }), { email: 'oldaddress@example.com', emailVerified: true })
+  t.match(await app.handoff.db.prisma.user.findUniqueOrThrow({ where: { id: owner } }), { email: 'oldaddress@example.com', emailVerified: true })
 
   t.equal((await googleLogin(app, 'old_ddress@example.com')).status, 'signup_required', 'a pattern does not match the user row')
   t.equal((await googleLogin(app, 'old%@example.com')).status, 'signup_required')

@@ -16,9 +16,9 @@ type App = Awaited<ReturnType<typeof buildTestApp>>['app']
  * the browser it is bound to.
  */
 async function issueCode (app: App): Promise<{ code: string, browser: Browser }> {
-  if (await app.db.prisma.user.count() === 0) {
+  if (await app.handoff.db.prisma.user.count() === 0) {
     await signIn(app, newBrowser())
-    await app.db.prisma.session.deleteMany()
+    await app.handoff.db.prisma.session.deleteMany()
   }
   const browser = newBrowser()
   const { params } = await loginThroughProvider(app, browser, 'github')
@@ -38,7 +38,7 @@ t.test('a code works once: the second exchange is refused with the same error as
   t.equal(second.json().code, 'login_code_invalid')
   t.same(second.json(), unknown.json(), 'a used code and an unknown code are indistinguishable')
   t.notOk(second.headers['set-cookie'], 'no cookies for a refused code')
-  t.equal(await app.db.prisma.session.count(), 1)
+  t.equal(await app.handoff.db.prisma.session.count(), 1)
 })
 
 t.test('concurrent exchanges of one code: exactly one succeeds', async t => {
@@ -47,8 +47,8 @@ t.test('concurrent exchanges of one code: exactly one succeeds', async t => {
   const responses = await Promise.all(Array.from({ length: 20 }, () => exchange(app, browser, { code })))
   const statuses = responses.map(response => response.statusCode).sort()
   t.same(statuses, [200, ...Array(19).fill(400)])
-  t.equal(await app.db.prisma.session.count(), 1)
-  t.equal(await app.db.prisma.refreshToken.count(), 1)
+  t.equal(await app.handoff.db.prisma.session.count(), 1)
+  t.equal(await app.handoff.db.prisma.refreshToken.count(), 1)
 })
 
 t.test('an expired code is refused (clock moved, not slept)', async t => {
@@ -59,7 +59,7 @@ t.test('an expired code is refused (clock moved, not slept)', async t => {
   const response = await exchange(app, browser, { code })
   t.equal(response.statusCode, 400)
   t.equal(response.json().code, 'login_code_invalid')
-  t.equal(await app.db.prisma.session.count(), 0)
+  t.equal(await app.handoff.db.prisma.session.count(), 0)
 })
 
 t.test('a code just inside its lifetime still works', async t => {

@@ -98,16 +98,16 @@ t.test('happy path: the frontend gets a one-time code in the fragment, then cook
   t.same(me.json(), { user: body.user })
 
   // The rows: one user, its identity (id kept as a string), the code stored hashed and used.
-  const identity = await app.db.prisma.identity.findFirstOrThrow({ include: { user: true } })
+  const identity = await app.handoff.db.prisma.identity.findFirstOrThrow({ include: { user: true } })
   t.equal(identity.provider, 'github')
   t.equal(identity.providerUserId, '583231')
   t.equal(identity.email, 'octocat@github.com')
   t.equal(identity.emailVerified, true)
   t.equal(identity.user.nickname, 'octocat')
-  const stored = await app.db.prisma.loginCode.findFirstOrThrow()
+  const stored = await app.handoff.db.prisma.loginCode.findFirstOrThrow()
   t.not(stored.codeHash, code, 'the code is stored hashed')
   t.ok(stored.usedAt, 'the code is marked used')
-  t.equal(await app.db.prisma.session.count(), 1)
+  t.equal(await app.handoff.db.prisma.session.count(), 1)
 })
 
 t.test('a second login of the same GitHub account signs in the same user', async t => {
@@ -118,8 +118,8 @@ t.test('a second login of the same GitHub account signs in the same user', async
   const b = await browse(app, browser, '/auth/exchange', { method: 'POST', payload: { code: second } })
   t.equal(b.json().status, 'authenticated', 'a returning user signs in directly')
   t.equal(first.json().user.id, b.json().user.id)
-  t.equal(await app.db.prisma.user.count(), 1)
-  t.equal(await app.db.prisma.identity.count(), 1)
+  t.equal(await app.handoff.db.prisma.user.count(), 1)
+  t.equal(await app.handoff.db.prisma.identity.count(), 1)
 })
 
 t.test('returnTo on the frontend origin comes back with the code; any other is dropped', async t => {
@@ -166,8 +166,8 @@ for (const failure of failures) {
     t.equal(location.origin + location.pathname, FRONTEND_URL)
     t.equal(params.get('error'), failure.expected)
     t.equal(params.get('code'), null)
-    t.equal(await app.db.prisma.user.count(), 0)
-    t.equal(await app.db.prisma.loginCode.count(), 0)
+    t.equal(await app.handoff.db.prisma.user.count(), 0)
+    t.equal(await app.handoff.db.prisma.loginCode.count(), 0)
   })
 }
 

@@ -40,7 +40,7 @@ async function linkGitHub (app: App, browser: Browser, init: { payload?: unknown
   return { status: start.statusCode, params: await finishAtProvider(app, browser, start.json().authorizationUrl) }
 }
 
-const githubLinks = (app: App) => app.db.prisma.identity.count({ where: { provider: 'github' } })
+const githubLinks = (app: App) => app.handoff.db.prisma.identity.count({ where: { provider: 'github' } })
 
 t.test('a signed-in user links GitHub, lists it, and unlinks it, but never the last identity', async t => {
   const { app } = await buildTestApp(t, { ...github.env, DEV_LOGIN: 'true' })
@@ -51,7 +51,7 @@ t.test('a signed-in user links GitHub, lists it, and unlinks it, but never the l
   t.equal(linked.params.get('code'), null, 'a link hands out no login code')
   const me = (await browse(app, browser, '/users/me')).json().user
   t.same(me.identities.map((identity: { provider: string }) => identity.provider).sort(), ['dev', 'github'])
-  t.equal(await app.db.prisma.user.count(), 1, 'no second account')
+  t.equal(await app.handoff.db.prisma.user.count(), 1, 'no second account')
 
   // The next GitHub login signs in to the same account.
   const viaGitHub = await signIn(app, newBrowser())
@@ -62,7 +62,7 @@ t.test('a signed-in user links GitHub, lists it, and unlinks it, but never the l
   t.equal(last.statusCode, 409)
   t.equal(last.json().code, 'last_identity')
   t.equal((await browse(app, browser, '/users/me/identities/naver', { method: 'DELETE' })).json().code, 'identity_not_found')
-  t.equal(await app.db.prisma.identity.count(), 1)
+  t.equal(await app.handoff.db.prisma.identity.count(), 1)
 })
 
 t.test('POST /auth/:provider/link answers the authorize URL and sets the dance cookies for the callback only', async t => {
@@ -151,7 +151,7 @@ t.test('an identity that belongs to another account is not moved', async t => {
   await signInWithDev(app, browser, 'second')
   const linked = await linkGitHub(app, browser)
   t.equal(linked.params.get('error'), 'identity_in_use', linked.params.toString())
-  const owner = await app.db.prisma.identity.findFirstOrThrow({ where: { provider: 'github' }, include: { user: true } })
+  const owner = await app.handoff.db.prisma.identity.findFirstOrThrow({ where: { provider: 'github' }, include: { user: true } })
   t.equal(owner.user.nickname, 'octocat', 'still its original owner')
 })
 
@@ -162,7 +162,7 @@ t.test('linking needs a live session in this browser', async t => {
   const browser = newBrowser()
   await signInWithDev(app, browser, 'revoked')
   const start = await startLink(app, browser)
-  await app.db.sql.query('UPDATE sessions SET revoked_at = now()')
+  await app.handoff.db.sql.query('UPDATE sessions SET revoked_at = now()')
   const params = await finishAtProvider(app, browser, start.json().authorizationUrl)
   t.equal(params.get('error'), 'link_session_invalid')
   t.equal(await githubLinks(app), 0)
@@ -205,7 +205,7 @@ t.test('the session that started the link must still be live at the callback, no
 
   t.test('expired', async t => {
     const start = await startLink(app, browser)
-    await app.db.sql.query('UPDATE sessions SET expires_at = $2 WHERE id = $1', [await sessionOf(browser), new Date(clock.now().getTime() - 1000)])
+    await app.handoff.db.sql.query('UPDATE sessions SET expires_at = $2 WHERE id = $1', [await sessionOf(browser), new Date(clock.now().getTime() - 1000)])
     t.equal((await finishAtProvider(app, browser, start.json().authorizationUrl)).get('error'), 'link_session_invalid')
     t.equal(await githubLinks(app), 0, 'no identity row')
     await signInWithDev(app, browser, 'linker')
@@ -234,7 +234,7 @@ t.test('a link fires onIdentityLinked and logs one line, without email or token'
   t.same(linked, [], 'a signup links nothing')
   t.equal((await linkGitHub(app, browser)).params.get('linked'), 'github')
 
-  const identity = await app.db.prisma.identity.findFirstOrThrow({ where: { provider: 'github' } })
+  const identity = await app.handoff.db.prisma.identity.findFirstOrThrow({ where: { provider: 'github' } })
   const sessionId = await sessionOf(browser)
   t.equal(linked.length, 1)
   const { request, ...event } = linked[0]
@@ -260,7 +260,7 @@ t.test('a login joined to an account by a verified email fires onIdentityLinked 
   t.same(linked, [], 'a signup links nothing')
 
   t.equal((await signIn(app, newBrowser())).json().user.id, user.id, 'GitHub signed in to the same account')
-  const identity = await app.db.prisma.identity.findFirstOrThrow({ where: { provider: 'github' } })
+  const identity = await app.handoff.db.prisma.identity.findFirstOrThrow({ where: { provider: 'github' } })
   t.equal(linked.length, 1)
   const { request, ...event } = linked[0]
   t.same(event, { userId: user.id, identity: { id: identity.id, provider: 'github', providerUserId: '583231' }, method: 'verified_email' }, 'no session yet')

@@ -42,7 +42,7 @@ t.test('a plain login after an abandoned link signs in: it does not link', async
   const exchange = await browse(app, browser, '/auth/exchange', { method: 'POST', payload: { code } })
   t.equal(exchange.statusCode, 200)
   t.equal(exchange.json().status, 'signup_required', 'the GitHub account signs up on its own')
-  t.equal(await app.db.prisma.identity.count({ where: { provider: 'github' } }), 0, 'nothing linked to the signed-in account')
+  t.equal(await app.handoff.db.prisma.identity.count({ where: { provider: 'github' } }), 0, 'nothing linked to the signed-in account')
 })
 
 t.test('a plain login start clears the link, challenge and return-path cookies it does not set', async t => {

@@ -33,15 +33,15 @@ t.test('a first-time user gets an account only through a valid nickname', async 
   t.equal(config.signupTtlSeconds, 600, '10 minutes by default')
   t.equal(signupCookie?.attributes.get('path'), '/auth')
   t.notOk(parseSetCookies(exchange).has('handoff_access'), 'no session cookies yet')
-  t.equal(await app.db.prisma.user.count(), 0, 'no user before the nickname')
-  t.equal(await app.db.prisma.identity.count(), 0)
+  t.equal(await app.handoff.db.prisma.user.count(), 0, 'no user before the nickname')
+  t.equal(await app.handoff.db.prisma.identity.count(), 0)
 
   for (const bad of ['x', 'admin', '12345', 'no spaces']) {
     const refused = await signup(app, browser, bad)
     t.equal(refused.statusCode, 400, `${bad}: 400`)
     t.match(refused.json().code, /^nickname_(invalid|reserved)$/)
   }
-  t.equal(await app.db.prisma.user.count(), 0, 'still no user after refused nicknames')
+  t.equal(await app.handoff.db.prisma.user.count(), 0, 'still no user after refused nicknames')
 
   const created = await signup(app, browser, ' 홍길동 ')
   t.equal(created.statusCode, 201)
@@ -53,10 +53,10 @@ t.test('a first-time user gets an account only through a valid nickname', async 
   t.ok(cookies.get('handoff_refresh')?.attributes.has('httponly'))
   t.equal((await browse(app, browser, '/auth/me')).json().user.nickname, '홍길동')
 
-  const user = await app.db.prisma.user.findFirstOrThrow({ include: { identities: true } })
+  const user = await app.handoff.db.prisma.user.findFirstOrThrow({ include: { identities: true } })
   t.match(user, { nickname: '홍길동', nicknameKey: '홍길동', email: null, emailVerified: false }, 'the dev provider vouches for no address')
   t.match(user.identities, [{ provider: 'dev', providerUserId: 'first-timer' }])
-  t.ok((await app.db.prisma.pendingSignup.findFirstOrThrow()).usedAt, 'the pending signup is consumed')
+  t.ok((await app.handoff.db.prisma.pendingSignup.findFirstOrThrow()).usedAt, 'the pending signup is consumed')
 })
 
 t.test('without a valid signup cookie: 401; twice: the second is refused', async t => {
@@ -72,13 +72,13 @@ t.test('without a valid signup cookie: 401; twice: the second is refused', async
   t.equal((await signup(app, browser, 'first')).statusCode, 201)
   const again = await app.inject({ method: 'POST', url: '/auth/signup', headers: { 'x-requested-with': 'fetch' }, payload: { nickname: 'second' }, cookies: { handoff_signup: stolen } })
   t.equal(again.statusCode, 401, 'the same signup cookie cannot create a second account')
-  t.equal(await app.db.prisma.user.count(), 1)
+  t.equal(await app.handoff.db.prisma.user.count(), 1)
 
   const late = await reachSignup(app, { id: 'late-comer' })
   clock.advance(601)
   const expired = await signup(app, late.browser, 'latecomer')
   t.equal(expired.statusCode, 401, 'an expired signup cookie')
-  t.equal(await app.db.prisma.user.count(), 1)
+  t.equal(await app.handoff.db.prisma.user.count(), 1)
 })
 
 t.test('a taken nickname is 409, case-insensitively and across NFC/NFD, and the signup can retry', async t => {
@@ -94,7 +94,7 @@ t.test('a taken nickname is 409, case-insensitively and across NFC/NFD, and the 
     t.equal(conflict.json().code, 'nickname_taken')
   }
   t.equal((await signup(app, browser, 'octocat2')).statusCode, 201, 'the same signup cookie works with a free nickname')
-  t.equal(await app.db.prisma.user.count(), 3)
+  t.equal(await app.handoff.db.prisma.user.count(), 3)
 })
 
 t.test(`two people racing for one nickname: one 201, the other 409 (${onPostgres ? 'PostgreSQL' : 'PGlite'})`, async t => {
@@ -103,9 +103,9 @@ t.test(`two people racing for one nickname: one 201, the other 409 (${onPostgres
   const results = await Promise.all(racers.map(({ browser }) => signup(app, browser, 'winner')))
   const statuses = results.map(result => result.statusCode).sort()
   t.same(statuses, [201, ...Array(7).fill(409)])
-  t.equal(await app.db.prisma.user.count({ where: { nicknameKey: 'winner' } }), 1)
-  t.equal(await app.db.prisma.user.count(), 1, 'the losers have no half-created account')
-  t.equal(await app.db.prisma.identity.count(), 1)
+  t.equal(await app.handoff.db.prisma.user.count({ where: { nicknameKey: 'winner' } }), 1)
+  t.equal(await app.handoff.db.prisma.user.count(), 1, 'the losers have no half-created account')
+  t.equal(await app.handoff.db.prisma.identity.count(), 1)
 })
 
 t.test('finishing the same identity\'s signup in two tabs ends with one account', async t => {
@@ -116,5 +116,5 @@ t.test('finishing the same identity\'s signup in two tabs ends with one account'
   const second = await signup(app, tabB.browser, 'tab_b')
   t.equal(second.statusCode, 200, 'the second tab signs in to the account the first created')
   t.equal(second.json().user.nickname, 'tab_a')
-  t.equal(await app.db.prisma.user.count(), 1)
+  t.equal(await app.handoff.db.prisma.user.count(), 1)
 })

@@ -54,7 +54,7 @@ t.test('another service verifies our cookie through the JWKS, across a key rotat
   await before.app.close()
   const after = await buildTestApp(t, { ...github.env, JWT_ALGORITHM: 'ES256', JWT_PRIVATE_KEYS: `${newKey}\n${oldKey}` })
   await after.app.listen({ host: '127.0.0.1', port })
-  const [newKid, oldKid] = after.app.accessTokens.publicKeys.map(key => key.kid)
+  const [newKid, oldKid] = after.app.handoff.accessTokens.publicKeys.map(key => key.kid)
   t.not(newKid, oldKid)
   t.equal((await verify(oldToken)).status, 200, 'a token signed before the rotation is still accepted')
   const bob = newBrowser()
@@ -96,7 +96,7 @@ t.test('EdDSA without keys outside production: one key generated under DATA_DIR 
   const dataDir = t.testdir()
   const env = { ...github.env, JWT_ALGORITHM: 'EdDSA', DATA_DIR: dataDir }
   const first = await buildTestApp(t, env)
-  const [key] = first.app.accessTokens.publicKeys
+  const [key] = first.app.handoff.accessTokens.publicKeys
   t.match(key, { kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA', use: 'sig' })
   const browser = newBrowser()
   await signIn(first.app, browser)
@@ -105,5 +105,5 @@ t.test('EdDSA without keys outside production: one key generated under DATA_DIR 
   t.notMatch(JSON.stringify(jwks), /"d"/, 'no private member')
   await first.app.close()
   const second = await buildTestApp(t, env)
-  t.equal(second.app.accessTokens.publicKeys[0].kid, key.kid, 'the same key after a restart')
+  t.equal(second.app.handoff.accessTokens.publicKeys[0].kid, key.kid, 'the same key after a restart')
 })

@@ -73,14 +73,14 @@ t.test('onUserCreated that throws rolls the signup back; the signup cookie stays
   t.equal(refused.statusCode, 500)
   t.equal(refused.json().code, 'signup_hook_failed')
   t.notMatch(refused.body, /database said no/, 'the hook\'s error stays in the log')
-  t.equal(await app.db.prisma.user.count(), 0, 'no user')
-  t.equal(await app.db.prisma.identity.count(), 0, 'no identity')
-  t.equal(await app.db.prisma.session.count(), 0, 'no session')
+  t.equal(await app.handoff.db.prisma.user.count(), 0, 'no user')
+  t.equal(await app.handoff.db.prisma.identity.count(), 0, 'no identity')
+  t.equal(await app.handoff.db.prisma.session.count(), 0, 'no session')
 
   fail = false
   const retry = await browse(app, browser, '/auth/signup', { method: 'POST', payload: { nickname: 'octocat' } })
   t.equal(retry.statusCode, 201, 'the same signup cookie works once the hook passes')
-  t.equal((await app.db.prisma.user.findFirstOrThrow()).name, 'written by the hook', 'the hook\'s write committed with the account')
+  t.equal((await app.handoff.db.prisma.user.findFirstOrThrow()).name, 'written by the hook', 'the hook\'s write committed with the account')
 })
 
 t.test('onUserCreated may refuse with its own 4xx', async t => {
@@ -92,7 +92,7 @@ t.test('onUserCreated may refuse with its own 4xx', async t => {
   const refused = await browse(app, browser, '/auth/signup', { method: 'POST', payload: { nickname: 'octocat' } })
   t.equal(refused.statusCode, 403)
   t.equal(refused.json().code, 'signup_closed')
-  t.equal(await app.db.prisma.user.count(), 0)
+  t.equal(await app.handoff.db.prisma.user.count(), 0)
 })
 
 t.test('onLogin after signup and exchange, onUserDeleted after deletion; their failures are logged, not answered', async t => {

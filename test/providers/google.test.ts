@@ -86,7 +86,7 @@ for (const [fault, description] of forged) {
     t.equal(callbackResponse.statusCode, 302)
     t.equal(location.origin + location.pathname, FRONTEND_URL)
     t.equal(params.get('error'), 'provider_token_error')
-    t.equal(await app.db.prisma.loginCode.count(), 0)
+    t.equal(await app.handoff.db.prisma.loginCode.count(), 0)
   })
 }
 
@@ -103,8 +103,8 @@ for (const failure of failures) {
     failure.setup()
     const { params } = await loginThroughProvider(app, newBrowser(), 'google')
     t.equal(params.get('error'), failure.expected)
-    t.equal(await app.db.prisma.user.count(), 0)
-    t.equal(await app.db.prisma.loginCode.count(), 0)
+    t.equal(await app.handoff.db.prisma.user.count(), 0)
+    t.equal(await app.handoff.db.prisma.loginCode.count(), 0)
   })
 }
 

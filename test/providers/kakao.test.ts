@@ -75,8 +75,8 @@ t.test('PKCE: a tampered or missing verifier cookie ends as provider_token_error
     if (tokenCall) t.equal(token?.body.code_verifier, 'x'.repeat(43), 'the tampered verifier is what Kakao saw')
     t.notOk(kakao.requests.some(request => request.path === '/v2/user/me'), `${name}: no profile was read`)
   }
-  t.equal(await app.db.prisma.loginCode.count(), 0)
-  t.equal(await app.db.prisma.user.count(), 0)
+  t.equal(await app.handoff.db.prisma.loginCode.count(), 0)
+  t.equal(await app.handoff.db.prisma.user.count(), 0)
 })
 
 t.test('happy path: code in the fragment, exchange answers, what we sent Kakao, the identity stored', async t => {
@@ -182,8 +182,8 @@ for (const failure of failures) {
     t.equal(location.origin + location.pathname, FRONTEND_URL)
     t.equal(params.get('error'), failure.expected)
     t.equal(params.get('code'), null)
-    t.equal(await app.db.prisma.user.count(), 0)
-    t.equal(await app.db.prisma.loginCode.count(), 0)
+    t.equal(await app.handoff.db.prisma.user.count(), 0)
+    t.equal(await app.handoff.db.prisma.loginCode.count(), 0)
   })
 }
 

@@ -62,8 +62,8 @@ for (const failure of failures) {
     t.equal(callbackResponse.statusCode, 302)
     t.equal(location.origin + location.pathname, FRONTEND_URL)
     t.equal(params.get('error'), failure.expected)
-    t.equal(await app.db.prisma.user.count(), 0)
-    t.equal(await app.db.prisma.loginCode.count(), 0)
+    t.equal(await app.handoff.db.prisma.user.count(), 0)
+    t.equal(await app.handoff.db.prisma.loginCode.count(), 0)
   })
 }
 

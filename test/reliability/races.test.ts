@@ -41,12 +41,12 @@ const statusCounts = (statuses: number[]) => statuses.reduce<Record<number, numb
 t.test('100 concurrent exchanges of one code: exactly one session', async t => {
   const { app } = await buildTestApp(t, env)
   const { code, browser } = await returningUserCode(app)
-  const sessionsBefore = await app.db.prisma.session.count()
+  const sessionsBefore = await app.handoff.db.prisma.session.count()
   const responses = await Promise.all((await clones(browser, 100)).map(clone => browse(app, clone, '/auth/exchange', { method: 'POST', payload: { code } })))
   t.same(statusCounts(responses.map(response => response.statusCode)), { 200: 1, 400: 99 })
   t.ok(responses.filter(response => response.statusCode === 400).every(response => response.json().code === 'login_code_invalid'))
   t.equal(responses.find(response => response.statusCode === 200)?.json().status, 'authenticated')
-  t.equal(await app.db.prisma.session.count(), sessionsBefore + 1, 'one new session')
+  t.equal(await app.handoff.db.prisma.session.count(), sessionsBefore + 1, 'one new session')
 })
 
 t.test('50 concurrent refreshes of one refresh token: one live session, and the browser keeps refreshing', async t => {
@@ -61,9 +61,9 @@ t.test('50 concurrent refreshes of one refresh token: one live session, and the 
   const rotated = responses.filter(response => String(response.headers['set-cookie'] ?? '').includes('handoff_refresh=') && response.statusCode === 200)
   t.equal(rotated.length, 1, 'exactly one tab got the next refresh token')
 
-  const live = await app.db.sql.query<{ count: number }>('SELECT count(*)::int AS count FROM sessions WHERE revoked_at IS NULL')
+  const live = await app.handoff.db.sql.query<{ count: number }>('SELECT count(*)::int AS count FROM sessions WHERE revoked_at IS NULL')
   t.equal(live[0].count, 1, 'one live session')
-  const current = await app.db.sql.query<{ count: number }>('SELECT count(*)::int AS count FROM refresh_tokens WHERE rotated_at IS NULL')
+  const current = await app.handoff.db.sql.query<{ count: number }>('SELECT count(*)::int AS count FROM refresh_tokens WHERE rotated_at IS NULL')
   t.equal(current[0].count, 1, 'one current refresh token in its family')
 
   // The tab that won carries on, as a browser would (its jar holds the new refresh token).
@@ -93,8 +93,8 @@ t.test('two callbacks for the same new identity at once: one user, one identity'
   const statuses = signups.map(response => response.statusCode).sort()
   t.notOk(statuses.some(status => status >= 500), `no 5xx (${statuses.join(', ')})`)
   t.same(statuses, [200, 201], 'one tab creates the account, the other signs in to it')
-  t.equal(await app.db.prisma.user.count(), 1, 'one user')
-  t.equal(await app.db.prisma.identity.count({ where: { providerUserId: '777' } }), 1, 'one identity')
+  t.equal(await app.handoff.db.prisma.user.count(), 1, 'one user')
+  t.equal(await app.handoff.db.prisma.identity.count({ where: { providerUserId: '777' } }), 1, 'one identity')
   const ids = signups.map(response => response.json().user.id)
   t.equal(ids[0], ids[1], 'both tabs are signed in to the same account')
 })
@@ -107,5 +107,5 @@ t.test('two app instances on one PostgreSQL database race on the same code', { s
   const tabs = await clones(browser, 60)
   const responses = await Promise.all(tabs.map((tab, i) => browse(i % 2 === 0 ? app : other, tab, '/auth/exchange', { method: 'POST', payload: { code } })))
   t.same(statusCounts(responses.map(response => response.statusCode)), { 200: 1, 400: 59 })
-  t.equal(await app.db.prisma.session.count({ where: { revokedAt: null } }), 2, 'the signup session and one from the code')
+  t.equal(await app.handoff.db.prisma.session.count({ where: { revokedAt: null } }), 2, 'the signup session and one from the code')
 })

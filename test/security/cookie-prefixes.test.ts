@@ -136,7 +136,7 @@ t.test('a state cookie planted by a sibling subdomain does not pass the callback
   const callback = await browse(app, victim, callbackUrl.pathname + callbackUrl.search)
   t.equal(handoffParams(callback).get('error'), 'invalid_state')
   t.equal(handoffParams(callback).get('code'), null)
-  t.equal(await app.db.prisma.loginCode.count(), 0, 'no code for the attacker\'s account')
+  t.equal(await app.handoff.db.prisma.loginCode.count(), 0, 'no code for the attacker\'s account')
 })
 
 t.test('a refresh cookie planted by a sibling subdomain is ignored (no session fixation)', async t => {

@@ -82,9 +82,9 @@ t.test('CSRF on every state-changing cookie route', async t => {
     const foreign = await app.inject({ method: method as 'POST', url, headers: { cookie, 'x-requested-with': 'x', origin: 'https://evil.test' }, ...(payload === undefined ? {} : { payload: payload as object }) })
     t.equal(foreign.statusCode, 403, `${method} ${url} from a foreign origin: 403`)
   }
-  const user = await app.db.prisma.user.findFirstOrThrow()
+  const user = await app.handoff.db.prisma.user.findFirstOrThrow()
   t.equal(user.nickname, 'octocat', 'nothing changed')
-  t.equal(await app.db.prisma.session.count({ where: { revokedAt: null } }), 1, 'still signed in')
+  t.equal(await app.handoff.db.prisma.session.count({ where: { revokedAt: null } }), 1, 'still signed in')
 })
 
 t.test('cookie flags follow the deployment', async t => {

@@ -27,7 +27,7 @@ t.test('a session remembers the browser it was opened in; two sessions of one br
 
   const exchange = await signIn(app, browser)
   t.equal(parseSetCookies(exchange).get(deviceName)?.value, flags?.value, 'the exchange keeps the browser\'s device cookie')
-  const sessions = await app.db.prisma.session.findMany()
+  const sessions = await app.handoff.db.prisma.session.findMany()
   t.equal(sessions.length, 2)
   t.same(sessions.map(session => session.deviceHash), [hashSecret(flags?.value as string), hashSecret(flags?.value as string)], 'both sessions store its hash, never the cookie')
 
@@ -41,8 +41,8 @@ t.test('a session remembers the browser it was opened in; two sessions of one br
 t.test('the device cookie is Secure over https', async t => {
   const { app, clock, config } = await buildTestApp(t, { ...github.env, PUBLIC_URL: 'https://api.example.com', FRONTEND_URL: 'https://api.example.com/app' })
   const { deviceName } = sessionCookies(config)
-  const [user] = await app.db.sql.query<{ id: string }>("INSERT INTO users (nickname, nickname_key) VALUES ('secure', 'secure') RETURNING id")
-  const code = await createLoginCode(app.db.sql, { userId: user.id }, {}, clock.now(), 60)
+  const [user] = await app.handoff.db.sql.query<{ id: string }>("INSERT INTO users (nickname, nickname_key) VALUES ('secure', 'secure') RETURNING id")
+  const code = await createLoginCode(app.handoff.db.sql, { userId: user.id }, {}, clock.now(), 60)
   const response = await app.inject({ method: 'POST', url: '/auth/exchange', headers: { 'x-requested-with': 'fetch' }, payload: { code } })
   t.equal(response.statusCode, 200)
   const flags = parseSetCookies(response).get(deviceName)
@@ -52,7 +52,7 @@ t.test('the device cookie is Secure over https', async t => {
   t.equal(deviceName, '__Host-handoff_device', 'over https no sibling subdomain can plant it')
   t.equal(flags?.attributes.get('path'), '/', '__Host- requires Path=/')
   t.equal(flags?.attributes.get('samesite'), 'Lax')
-  t.equal((await app.db.prisma.session.findFirstOrThrow()).deviceHash, hashSecret(flags?.value as string))
+  t.equal((await app.handoff.db.prisma.session.findFirstOrThrow()).deviceHash, hashSecret(flags?.value as string))
 })
 
 t.test('two tabs of one browser refreshing at once both succeed, and the grace is logged', async t => {
@@ -63,7 +63,7 @@ t.test('two tabs of one browser refreshing at once both succeed, and the grace i
   const first = await browser.cookie(refreshName, '/auth') as string
   const [a, b] = await Promise.all([browse(app, browser, '/auth/refresh', { method: 'POST' }), browse(app, browser, '/auth/refresh', { method: 'POST' })])
   t.same([a.statusCode, b.statusCode], [200, 200])
-  const session = await app.db.prisma.session.findFirstOrThrow()
+  const session = await app.handoff.db.prisma.session.findFirstOrThrow()
   t.notOk(session.revokedAt)
   const grace = logs.filter(line => line.msg === 'refresh: rotated token presented again within the grace window by the same browser')
   t.equal(grace.length, 1, 'one line for the tab that got the grace')
@@ -99,7 +99,7 @@ for (const [name, foreignDevice] of [['without a device cookie', 'none'], ['with
     t.equal(replay.json().code, 'refresh_token_reused')
     t.equal(parseSetCookies(replay).get(refreshName)?.value, '', 'its cookies are cleared')
 
-    const session = await app.db.prisma.session.findFirstOrThrow({ where: { user: { nickname: 'octocat' } } })
+    const session = await app.handoff.db.prisma.session.findFirstOrThrow({ where: { user: { nickname: 'octocat' } } })
     t.ok(session.revokedAt, 'the whole session is revoked')
     const legit = await browse(app, victim, '/auth/refresh', { method: 'POST' })
     t.equal(legit.statusCode, 401, 'the legitimate browser\'s newer refresh token is refused too')
@@ -116,7 +116,7 @@ t.test('a session opened before device cookies existed adopts the browser at its
   const { deviceName, refreshName } = sessionCookies(config)
   const before = newBrowser()
   await signIn(app, before)
-  await app.db.sql.query('UPDATE sessions SET device_hash = NULL')
+  await app.handoff.db.sql.query('UPDATE sessions SET device_hash = NULL')
   // The browser as the upgrade found it: session cookies, no device cookie.
   const browser = newBrowser()
   await browser.jar.setCookie(`${refreshName}=${await before.cookie(refreshName, '/auth') as string}; Path=/auth`, `${PUBLIC_URL}/auth`)
@@ -126,11 +126,11 @@ t.test('a session opened before device cookies existed adopts the browser at its
   const device = parseSetCookies(first).get(deviceName)
   t.match(device?.value, SECRET, 'the refresh gives the browser a device cookie')
   t.ok(device?.attributes.has('httponly'), 'HttpOnly')
-  t.equal((await app.db.prisma.session.findFirstOrThrow()).deviceHash, hashSecret(device?.value ?? ''), 'and the session adopts its hash')
+  t.equal((await app.handoff.db.prisma.session.findFirstOrThrow()).deviceHash, hashSecret(device?.value ?? ''), 'and the session adopts its hash')
 
   const [a, b] = await Promise.all([browse(app, browser, '/auth/refresh', { method: 'POST' }), browse(app, browser, '/auth/refresh', { method: 'POST' })])
   t.same([a.statusCode, b.statusCode], [200, 200], 'two tabs within the grace window')
-  t.notOk((await app.db.prisma.session.findFirstOrThrow()).revokedAt)
+  t.notOk((await app.handoff.db.prisma.session.findFirstOrThrow()).revokedAt)
   t.notOk(parseSetCookies(a).has(deviceName) || parseSetCookies(b).has(deviceName), 'a browser with its device cookie is not sent another')
 })
 
@@ -139,11 +139,11 @@ t.test('a session that has a device keeps it: a refresh from another browser doe
   const { deviceName, refreshName } = sessionCookies(config)
   const owner = newBrowser()
   await signIn(app, owner)
-  const { deviceHash } = await app.db.prisma.session.findFirstOrThrow()
+  const { deviceHash } = await app.handoff.db.prisma.session.findFirstOrThrow()
   const other = newBrowser()
   await other.jar.setCookie(`${refreshName}=${await owner.cookie(refreshName, '/auth') as string}; Path=/auth`, `${PUBLIC_URL}/auth`)
   const refreshed = await browse(app, other, '/auth/refresh', { method: 'POST' })
   t.equal(refreshed.statusCode, 200, 'the current token rotates')
   t.notOk(parseSetCookies(refreshed).has(deviceName), 'no device cookie for a browser that is not the session\'s')
-  t.equal((await app.db.prisma.session.findFirstOrThrow()).deviceHash, deviceHash, 'the session keeps its browser')
+  t.equal((await app.handoff.db.prisma.session.findFirstOrThrow()).deviceHash, deviceHash, 'the session keeps its browser')
 })

@@ -16,7 +16,7 @@ t.test('refreshing every 20 days works until SESSION_MAX_LIFETIME_SECONDS after 
   const names = sessionCookies(config)
   const browser = newBrowser()
   await signIn(app, browser)
-  const { createdAt } = await app.db.prisma.session.findFirstOrThrow()
+  const { createdAt } = await app.handoff.db.prisma.session.findFirstOrThrow()
   const maxAge = (response: Awaited<ReturnType<typeof browse>>) => Number(parseSetCookies(response).get(names.refreshName)?.attributes.get('max-age'))
 
   for (const day of [20, 40, 60]) {
@@ -29,9 +29,9 @@ t.test('refreshing every 20 days works until SESSION_MAX_LIFETIME_SECONDS after 
   const last = await browse(app, browser, '/auth/refresh', { method: 'POST' })
   t.equal(last.statusCode, 200, 'day 80: refreshed')
   t.equal(maxAge(last), 10 * DAY, 'day 80: the refresh cookie lives only until day 90, not 30 more days')
-  const session = await app.db.prisma.session.findFirstOrThrow()
+  const session = await app.handoff.db.prisma.session.findFirstOrThrow()
   t.equal(session.expiresAt.getTime() - createdAt.getTime(), 90 * DAY * 1000, 'the session ends 90 days after sign-in')
-  const token = await app.db.prisma.refreshToken.findFirstOrThrow({ where: { rotatedAt: null } })
+  const token = await app.handoff.db.prisma.refreshToken.findFirstOrThrow({ where: { rotatedAt: null } })
   t.equal(token.expiresAt.getTime(), session.expiresAt.getTime(), 'and so does its current refresh token')
 
   clock.advance(20 * DAY)
@@ -48,15 +48,15 @@ t.test('a session whose rows outlive the limit (opened before it existed) is sti
   const browser = newBrowser()
   await signIn(app, browser)
   // As written before the limit: expiries pushed far past created_at + max lifetime.
-  await app.db.sql.query("UPDATE sessions SET expires_at = created_at + interval '1000 days'")
-  await app.db.sql.query("UPDATE refresh_tokens SET expires_at = created_at + interval '1000 days'")
+  await app.handoff.db.sql.query("UPDATE sessions SET expires_at = created_at + interval '1000 days'")
+  await app.handoff.db.sql.query("UPDATE refresh_tokens SET expires_at = created_at + interval '1000 days'")
 
   clock.advance(config.sessionMaxLifetimeSeconds - 60)
   t.equal((await browse(app, browser, '/auth/refresh', { method: 'POST' })).statusCode, 200, 'a minute before the limit: refreshed')
-  const session = await app.db.prisma.session.findFirstOrThrow()
+  const session = await app.handoff.db.prisma.session.findFirstOrThrow()
   t.equal(session.expiresAt.getTime() - session.createdAt.getTime(), config.sessionMaxLifetimeSeconds * 1000, 'the rotation caps the expiry at the limit')
-  await app.db.sql.query("UPDATE sessions SET expires_at = created_at + interval '1000 days'")
-  await app.db.sql.query("UPDATE refresh_tokens SET expires_at = created_at + interval '1000 days'")
+  await app.handoff.db.sql.query("UPDATE sessions SET expires_at = created_at + interval '1000 days'")
+  await app.handoff.db.sql.query("UPDATE refresh_tokens SET expires_at = created_at + interval '1000 days'")
 
   clock.advance(61)
   const refused = await browse(app, browser, '/auth/refresh', { method: 'POST' })
@@ -76,7 +76,7 @@ t.test('sessions opened at exchange and signup never expire past the limit, and 
   for (const [step, response] of [['signup', signup], ['exchange', exchange]] as const) {
     t.equal(parseSetCookies(response).get(names.refreshName)?.attributes.get('max-age'), '3600', `${step}: the refresh cookie lives an hour`)
   }
-  const sessions = await app.db.prisma.session.findMany({ include: { refreshTokens: true } })
+  const sessions = await app.handoff.db.prisma.session.findMany({ include: { refreshTokens: true } })
   t.equal(sessions.length, 2)
   for (const session of sessions) {
     t.equal(session.expiresAt.getTime() - session.createdAt.getTime(), 3600 * 1000, 'the session ends an hour after sign-in')

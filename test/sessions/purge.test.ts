@@ -4,7 +4,7 @@ import { buildTestApp } from '../helpers/build-app.js'
 
 t.test('expired codes, signups, tokens and old sessions are purged; live rows stay', async t => {
   const { app, clock } = await buildTestApp(t, { PURGE_INTERVAL_SECONDS: '0' })
-  const { sql } = app.db
+  const { sql } = app.handoff.db
   const now = clock.now()
   const at = (seconds: number) => new Date(now.getTime() + seconds * 1000)
   const [user] = await sql.query<{ id: string }>("INSERT INTO users (nickname, nickname_key) VALUES ('keeper', 'keeper') RETURNING id")
@@ -33,10 +33,10 @@ t.test('expired codes, signups, tokens and old sessions are purged; live rows st
 
 t.test('the purge runs on its interval in the background', async t => {
   const { app, clock } = await buildTestApp(t, { PURGE_INTERVAL_SECONDS: '1' })
-  await app.db.sql.query('INSERT INTO pending_signups (token_hash, profile, expires_at) VALUES ($1, $2, $3)', ['old', '{}', new Date(clock.now().getTime() - 1000)])
+  await app.handoff.db.sql.query('INSERT INTO pending_signups (token_hash, profile, expires_at) VALUES ($1, $2, $3)', ['old', '{}', new Date(clock.now().getTime() - 1000)])
   for (let waited = 0; waited < 3000; waited += 100) {
-    if ((await app.db.sql.query('SELECT 1 FROM pending_signups')).length === 0) break
+    if ((await app.handoff.db.sql.query('SELECT 1 FROM pending_signups')).length === 0) break
     await new Promise(resolve => setTimeout(resolve, 100))
   }
-  t.same(await app.db.sql.query('SELECT 1 FROM pending_signups'), [], 'removed without any request')
+  t.same(await app.handoff.db.sql.query('SELECT 1 FROM pending_signups'), [], 'removed without any request')
 })

@@ -40,9 +40,9 @@ t.test('right after sign-in, a link starts and an identity unlinks', async t => 
   t.equal(start.statusCode, 200)
   t.ok(parseSetCookies(start).get(loginCookies(config, 'github').names.link)?.value, 'the link cookie is set')
   t.equal((await linkGitHub(app, browser)).get('linked'), 'github')
-  const dev = await app.db.prisma.identity.findFirstOrThrow({ where: { provider: 'dev' } })
+  const dev = await app.handoff.db.prisma.identity.findFirstOrThrow({ where: { provider: 'dev' } })
   t.equal((await unlink(app, browser, dev.id)).statusCode, 204)
-  t.same((await app.db.prisma.identity.findMany()).map(identity => identity.provider), ['github'])
+  t.same((await app.handoff.db.prisma.identity.findMany()).map(identity => identity.provider), ['github'])
 })
 
 t.test('a stolen access cookie of a sign-in older than REAUTH_MAX_AGE_SECONDS: link and unlink answer 403 reauthentication_required and change nothing', async t => {
@@ -53,7 +53,7 @@ t.test('a stolen access cookie of a sign-in older than REAUTH_MAX_AGE_SECONDS: l
   github.user = { ...github.user, id: 1_000_001, login: 'victim-gh' }
   t.teardown(() => { github.user = { ...github.user, id: 583231, login: 'octocat' } })
   t.equal((await linkGitHub(app, victim)).get('linked'), 'github', 'the victim has two ways in')
-  const identities = await app.db.prisma.identity.findMany({ orderBy: { provider: 'asc' } })
+  const identities = await app.handoff.db.prisma.identity.findMany({ orderBy: { provider: 'asc' } })
 
   clock.advance(config.reauthMaxAgeSeconds + 1)
   // A refresh is not a sign-in: the fresh access cookie still carries the old sign-in's age.
@@ -74,8 +74,8 @@ t.test('a stolen access cookie of a sign-in older than REAUTH_MAX_AGE_SECONDS: l
     t.equal(refused.json().code, 'reauthentication_required', identity.provider)
   }
   t.equal((await unlink(app, thief, 'dev')).json().code, 'reauthentication_required', 'by provider name too')
-  t.same(await app.db.prisma.identity.findMany({ orderBy: { provider: 'asc' } }), identities, 'every identity row intact')
-  t.notOk((await app.db.prisma.session.findFirstOrThrow()).revokedAt, 'the session lives on')
+  t.same(await app.handoff.db.prisma.identity.findMany({ orderBy: { provider: 'asc' } }), identities, 'every identity row intact')
+  t.notOk((await app.handoff.db.prisma.session.findFirstOrThrow()).revokedAt, 'the session lives on')
 
   // The owner signs in again and may do both.
   await signInWithDev(app, victim, 'victim')
@@ -88,7 +88,7 @@ t.test('REAUTH_MAX_AGE_SECONDS sets the window for link and unlink; exactly that
   const browser = newBrowser()
   await signInWithDev(app, browser, 'owner')
   t.equal((await linkGitHub(app, browser)).get('linked'), 'github')
-  const dev = await app.db.prisma.identity.findFirstOrThrow({ where: { provider: 'dev' } })
+  const dev = await app.handoff.db.prisma.identity.findFirstOrThrow({ where: { provider: 'dev' } })
   clock.advance(61)
   t.equal((await startLink(app, browser)).json().code, 'reauthentication_required')
   t.equal((await unlink(app, browser, dev.id)).json().code, 'reauthentication_required')
@@ -102,16 +102,16 @@ t.test('a revoked session: 401 not_authenticated before any age check', async t 
   const { app, clock, config } = await buildTestApp(t, { ...github.env, DEV_LOGIN: 'true' })
   const browser = newBrowser()
   await signInWithDev(app, browser, 'owner')
-  const dev = await app.db.prisma.identity.findFirstOrThrow()
+  const dev = await app.handoff.db.prisma.identity.findFirstOrThrow()
   // Revoked by another instance: only the database knows yet.
-  await app.db.sql.query('UPDATE sessions SET revoked_at = $1', [clock.now()])
+  await app.handoff.db.sql.query('UPDATE sessions SET revoked_at = $1', [clock.now()])
   clock.advance(config.reauthMaxAgeSeconds + 1)
   const answers = { link: await startLink(app, browser), unlink: await unlink(app, browser, dev.id), delete: await browse(app, browser, '/users/me', { method: 'DELETE' }) }
   for (const [name, answer] of Object.entries(answers)) {
     t.equal(answer.statusCode, 401, name)
     t.equal(answer.json().code, 'not_authenticated', name)
   }
-  t.equal(await app.db.prisma.identity.count(), 1)
+  t.equal(await app.handoff.db.prisma.identity.count(), 1)
 })
 
 t.test('the OpenAPI document lists 403 reauthentication_required for link, unlink and account deletion', async t => {

@@ -155,7 +155,7 @@ t.test('an instance that never hears the broadcast still refuses a revoked token
 t.test('the PostgreSQL URL reaches the listener as a plugin option, not through a public decorator', { skip: onPostgres ? false : 'needs PostgreSQL (TEST_DATABASE_URL)' }, async t => {
   const { target } = await freshTestDatabase()
   const host = await buildHostApp(t, { database: target, env: github.env })
-  t.notOk(Object.hasOwn(host.app.db, 'url'), 'app.db carries no URL (nor its password)')
-  const listening = await host.app.db.sql.query("SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN handoff_revoked_sessions'")
+  t.notOk(Object.hasOwn(host.app.handoff.db, 'url'), 'app.handoff.db carries no URL (nor its password)')
+  const listening = await host.app.handoff.db.sql.query("SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN handoff_revoked_sessions'")
   t.equal(listening.length, 1, 'the instance LISTENs all the same')
 })

@@ -56,7 +56,7 @@ t.test('logout: the old access cookie is refused at once; onSessionRevoked says 
   t.equal(me.json().code, 'not_authenticated')
   t.same(host.revocations, [{ userId, sessionIds: [sessionId], reason: 'logout' }])
   assertLogged(t, host, { userId, sessionIds: [sessionId], reason: 'logout' }, [access, refresh])
-  const [row] = await host.app.db.sql.query<{ user_id: string, revoked_at: Date, expires_at: Date }>('SELECT user_id, revoked_at, expires_at FROM revoked_sessions WHERE session_id = $1', [sessionId])
+  const [row] = await host.app.handoff.db.sql.query<{ user_id: string, revoked_at: Date, expires_at: Date }>('SELECT user_id, revoked_at, expires_at FROM revoked_sessions WHERE session_id = $1', [sessionId])
   t.equal(row.user_id, userId, 'recorded in revoked_sessions')
   t.equal(row.expires_at.getTime() - row.revoked_at.getTime(), (900 + 60) * 1000, 'until every token of the session has expired: access token TTL + skew')
 
@@ -80,7 +80,7 @@ t.test('logout with a refresh cookie the server no longer knows (purged, stale) 
   const logout = await host.app.inject({ method: 'POST', url: '/auth/logout', headers: { 'x-requested-with': 'fetch' }, cookies: { handoff_access: access, handoff_refresh: 'a-refresh-token-long-purged-from-the-database' } })
   t.equal(logout.statusCode, 204)
   assertRefused(t, await statusesFor(host.app, access), 'after logout')
-  t.ok((await host.app.db.prisma.session.findUniqueOrThrow({ where: { id: sessionId } })).revokedAt, 'the session is revoked')
+  t.ok((await host.app.handoff.db.prisma.session.findUniqueOrThrow({ where: { id: sessionId } })).revokedAt, 'the session is revoked')
   t.same(host.revocations, [{ userId, sessionIds: [sessionId], reason: 'logout' }])
 })
 
@@ -156,8 +156,8 @@ t.test('DELETE /users/me: every session\'s access cookie is refused at once, tho
   t.equal((await browse(host.app, laptop, '/users/me', { method: 'DELETE' })).statusCode, 204)
   assertRefused(t, await statusesFor(host.app, first.access), 'this browser')
   assertRefused(t, await statusesFor(host.app, second.access), 'the other browser')
-  t.equal(await host.app.db.prisma.session.count(), 0, 'the sessions went with the account')
-  const recorded = await host.app.db.sql.query<{ session_id: string, user_id: string }>('SELECT session_id, user_id FROM revoked_sessions ORDER BY session_id')
+  t.equal(await host.app.handoff.db.prisma.session.count(), 0, 'the sessions went with the account')
+  const recorded = await host.app.handoff.db.sql.query<{ session_id: string, user_id: string }>('SELECT session_id, user_id FROM revoked_sessions ORDER BY session_id')
   t.same(recorded, [first.sessionId, second.sessionId].sort().map(id => ({ session_id: id, user_id: first.userId })), 'their revocations stay')
   t.equal(host.revocations.length, 1)
   t.same({ ...host.revocations[0], sessionIds: [...host.revocations[0].sessionIds].sort() },

@@ -34,7 +34,7 @@ t.test('refresh rotates: new cookies, and the old refresh token stops working', 
   t.equal(parseSetCookies(replay).get('handoff_refresh')?.value, '', 'a refused refresh clears the cookies')
 
   // The rows: one session, two generations of refresh token, the first marked rotated.
-  const tokens = await app.db.prisma.refreshToken.findMany({ orderBy: { createdAt: 'asc' } })
+  const tokens = await app.handoff.db.prisma.refreshToken.findMany({ orderBy: { createdAt: 'asc' } })
   t.equal(tokens.length, 2)
   t.ok(tokens.some(token => token.rotatedAt !== null))
   t.equal(new Set(tokens.map(token => token.sessionId)).size, 1)
@@ -67,7 +67,7 @@ t.test('logout revokes the session and clears both cookies', async t => {
   t.equal((await browse(app, browser, '/auth/me')).statusCode, 401, 'the browser is signed out')
   const reuse = await app.inject({ method: 'POST', url: '/auth/refresh', headers: { 'x-requested-with': 'fetch' }, cookies: { handoff_refresh: refresh } })
   t.equal(reuse.statusCode, 401, 'the revoked session cannot be refreshed')
-  const session = await app.db.prisma.session.findFirstOrThrow()
+  const session = await app.handoff.db.prisma.session.findFirstOrThrow()
   t.ok(session.revokedAt)
   t.equal((await app.inject({ method: 'POST', url: '/auth/logout', headers: { 'x-requested-with': 'fetch' } })).statusCode, 204, 'logout without a session is still 204')
 })
@@ -78,7 +78,7 @@ t.test('logout with only the access cookie revokes that session', async t => {
   await signIn(app, browser)
   const access = await browser.cookie('handoff_access') as string
   t.equal((await app.inject({ method: 'POST', url: '/auth/logout', headers: { 'x-requested-with': 'fetch' }, cookies: { handoff_access: access } })).statusCode, 204)
-  t.ok((await app.db.prisma.session.findFirstOrThrow()).revokedAt)
+  t.ok((await app.handoff.db.prisma.session.findFirstOrThrow()).revokedAt)
 })
 
 t.test('/auth/me refuses absent, forged, expired and foreign tokens', async t => {
@@ -147,7 +147,7 @@ t.test('/auth/me answers from the token alone, without the database', async t =>
   const browser = newBrowser()
   await signIn(app, browser)
   // Deleting every row proves no lookup happens; the answer still comes from the JWT.
-  await app.db.sql.exec('TRUNCATE users CASCADE')
+  await app.handoff.db.sql.exec('TRUNCATE users CASCADE')
   const me = await browse(app, browser, '/auth/me')
   t.equal(me.statusCode, 200)
   t.equal(me.json().user.nickname, 'octocat')
@@ -168,7 +168,7 @@ t.test('reuse of a rotated refresh token revokes the whole session (family)', as
   t.equal(victimTry.json().code, 'refresh_token_reused')
   const thiefAgain = await app.inject({ method: 'POST', url: '/auth/refresh', headers: { 'x-requested-with': 'fetch' }, cookies: { handoff_refresh: thiefRefresh } })
   t.equal(thiefAgain.statusCode, 401, 'the thief\'s newer token dies with the family')
-  t.ok((await app.db.prisma.session.findFirstOrThrow()).revokedAt, 'the session is revoked')
+  t.ok((await app.handoff.db.prisma.session.findFirstOrThrow()).revokedAt, 'the session is revoked')
 })
 
 t.test('two tabs refreshing at once within the grace window both succeed, one session remains', async t => {
@@ -181,7 +181,7 @@ t.test('two tabs refreshing at once within the grace window both succeed, one se
   const refreshCookies = [a, b].map(response => parseSetCookies(response).get('handoff_refresh')?.value).filter(Boolean)
   t.equal(refreshCookies.length, 1, 'only the winner hands out a new refresh token')
   t.equal((await browse(app, browser, '/auth/refresh', { method: 'POST' })).statusCode, 200, 'the browser still holds a working refresh token')
-  t.equal(await app.db.prisma.session.count({ where: { revokedAt: null } }), 1)
+  t.equal(await app.handoff.db.prisma.session.count({ where: { revokedAt: null } }), 1)
 })
 
 t.test('GET /auth/sessions lists the user\'s sessions; DELETE revokes one; logout?all=true revokes all', async t => {
@@ -207,14 +207,14 @@ t.test('GET /auth/sessions lists the user\'s sessions; DELETE revokes one; logou
   const tablet = newBrowser()
   await signIn(app, tablet)
   t.equal((await browse(app, laptop, '/auth/logout?all=true', { method: 'POST' })).statusCode, 204)
-  t.equal(await app.db.prisma.session.count({ where: { revokedAt: null } }), 0, 'every session is revoked')
+  t.equal(await app.handoff.db.prisma.session.count({ where: { revokedAt: null } }), 0, 'every session is revoked')
   t.equal((await browse(app, tablet, '/auth/refresh', { method: 'POST' })).statusCode, 401)
 })
 
 t.test('a session of another user cannot be revoked', async t => {
   const { app } = await buildTestApp(t, github.env)
   await signIn(app, newBrowser())
-  const other = await app.db.prisma.session.findFirstOrThrow()
+  const other = await app.handoff.db.prisma.session.findFirstOrThrow()
   const [octocat, emails] = [github.user, github.emails]
   github.user = { ...octocat, id: 4242, login: 'stranger' }
   github.emails = [{ email: 'stranger@example.com', primary: true, verified: true, visibility: null }]
@@ -222,7 +222,7 @@ t.test('a session of another user cannot be revoked', async t => {
   const stranger = newBrowser()
   await signIn(app, stranger)
   t.equal((await browse(app, stranger, `/auth/sessions/${other.id}`, { method: 'DELETE' })).statusCode, 404)
-  t.notOk((await app.db.prisma.session.findUniqueOrThrow({ where: { id: other.id } })).revokedAt)
+  t.notOk((await app.handoff.db.prisma.session.findUniqueOrThrow({ where: { id: other.id } })).revokedAt)
 })
 
 t.test('key rotation: tokens signed with a previous secret verify until they expire', async t => {

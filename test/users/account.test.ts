@@ -37,7 +37,7 @@ t.test('PATCH /users/me renames under the same rules and re-issues the access co
   t.equal((await browse(app, browser, '/users/me', { method: 'PATCH', payload: { nickname: '관리자' } })).json().code, 'nickname_reserved')
   t.equal((await browse(app, browser, '/users/me', { method: 'PATCH', payload: { nickname: '새이름' } })).statusCode, 200, 'keeping one\'s own nickname is fine')
 
-  await app.db.sql.query("INSERT INTO users (nickname, nickname_key) VALUES ('Taken', 'taken')")
+  await app.handoff.db.sql.query("INSERT INTO users (nickname, nickname_key) VALUES ('Taken', 'taken')")
   const conflict = await browse(app, browser, '/users/me', { method: 'PATCH', payload: { nickname: 'TAKEN' } })
   t.equal(conflict.statusCode, 409)
   t.equal(conflict.json().code, 'nickname_taken')
@@ -49,17 +49,17 @@ t.test('DELETE /users/me removes the account, its identities and sessions, and c
   await signIn(app, browser)
   const other = newBrowser()
   await signIn(app, other)
-  await app.db.sql.query("INSERT INTO users (nickname, nickname_key) VALUES ('bystander', 'bystander')")
+  await app.handoff.db.sql.query("INSERT INTO users (nickname, nickname_key) VALUES ('bystander', 'bystander')")
 
   const deleted = await browse(app, browser, '/users/me', { method: 'DELETE' })
   t.equal(deleted.statusCode, 204)
   t.equal(parseSetCookies(deleted).get('handoff_access')?.value, '')
   t.equal(parseSetCookies(deleted).get('handoff_refresh')?.value, '')
   for (const table of ['identities', 'sessions', 'refresh_tokens', 'login_codes', 'pending_signups']) {
-    const [row] = await app.db.sql.query<{ count: number }>(`SELECT count(*)::int AS count FROM ${table}`)
+    const [row] = await app.handoff.db.sql.query<{ count: number }>(`SELECT count(*)::int AS count FROM ${table}`)
     t.equal(row.count, 0, `no ${table} rows left`)
   }
-  t.same((await app.db.prisma.user.findMany()).map(user => user.nickname), ['bystander'], 'only other accounts remain')
+  t.same((await app.handoff.db.prisma.user.findMany()).map(user => user.nickname), ['bystander'], 'only other accounts remain')
   t.equal((await browse(app, other, '/auth/refresh', { method: 'POST' })).statusCode, 401, 'the other browser\'s session is gone too')
   t.equal((await browse(app, other, '/users/me')).statusCode, 401, 'a still-valid access token of a deleted account gets 401')
 })

@@ -28,11 +28,11 @@ async function withoutForeignKeys (sql: Sql, statement: string, params: unknown[
 t.test('an exchange whose account was deleted mid-request answers 400 login_code_invalid, not 500', async t => {
   const { app, clock } = await buildTestApp(t, github.env)
   const code = generateSecret()
-  await withoutForeignKeys(app.db.sql, 'INSERT INTO login_codes (code_hash, user_id, expires_at) VALUES ($1, $2, $3)', [hashSecret(code), GONE_USER, new Date(clock.now().getTime() + 60_000)])
+  await withoutForeignKeys(app.handoff.db.sql, 'INSERT INTO login_codes (code_hash, user_id, expires_at) VALUES ($1, $2, $3)', [hashSecret(code), GONE_USER, new Date(clock.now().getTime() + 60_000)])
   const response = await app.inject({ method: 'POST', url: '/auth/exchange', headers: { 'x-requested-with': 'fetch' }, payload: { code } })
   t.equal(response.statusCode, 400)
   t.equal(response.json().code, 'login_code_invalid')
-  t.equal(await app.db.prisma.session.count(), 0, 'no session')
+  t.equal(await app.handoff.db.prisma.session.count(), 0, 'no session')
 })
 
 t.test('a signup whose account was deleted mid-request answers 401 signup_invalid, not 500', async t => {
@@ -42,11 +42,11 @@ t.test('a signup whose account was deleted mid-request answers 401 signup_invali
   const exchange = await browse(app, browser, '/auth/exchange', { method: 'POST', payload: { code: params.get('code') } })
   t.equal(exchange.json().status, 'signup_required')
   // Another tab registered this identity, then that account was deleted as this signup looked it up.
-  await withoutForeignKeys(app.db.sql, "INSERT INTO identities (user_id, provider, provider_user_id, email_verified) VALUES ($1, 'github', $2, false)", [GONE_USER, String(github.user.id)])
+  await withoutForeignKeys(app.handoff.db.sql, "INSERT INTO identities (user_id, provider, provider_user_id, email_verified) VALUES ($1, 'github', $2, false)", [GONE_USER, String(github.user.id)])
   const signup = await browse(app, browser, '/auth/signup', { method: 'POST', payload: { nickname: 'latecomer' } })
   t.equal(signup.statusCode, 401)
   t.equal(signup.json().code, 'signup_invalid')
-  t.equal(await app.db.prisma.session.count(), 0, 'no session')
+  t.equal(await app.handoff.db.prisma.session.count(), 0, 'no session')
 })
 
 t.test('an exchange racing DELETE /users/me never leaves a working session for the deleted account', { skip: onPostgres ? false : 'needs PostgreSQL (TEST_DATABASE_URL): the embedded database runs one statement at a time' }, async t => {
@@ -54,7 +54,7 @@ t.test('an exchange racing DELETE /users/me never leaves a working session for t
   const browser = newBrowser()
   const signedIn = await signIn(app, browser)
   const userId = signedIn.json().user.id as string
-  const code = await createLoginCode(app.db.sql, { userId }, {}, clock.now(), 60)
+  const code = await createLoginCode(app.handoff.db.sql, { userId }, {}, clock.now(), 60)
 
   // Another reader of the account row (a foreign-key check, a report) holds the deletion up for a while.
   const [admin, monitor] = [new pg.Client({ connectionString: databaseUrl }), new pg.Client({ connectionString: databaseUrl })]
@@ -86,5 +86,5 @@ t.test('an exchange racing DELETE /users/me never leaves a working session for t
   t.equal(exchangeResponse.statusCode, 400, 'the exchange queued behind the deletion and found its code gone')
   t.equal(exchangeResponse.json().code, 'login_code_invalid')
   t.notOk(exchangeResponse.cookies.some(cookie => cookie.name === 'handoff_access'), 'no access token for a deleted account')
-  t.equal(await app.db.prisma.session.count(), 0)
+  t.equal(await app.handoff.db.prisma.session.count(), 0)
 })

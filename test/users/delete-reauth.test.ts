@@ -14,7 +14,7 @@ t.test('DELETE /users/me needs a sign-in within REAUTH_MAX_AGE_SECONDS: 403 reau
   const browser = newBrowser()
   await signIn(app, browser)
   const rows = async () => Object.fromEntries(await Promise.all(['users', 'identities', 'sessions', 'refresh_tokens'].map(async table =>
-    [table, (await app.db.sql.query<{ count: number }>(`SELECT count(*)::int AS count FROM ${table}`))[0].count])))
+    [table, (await app.handoff.db.sql.query<{ count: number }>(`SELECT count(*)::int AS count FROM ${table}`))[0].count])))
 
   clock.advance(config.reauthMaxAgeSeconds + 1)
   // A refresh is not a sign-in: the session keeps its age.
@@ -26,13 +26,13 @@ t.test('DELETE /users/me needs a sign-in within REAUTH_MAX_AGE_SECONDS: 403 reau
   t.match(refused.json().message, /sign in again/i, 'a message that says what to do')
   t.notOk(parseSetCookies(refused).get(sessionCookies(config).accessName), 'the cookies are left alone')
   t.same(await rows(), before, 'nothing deleted')
-  t.notOk((await app.db.prisma.session.findFirstOrThrow()).revokedAt, 'the session lives on')
+  t.notOk((await app.handoff.db.prisma.session.findFirstOrThrow()).revokedAt, 'the session lives on')
   t.equal((await browse(app, browser, '/users/me')).statusCode, 200, 'still signed in')
 
   await signIn(app, browser)
   const deleted = await browse(app, browser, '/users/me', { method: 'DELETE' })
   t.equal(deleted.statusCode, 204, 'a fresh sign-in confirms the deletion')
-  t.equal(await app.db.prisma.user.count(), 0)
+  t.equal(await app.handoff.db.prisma.user.count(), 0)
 })
 
 t.test('a sign-in exactly REAUTH_MAX_AGE_SECONDS old still deletes; REAUTH_MAX_AGE_SECONDS sets the window', async t => {

@@ -16,8 +16,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
 /** Adds an identity row to the account (as a link or a verified-email login would), linked a minute after the last. */
 async function addIdentity (app: App, userId: string, provider: string, providerUserId: string): Promise<void> {
-  await app.db.sql.query(`INSERT INTO identities (user_id, provider, provider_user_id, created_at)
-    SELECT $1, $2, $3, coalesce(max(created_at), $4) + interval '1 minute' FROM identities WHERE user_id = $1`, [userId, provider, providerUserId, app.clock.now()])
+  await app.handoff.db.sql.query(`INSERT INTO identities (user_id, provider, provider_user_id, created_at)
+    SELECT $1, $2, $3, coalesce(max(created_at), $4) + interval '1 minute' FROM identities WHERE user_id = $1`, [userId, provider, providerUserId, app.handoff.clock.now()])
 }
 
 const identitiesOf = async (app: App, browser: Browser): Promise<Identity[]> => (await browse(app, browser, '/users/me')).json().user.identities
@@ -44,9 +44,9 @@ t.test('GET /users/me lists each identity with its id; DELETE by id unlinks exac
   const deleted = await unlink(app, browser, second.id)
   t.equal(deleted.statusCode, 204)
   t.same((await identitiesOf(app, browser)).map(identity => identity.id), [identities[0].id, kakao.id], 'only that GitHub account is gone')
-  t.same((await app.db.prisma.identity.findMany({ where: { provider: 'github' } })).map(identity => identity.providerUserId), ['583231'])
+  t.same((await app.handoff.db.prisma.identity.findMany({ where: { provider: 'github' } })).map(identity => identity.providerUserId), ['583231'])
 
-  const sessionId = (await app.db.prisma.session.findFirstOrThrow()).id
+  const sessionId = (await app.handoff.db.prisma.session.findFirstOrThrow()).id
   t.equal(unlinked.length, 1)
   const { request, ...event } = unlinked[0]
   t.same(event, { userId: user.id, identity: { id: second.id, provider: 'github', providerUserId: '1000001' }, sessionId })
@@ -68,7 +68,7 @@ t.test('a provider name still works with one identity of it, and is refused with
   t.equal(ambiguous.statusCode, 409)
   t.equal(ambiguous.json().code, 'identity_ambiguous')
   t.match(ambiguous.json().message, /identity id/)
-  t.equal(await app.db.prisma.identity.count(), 3, 'nothing deleted')
+  t.equal(await app.handoff.db.prisma.identity.count(), 3, 'nothing deleted')
   t.same(unlinked, [], 'no hook for a refusal')
 
   t.equal((await unlink(app, browser, 'kakao')).statusCode, 204, 'the only Kakao identity, by name')
@@ -86,21 +86,21 @@ t.test('never the last identity: 409 last_identity, by id or by name', async t =
     t.equal(last.statusCode, 409, key)
     t.equal(last.json().code, 'last_identity')
   }
-  t.equal(await app.db.prisma.identity.count(), 1)
+  t.equal(await app.handoff.db.prisma.identity.count(), 1)
 })
 
 t.test('another user\'s identity id: 404 identity_not_found, untouched', async t => {
   const { app } = await buildTestApp(t, github.env)
   const { browser } = await threeIdentities(app)
-  const victim = await app.db.prisma.user.create({ data: { nickname: 'victim', nicknameKey: 'victim' } })
+  const victim = await app.handoff.db.prisma.user.create({ data: { nickname: 'victim', nicknameKey: 'victim' } })
   await addIdentity(app, victim.id, 'naver', 'n-1')
   await addIdentity(app, victim.id, 'kakao', 'k-1')
-  const theirs = await app.db.prisma.identity.findFirstOrThrow({ where: { userId: victim.id, provider: 'naver' } })
+  const theirs = await app.handoff.db.prisma.identity.findFirstOrThrow({ where: { userId: victim.id, provider: 'naver' } })
 
   const refused = await unlink(app, browser, theirs.id)
   t.equal(refused.statusCode, 404)
   t.equal(refused.json().code, 'identity_not_found')
-  t.equal(await app.db.prisma.identity.count({ where: { userId: victim.id } }), 2, 'their identities stay')
+  t.equal(await app.handoff.db.prisma.identity.count({ where: { userId: victim.id } }), 2, 'their identities stay')
   t.equal((await unlink(app, browser, 'naver')).json().code, 'identity_not_found', 'their provider is not ours either')
 })
 
@@ -116,7 +116,7 @@ t.test('a value that is neither an identity id nor a provider: a clear 4xx, neve
   const tooLong = await unlink(app, browser, 'x'.repeat(65))
   t.equal(tooLong.statusCode, 400)
   t.equal(tooLong.json().code, 'invalid_request')
-  t.equal(await app.db.prisma.identity.count(), 3, 'nothing deleted')
+  t.equal(await app.handoff.db.prisma.identity.count(), 3, 'nothing deleted')
 })
 
 t.test('DELETE /users/me/identities/:id signed out or cross-site: 401 / 403, nothing deleted', async t => {
@@ -127,13 +127,13 @@ t.test('DELETE /users/me/identities/:id signed out or cross-site: 401 / 403, not
   const cookie = await browser.cookieHeader('/users/me')
   t.equal((await app.inject({ method: 'DELETE', url: `/users/me/identities/${identity.id}`, headers: { cookie } })).json().code, 'csrf_rejected')
   t.equal((await app.inject({ method: 'DELETE', url: `/users/me/identities/${identity.id}`, headers: { cookie, 'x-requested-with': 'fetch', origin: 'https://evil.test' } })).json().code, 'csrf_rejected')
-  t.equal(await app.db.prisma.identity.count(), 3)
+  t.equal(await app.handoff.db.prisma.identity.count(), 3)
 })
 
 t.test(`two unlinks racing for the last two identities: one 204, one 409 (${onPostgres ? 'PostgreSQL' : 'PGlite'})`, async t => {
   const { app } = await buildTestApp(t, github.env)
   for (let round = 0; round < 5; round++) {
-    await app.db.sql.exec('TRUNCATE users CASCADE')
+    await app.handoff.db.sql.exec('TRUNCATE users CASCADE')
     const browser = newBrowser()
     const user = (await signIn(app, browser)).json().user
     await addIdentity(app, user.id, 'kakao', '4242')
@@ -141,7 +141,7 @@ t.test(`two unlinks racing for the last two identities: one 204, one 409 (${onPo
     const answers = await Promise.all([unlink(app, browser, first.id), unlink(app, browser, second.id)])
     t.same(answers.map(answer => answer.statusCode).sort(), [204, 409], `round ${round}`)
     t.equal(answers.find(answer => answer.statusCode === 409)?.json().code, 'last_identity')
-    t.equal(await app.db.prisma.identity.count({ where: { userId: user.id } }), 1, 'one way to sign in is left')
+    t.equal(await app.handoff.db.prisma.identity.count({ where: { userId: user.id } }), 1, 'one way to sign in is left')
   }
 })
 

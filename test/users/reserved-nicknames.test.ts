@@ -30,7 +30,7 @@ t.test('POST /auth/signup refuses look-alikes of reserved names with 400 nicknam
     t.equal(refused.statusCode, 400, `${JSON.stringify(nickname)}: 400`)
     t.equal(refused.json().code, 'nickname_reserved', `${JSON.stringify(nickname)}: nickname_reserved`)
   }
-  t.equal(await app.db.prisma.user.count(), 0, 'no account was created')
+  t.equal(await app.handoff.db.prisma.user.count(), 0, 'no account was created')
   const created = await browse(app, browser, '/auth/signup', { method: 'POST', payload: { nickname: 'administrator_kim' } })
   t.equal(created.statusCode, 201, 'a name that only contains a reserved word is fine')
 })
@@ -44,7 +44,7 @@ t.test('PATCH /users/me refuses look-alikes of reserved names with 400 nickname_
     t.equal(refused.statusCode, 400, `${JSON.stringify(nickname)}: 400`)
     t.equal(refused.json().code, 'nickname_reserved', `${JSON.stringify(nickname)}: nickname_reserved`)
   }
-  t.same((await app.db.prisma.user.findMany()).map(user => user.nickname), ['renamer'], 'the nickname did not change')
+  t.same((await app.handoff.db.prisma.user.findMany()).map(user => user.nickname), ['renamer'], 'the nickname did not change')
 })
 
 t.test('GET /auth/nickname/availability answers reason "reserved" for look-alikes', async t => {
