@@ -3,6 +3,6 @@ export { handoff, handoff as default, buildApp, type HandoffOptions, type BuildA
 export type { Clock, HandoffNamespace } from './namespace.js'
 export { loadConfig, ConfigError, type Config } from './config.js'
 export type { Sql } from './db/database.js'
-export type { HandoffHooks, IdentityLinkedEvent, IdentityRef, IdentityUnlinkedEvent, LoginEvent, SessionRevokedEvent, SessionRevokedReason, UserCreatedEvent, UserDeletedEvent } from './hooks.js'
+export type { HandoffHooks, IdentityLinkedEvent, IdentityRef, IdentityUnlinkedEvent, LoginEvent, SessionRevokedEvent, SessionRevokedReason, UserCreatedEvent, UserDeletedEvent } from './lifecycle-hooks.js'
 export { authenticate, authenticateSession, ACCESS_TOKEN_AUDIENCE, type AccessClaims, type AuthUser, type PublicUser } from './sessions/tokens.js'
 export type { JwtAlgorithm, PublicJwk } from './sessions/signing-keys.js'

@@ -1,7 +1,6 @@
 import { ConfigError, loadConfig } from './config.js'
-import { openDatabase } from './db/database.js'
+import { databaseTarget, openDatabase } from './db/database.js'
 import { migrate } from './db/migrate.js'
-import { databaseTarget } from './plugins/database.js'
 
 // `npm run db:migrate`: apply pending migrations to DATABASE_URL (or the embedded database).
 

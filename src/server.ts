@@ -2,9 +2,8 @@ import type { PGlite } from '@electric-sql/pglite'
 import closeWithGrace from 'close-with-grace'
 import type { FastifyInstance } from 'fastify'
 import { ConfigError, loadConfig } from './config.js'
-import { DatabaseUnreachableError } from './db/database.js'
+import { databaseTarget, DatabaseUnreachableError } from './db/database.js'
 import { createPglite } from './db/pglite.js'
-import { databaseTarget } from './plugins/database.js'
 
 // The process: settings, app, listen, graceful shutdown. Everything else lives in buildApp.
 

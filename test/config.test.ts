@@ -83,7 +83,7 @@ t.test('DEV_LOGIN only with a loopback PUBLIC_URL and HOST: the dev provider sig
 })
 
 t.test('the database target: PGlite under DATA_DIR, or PostgreSQL with DATABASE_POOL_SIZE connections', async t => {
-  const { databaseTarget } = await import('../src/plugins/database.js')
+  const { databaseTarget } = await import('../src/db/database.js')
   t.match(databaseTarget(loadConfig({ DATA_DIR: '/srv/handoff' })), { kind: 'pglite', dataDir: '/srv/handoff/pglite' })
   t.same(databaseTarget(loadConfig({ DATABASE_URL: 'postgresql://db/handoff', DATABASE_POOL_SIZE: '4' })), { kind: 'postgres', url: 'postgresql://db/handoff', poolSize: 4 })
 })

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Config } from '../config.js'
 import { LoginErrorCode, LoginFlowError } from '../errors.js'
-import type { HandoffHooks } from '../hooks.js'
+import type { HandoffHooks } from '../lifecycle-hooks.js'
 import type { NormalizedProfile } from '../providers/provider.js'
 import { generateSecret, hashSecret } from '../secrets.js'
 import { sessionCookies } from '../sessions/cookies.js'

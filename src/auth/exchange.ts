@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Config } from '../config.js'
-import { runAfterHook, type HandoffHooks } from '../hooks.js'
+import { runAfterHook, type HandoffHooks } from '../lifecycle-hooks.js'
 import { LoginCodeInvalidError } from '../errors.js'
 import { perMinute } from '../plugins/rate-limit.js'
 import type { SessionCookies } from '../sessions/cookies.js'

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Config } from '../config.js'
-import type { HandoffHooks } from '../hooks.js'
+import type { HandoffHooks } from '../lifecycle-hooks.js'
 import type { Provider } from '../providers/provider.js'
 import type { SessionCookies } from '../sessions/cookies.js'
 import { callbackRoutes } from './callback.js'

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import type { Sql } from '../db/database.js'
 import type { NormalizedProfile } from '../providers/provider.js'
 import { generateSecret, hashSecret } from '../secrets.js'
-import { isForeignKeyViolation } from '../users/create-user.js'
+import { isForeignKeyViolation } from '../db/errors.js'
 import { deviceHash, expiry, grantFromRow, sessionExpiry, type SessionGrant, type SessionRequestInfo } from '../sessions/refresh.js'
 
 // The one-time code handed to the frontend: at least 128 bits (we use 256), stored only as its

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Config } from '../config.js'
-import { runAfterHook, userCreatedCallback, type HandoffHooks } from '../hooks.js'
+import { runAfterHook, userCreatedCallback, type HandoffHooks } from '../lifecycle-hooks.js'
 import { NicknameInvalidError, NicknameReservedError, SignupInvalidError } from '../errors.js'
 import { perMinute } from '../plugins/rate-limit.js'
 import { ErrorRef } from '../schemas/common.js'

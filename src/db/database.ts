@@ -1,6 +1,8 @@
+import path from 'node:path'
 import type { PGlite } from '@electric-sql/pglite'
 import { PrismaPg } from '@prisma/adapter-pg'
 import pg from 'pg'
+import type { Config } from '../config.js'
 import { PrismaClient } from '../generated/prisma/client.js'
 import { createPglite } from './pglite.js'
 
@@ -23,6 +25,13 @@ export interface Database {
 export type DatabaseTarget =
   | { kind: 'postgres', url: string, poolSize?: number }
   | { kind: 'pglite', dataDir?: string, instance?: PGlite }
+
+/** PGlite under DATA_DIR by default; PostgreSQL when DATABASE_URL is set. */
+export function databaseTarget (config: Pick<Config, 'databaseUrl' | 'dataDir' | 'databasePoolSize'>): DatabaseTarget {
+  return config.databaseUrl === undefined
+    ? { kind: 'pglite', dataDir: path.resolve(config.dataDir, 'pglite') }
+    : { kind: 'postgres', url: config.databaseUrl, poolSize: config.databasePoolSize }
+}
 
 export async function openDatabase (target: DatabaseTarget): Promise<Database> {
   return target.kind === 'postgres' ? openPostgres(target.url, target.poolSize) : openPglite(target)

@@ -1,21 +1,13 @@
-import path from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
-import { openDatabase, waitForDatabase, type Database, type DatabaseTarget } from '../db/database.js'
+import { databaseTarget, openDatabase, waitForDatabase, type Database, type DatabaseTarget } from '../db/database.js'
 import { migrate } from '../db/migrate.js'
 
 declare module '../namespace.js' {
   interface HandoffNamespace {
     db: Pick<Database, 'sql' | 'prisma' | 'kind'>
   }
-}
-
-/** PGlite under DATA_DIR by default; PostgreSQL when DATABASE_URL is set. */
-export function databaseTarget (config: Pick<Config, 'databaseUrl' | 'dataDir' | 'databasePoolSize'>): DatabaseTarget {
-  return config.databaseUrl === undefined
-    ? { kind: 'pglite', dataDir: path.resolve(config.dataDir, 'pglite') }
-    : { kind: 'postgres', url: config.databaseUrl, poolSize: config.databasePoolSize }
 }
 
 async function database (app: FastifyInstance, { config, target }: { config: Config, target?: DatabaseTarget }) {

@@ -3,7 +3,7 @@ import fp from 'fastify-plugin'
 import type { Clock } from '../namespace.js'
 import type { Config } from '../config.js'
 import type { Sql } from '../db/database.js'
-import { runAfterHook, type HandoffHooks, type SessionRevokedReason } from '../hooks.js'
+import { runAfterHook, type HandoffHooks, type SessionRevokedReason } from '../lifecycle-hooks.js'
 import { listenPostgres, parseRevocationMessage, POSTGRES_CHANNEL, revocationMessage, subscribeRedis, type Broadcast } from './revocation-broadcast.js'
 
 // Access tokens are verified without a query, so a revoked session's tokens would otherwise verify

@@ -1,5 +1,6 @@
 import type { Sql } from '../db/database.js'
-import type { UserCreatedCallback } from '../hooks.js'
+import { isForeignKeyViolation, isUniqueViolation } from '../db/errors.js'
+import type { UserCreatedCallback } from '../lifecycle-hooks.js'
 import { NicknameTakenError } from '../errors.js'
 import type { NormalizedProfile } from '../providers/provider.js'
 import { hashSecret } from '../secrets.js'
@@ -11,17 +12,6 @@ import { generateSecret } from '../secrets.js'
 // identity and its first session are created in one transaction. Nickname uniqueness is the
 // database's unique index on the folded form, so of two people racing for one nickname one
 // commits and the other gets 409, never a 500.
-
-export const isUniqueViolation = (error: unknown, constraint?: string): boolean => {
-  const failure = error as { code?: string, constraint?: string, message?: string }
-  return failure.code === '23505' && (constraint === undefined || failure.constraint === constraint || (failure.message ?? '').includes(constraint))
-}
-
-/** A row referencing one that is gone: here, a session for an account deleted while the request ran (deleteUser). */
-export const isForeignKeyViolation = (error: unknown, constraint: string): boolean => {
-  const failure = error as { code?: string, constraint?: string }
-  return failure.code === '23503' && failure.constraint === constraint
-}
 
 export type SignupResult =
   | { status: 'created', grant: SessionGrant }

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { IdentityAmbiguousError, IdentityNotFoundError, LastIdentityError } from '../errors.js'
-import type { HandoffHooks } from '../hooks.js'
+import type { HandoffHooks } from '../lifecycle-hooks.js'
 import { accessCookieSecurity, ErrorRef } from '../schemas/common.js'
 import { requireRecentSignIn } from '../sessions/recent-sign-in.js'
 import { recordIdentityUnlinked } from './identity-events.js'

@@ -1,4 +1,4 @@
-import { runAfterHook, type HandoffHooks, type IdentityLinkedEvent, type IdentityUnlinkedEvent } from '../hooks.js'
+import { runAfterHook, type HandoffHooks, type IdentityLinkedEvent, type IdentityUnlinkedEvent } from '../lifecycle-hooks.js'
 
 // The audit trail of the ways to sign in to an account: one info line per change, then the app's
 // hook. Ids only: an email or a token in a log line outlives every retention rule.

@@ -1,4 +1,5 @@
 import { Prisma, type PrismaClient } from '../generated/prisma/client.js'
+import { isUniqueViolation } from '../db/errors.js'
 import type { NormalizedProfile } from '../providers/provider.js'
 
 // Who a provider profile belongs to. A first-time identity gets no user here: it waits for a
@@ -10,13 +11,6 @@ const identityFields = (profile: NormalizedProfile) => ({
   displayName: profile.name ?? profile.nickname ?? null,
   avatarUrl: profile.avatarUrl ?? null
 })
-
-// Prisma reports a unique violation as P2002 through adapter-pg, but as a DriverAdapterError whose
-// cause carries PostgreSQL's 23505 through the PGlite adapter (built against an older Prisma).
-const isUniqueViolation = (error: unknown): boolean => {
-  const failure = error as { code?: string, cause?: { code?: string } }
-  return failure.code === 'P2002' || failure.cause?.code === '23505'
-}
 
 /** The identity a profile is, refreshing what the provider told us about it. */
 async function touchIdentity (prisma: PrismaClient, profile: NormalizedProfile, now: Date): Promise<{ id: string, userId: string } | null> {

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { loginCookies } from '../../src/auth/login-cookies.js'
-import type { IdentityLinkedEvent } from '../../src/hooks.js'
+import type { IdentityLinkedEvent } from '../../src/lifecycle-hooks.js'
 import { startFakeGitHub } from '../fakes/github.js'
 import { startFakeGoogle } from '../fakes/google.js'
 import { buildTestApp, FRONTEND_URL, PUBLIC_URL } from '../helpers/build-app.js'

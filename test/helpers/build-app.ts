@@ -2,7 +2,7 @@ import { Writable } from 'node:stream'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../src/app.js'
 import { loadConfig, type Config } from '../../src/config.js'
-import type { HandoffHooks } from '../../src/hooks.js'
+import type { HandoffHooks } from '../../src/lifecycle-hooks.js'
 import { freshTestDatabase } from './database.js'
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-at-least-32-bytes-long'

@@ -1,5 +1,5 @@
 import t from 'tap'
-import type { IdentityUnlinkedEvent } from '../../src/hooks.js'
+import type { IdentityUnlinkedEvent } from '../../src/lifecycle-hooks.js'
 import { startFakeGitHub } from '../fakes/github.js'
 import { buildTestApp } from '../helpers/build-app.js'
 import type { Browser } from '../helpers/cookies.js'
