@@ -84,7 +84,8 @@ export const EnvSchema = Type.Object({
   OIDC_NAME: Type.String({ default: 'OpenID Connect', minLength: 1, maxLength: 64 }),
 
   DEV_LOGIN: Bool(false),
-  DEMO_APP: Bool(false)
+  DEMO_APP: Bool(false),
+  DOCS_ENABLED: Bool(true)
 })
 export type Env = Static<typeof EnvSchema>
 
@@ -179,6 +180,8 @@ export interface Config {
   oidc?: OidcConfig
   devLogin: boolean
   demoApp: boolean
+  /** Swagger UI at /docs and the OpenAPI document at /docs/json. */
+  docsEnabled: boolean
 }
 
 export class ConfigError extends Error {
@@ -323,7 +326,8 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
           displayName: parsed.OIDC_NAME
         },
     devLogin: parsed.DEV_LOGIN,
-    demoApp: parsed.DEMO_APP
+    demoApp: parsed.DEMO_APP,
+    docsEnabled: parsed.DOCS_ENABLED
   })
 }
 

@@ -9,6 +9,7 @@ const HealthSchema = Type.Object({
 export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/health', {
     schema: {
+      operationId: 'checkHealth',
       tags: ['health'],
       summary: 'Ready when the server and its database answer',
       response: { 200: HealthSchema, 503: HealthSchema }

@@ -6,7 +6,10 @@ import { buildTestApp } from './helpers/build-app.js'
 const github = await startFakeGitHub()
 t.teardown(() => github.close())
 
-interface Operation { tags?: string[], responses?: Record<string, { content?: Record<string, { schema?: unknown }> }>, security?: unknown[], requestBody?: unknown }
+interface Operation { operationId?: string, tags?: string[], responses?: Record<string, { content?: Record<string, { schema?: unknown }> }>, security?: Array<Record<string, string[]>>, requestBody?: unknown }
+
+const operationsOf = (document: { paths: Record<string, Record<string, Operation>> }) =>
+  Object.entries(document.paths).flatMap(([path, operations]) => Object.entries(operations).map(([method, operation]) => ({ path, method, operation })))
 
 t.test('the OpenAPI document is valid and documents every route', async t => {
   const { app } = await buildTestApp(t, github.env)
@@ -16,16 +19,15 @@ t.test('the OpenAPI document is valid and documents every route', async t => {
   await t.resolves(SwaggerParser.validate(structuredClone(document)), 'a valid OpenAPI 3.1 document')
 
   const paths = document.paths as Record<string, Record<string, Operation>>
-  const expected = ['/health', '/auth/providers', '/auth/{provider}/login', '/auth/{provider}/callback', '/auth/exchange', '/auth/signup', '/auth/nickname/availability', '/auth/me', '/auth/refresh', '/auth/logout', '/users/me']
+  const expected = ['/health', '/.well-known/jwks.json', '/auth/providers', '/auth/{provider}/login', '/auth/{provider}/callback', '/auth/{provider}/link', '/auth/exchange', '/auth/signup',
+    '/auth/nickname/availability', '/auth/me', '/auth/refresh', '/auth/logout', '/auth/sessions', '/auth/sessions/{id}', '/users/me', '/users/me/identities/{id}']
   for (const path of expected) t.ok(paths[path], `${path} is documented`)
 
-  for (const [path, operations] of Object.entries(paths)) {
-    for (const [method, operation] of Object.entries(operations)) {
-      t.ok(operation.tags?.length, `${method} ${path} has a tag`)
-      for (const [status, reply] of Object.entries(operation.responses ?? {})) {
-        if (['204', '302'].includes(status)) continue
-        t.ok(reply.content?.['application/json']?.schema, `${method} ${path} ${status} has a response schema`)
-      }
+  for (const { path, method, operation } of operationsOf(document)) {
+    t.ok(operation.tags?.length, `${method} ${path} has a tag`)
+    for (const [status, reply] of Object.entries(operation.responses ?? {})) {
+      if (['204', '302'].includes(status)) continue
+      t.ok(reply.content?.['application/json']?.schema, `${method} ${path} ${status} has a response schema`)
     }
   }
   t.same(paths['/auth/me'].get.security, [{ accessCookie: [] }], 'cookie auth declared on /auth/me')
@@ -35,10 +37,64 @@ t.test('the OpenAPI document is valid and documents every route', async t => {
   t.match(paths['/auth/{provider}/callback'].get, { description: /access_denied.*invalid_state/s }, 'the redirect error codes are listed')
 })
 
+t.test('every operation has a unique camelCase operationId, for generated clients', async t => {
+  const { app } = await buildTestApp(t, { ...github.env, DEV_LOGIN: 'true' })
+  const operations = operationsOf((await app.inject('/docs/json')).json())
+  const ids = operations.map(({ operation }) => operation.operationId)
+  for (const [index, { path, method }] of operations.entries()) t.match(ids[index], /^[a-z][a-zA-Z]+$/, `${method} ${path}: ${ids[index]}`)
+  t.equal(new Set(ids).size, ids.length, 'no two operations share one')
+  const byRoute = Object.fromEntries(operations.map(({ path, method, operation }) => [`${method.toUpperCase()} ${path}`, operation.operationId]))
+  t.match(byRoute, {
+    'GET /auth/{provider}/login': 'startLogin',
+    'POST /auth/exchange': 'exchangeLoginCode',
+    'POST /auth/refresh': 'refreshSession',
+    'GET /auth/dev/login': 'showDevLoginForm'
+  })
+})
+
+t.test('the CSRF header and the cookies are declared where the routes need them', async t => {
+  const { app } = await buildTestApp(t, { ...github.env, DEV_LOGIN: 'true' })
+  const document = (await app.inject('/docs/json')).json()
+  const schemes = document.components.securitySchemes
+  t.same(schemes.csrfHeader, { type: 'apiKey', in: 'header', name: 'X-Requested-With', description: schemes.csrfHeader.description })
+  t.match(schemes.refreshCookie, { type: 'apiKey', in: 'cookie', name: 'handoff_refresh' })
+  t.match(schemes.signupCookie, { type: 'apiKey', in: 'cookie', name: 'handoff_signup' })
+
+  const paths = document.paths as Record<string, Record<string, Operation>>
+  t.same(paths['/auth/refresh'].post.security, [{ refreshCookie: [], csrfHeader: [] }])
+  t.same(paths['/auth/signup'].post.security, [{ signupCookie: [], csrfHeader: [] }])
+  t.same(paths['/auth/exchange'].post.security, [{ csrfHeader: [] }])
+  t.same(paths['/auth/logout'].post.security, [{ refreshCookie: [], csrfHeader: [] }, { accessCookie: [], csrfHeader: [] }, { csrfHeader: [] }], 'logout: either cookie, or none')
+  t.same(paths['/users/me'].patch.security, [{ accessCookie: [], csrfHeader: [] }])
+
+  // The document and the check agree: each operation that declares the header is refused without
+  // it, and each state-changing one that does not (the dev login form's POST) is not.
+  const sample = (path: string) => path.replace('{provider}', 'github').replace('{id}', '00000000-0000-4000-8000-000000000000')
+  const stateChanging = operationsOf(document).filter(({ method }) => ['post', 'patch', 'delete'].includes(method))
+  t.ok(stateChanging.length >= 9)
+  for (const { path, method, operation } of stateChanging) {
+    const declared = operation.security?.length !== undefined && operation.security.every(requirement => 'csrfHeader' in requirement)
+    const bare = await app.inject({ method: method.toUpperCase() as 'POST', url: sample(path) })
+    const refused = bare.statusCode === 403 && bare.json().code === 'csrf_rejected'
+    t.equal(refused, declared, `${method.toUpperCase()} ${path}: ${declared ? 'declares the header and needs it' : 'neither declares nor needs it'}`)
+  }
+  t.notOk(operationsOf(document).some(({ method, operation }) => method === 'get' && JSON.stringify(operation.security ?? []).includes('csrfHeader')), 'no GET asks for it')
+})
+
 t.test('Swagger UI is served at /docs', async t => {
   const { app } = await buildTestApp(t)
   const response = await app.inject('/docs/')
   t.equal(response.statusCode, 200)
   t.match(response.headers['content-type'], /text\/html/)
   t.match(response.body, /swagger/i)
+})
+
+t.test('DOCS_ENABLED=false: no /docs, no /docs/json, the API unchanged', async t => {
+  const { app } = await buildTestApp(t, { DOCS_ENABLED: 'false' })
+  for (const url of ['/docs', '/docs/', '/docs/json', '/docs/static/swagger-initializer.js']) {
+    const response = await app.inject(url)
+    t.equal(response.statusCode, 404, `${url}: 404`)
+    t.equal(response.json().code, 'not_found')
+  }
+  t.equal((await app.inject('/health')).statusCode, 200)
 })

@@ -11,7 +11,7 @@ import { completeLogin, redirectToFrontend } from './complete-login.js'
 import { completeLink, linkingSession } from './link.js'
 import { callbackPath, loginCookies } from './login-cookies.js'
 import { nonceFor, oauthDance, stateMatches } from './oauth-dance.js'
-import { CallbackQuerySchema, ProviderParamsSchema } from './schemas.js'
+import { AuthDescriptions, CallbackQuerySchema, ProviderParamsSchema } from './schemas.js'
 
 /** What simple-oauth2 throws: a Boom error from wreck (status in output) or a plain Error. */
 interface TokenRequestError { isBoom?: boolean, output?: { statusCode?: number }, data?: { payload?: unknown }, message: string }
@@ -63,10 +63,10 @@ export const callbackRoutes: FastifyPluginAsyncTypebox<{ config: Config, provide
 
   app.get('/:provider/callback', {
     schema: {
+      operationId: 'handleProviderCallback',
       tags: ['login'],
       summary: 'Provider callback: redirect to the frontend with a one-time code',
-      description: 'Called by the provider, never by the frontend. Checks the state, exchanges the provider code, finds or creates the user, and redirects to FRONTEND_URL with `code=<one-time code>` (and `returnTo`) in the fragment (or query, with HANDOFF_CODE_IN=query). On failure it redirects there with `error=<code>`: ' +
-        Object.values(LoginErrorCode).map(value => `\`${value}\``).join(', ') + '.',
+      description: AuthDescriptions.callback,
       params: ProviderParamsSchema,
       querystring: CallbackQuerySchema,
       response: { 302: { description: 'To the frontend, with `code` or `error`', type: 'null' }, 404: ErrorRef, 429: ErrorRef }

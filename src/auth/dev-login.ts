@@ -12,7 +12,7 @@ import { generateSecret, safeEqual } from '../secrets.js'
 import { completeLogin, redirectToFrontend, rememberLoginRequest } from './complete-login.js'
 import { loginCookies } from './login-cookies.js'
 import { DEV_PROVIDER } from './dev-provider.js'
-import { LoginQuerySchema } from './schemas.js'
+import { AuthDescriptions, LoginQuerySchema } from './schemas.js'
 
 // The dev provider: sign in as any test identity with no provider account. Only with DEV_LOGIN=true
 // on a loopback PUBLIC_URL, never in production (config.ts refuses both). It follows the same path
@@ -73,9 +73,10 @@ export const devLoginRoutes: FastifyPluginAsyncTypebox<{ config: Config, hooks: 
 
   app.get('/dev/login', {
     schema: {
+      operationId: 'showDevLoginForm',
       tags: ['login'],
       summary: 'Dev provider: a form to sign in as any test identity (DEV_LOGIN=true, never in production)',
-      description: 'Only for requests made on this machine: from a loopback address, to a loopback host name, not relayed by a proxy or tunnel (no X-Forwarded-For, Forwarded or X-Real-IP); anything else answers 403 `dev_login_local_only`.',
+      description: AuthDescriptions.devLogin,
       querystring: LoginQuerySchema,
       produces: ['text/html'],
       response: { 200: { type: 'string', description: 'The sign-in form' }, 403: ErrorRef }
@@ -90,6 +91,7 @@ export const devLoginRoutes: FastifyPluginAsyncTypebox<{ config: Config, hooks: 
 
   app.post('/dev/callback', {
     schema: {
+      operationId: 'submitDevLoginForm',
       tags: ['login'],
       summary: 'Dev provider: the form\'s target; redirects to the frontend like any callback',
       consumes: ['application/x-www-form-urlencoded'],

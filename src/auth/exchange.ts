@@ -8,14 +8,15 @@ import { browserDevice } from '../sessions/device.js'
 import { signAccessToken } from '../sessions/tokens.js'
 import { suggestAvailableNickname } from '../users/availability.js'
 import { redeemLoginCode } from './login-codes.js'
-import { ExchangeBodySchema, ExchangeResponses } from './schemas.js'
+import { AuthDescriptions, ExchangeBodySchema, ExchangeResponses } from './schemas.js'
 
 export const exchangeRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies: SessionCookies, hooks: HandoffHooks }> = async (app, { config, cookies, hooks }) => {
   app.post('/exchange', {
     schema: {
+      operationId: 'exchangeLoginCode',
       tags: ['session'],
       summary: 'Trade the one-time code for session cookies',
-      description: 'Consumes the code from the handoff redirect (once: a second exchange fails). A returning user gets `{ status: "authenticated", user }` and two HttpOnly cookies: the short-lived access JWT and the refresh token (plus the browser\'s device cookie, kept if it has one: see POST /auth/refresh). A first-time user gets `{ status: "signup_required", profile }` and a short-lived HttpOnly signup cookie instead: continue with POST /auth/signup. Unknown, expired and used codes all answer the same 400 `login_code_invalid`.',
+      description: AuthDescriptions.exchange,
       body: ExchangeBodySchema,
       response: ExchangeResponses
     },

@@ -24,6 +24,7 @@ export const authPlugin: FastifyPluginAsyncTypebox<{ config: Config, providers: 
 
   app.get('/providers', {
     schema: {
+      operationId: 'listProviders',
       tags: ['login'],
       summary: 'The enabled providers, for the frontend\'s login buttons',
       response: { 200: ProvidersSchema }

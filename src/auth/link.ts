@@ -5,7 +5,7 @@ import { LoginErrorCode, LoginFlowError, ProviderNotFoundError } from '../errors
 import type { HandoffHooks } from '../lifecycle-hooks.js'
 import { perMinute } from '../plugins/rate-limit.js'
 import type { NormalizedProfile, Provider } from '../providers/provider.js'
-import { accessCookieSecurity, ErrorRef } from '../schemas/common.js'
+import { accessCookieSecurity } from '../schemas/common.js'
 import { safeEqual } from '../secrets.js'
 import { requireRecentSignIn } from '../sessions/recent-sign-in.js'
 import { verifyAccessToken } from '../sessions/tokens.js'
@@ -14,7 +14,7 @@ import { linkIdentity } from '../users/users.js'
 import { rememberLoginRequest } from './complete-login.js'
 import type { LoginCookies } from './login-cookies.js'
 import { oauthDance } from './oauth-dance.js'
-import { LinkBodySchema, LinkQuerySchema, LinkStartedSchema, ProviderParamsSchema } from './schemas.js'
+import { AuthDescriptions, LinkBodySchema, LinkQuerySchema, LinkResponses, ProviderParamsSchema } from './schemas.js'
 
 // Linking another provider to the signed-in account. A link starts only with a CSRF-checked POST
 // (a GET would start from any site's link or image: SameSite=Lax lets the cookies through a
@@ -71,24 +71,15 @@ export const linkRoutes: FastifyPluginAsyncTypebox<{ config: Config, providers: 
     // A stolen access cookie must not link the thief's provider account: a recent sign-in, as for deletion.
     preHandler: requireRecentSignIn,
     schema: {
+      operationId: 'startLink',
       tags: ['account'],
       summary: 'Start linking another provider to the signed-in account',
-      description: 'Needs a recent sign-in, like deleting the account: a live session opened (POST /auth/exchange or /auth/signup) within REAUTH_MAX_AGE_SECONDS (10 minutes by default; refreshing does not count), else 403 `reauthentication_required` and no cookie is set: send the user through a provider login again, then retry. ' +
-        'Like every state-changing call, it needs `X-Requested-With` and an allowed `Origin` (403 `csrf_rejected` otherwise; a link never starts from a cross-site navigation). ' +
-        'Sets this browser\'s state (and PKCE verifier) cookies for the provider\'s callback and answers the provider\'s authorize URL: navigate there (`location.assign(authorizationUrl)`). ' +
-        'The callback links the identity only for the session that started it, if it is still live, and redirects to FRONTEND_URL with `linked=<provider>` (and `returnTo`), or with `error=identity_in_use` (it belongs to another account) or `error=link_session_invalid` (that session signed out, was revoked or expired, or this browser now holds another one). ' +
-        '`returnTo` may come in the JSON body or the query.',
+      description: AuthDescriptions.link,
       security: accessCookieSecurity,
       params: ProviderParamsSchema,
       querystring: LinkQuerySchema,
       body: LinkBodySchema,
-      response: {
-        200: LinkStartedSchema,
-        401: { ...ErrorRef, description: '`not_authenticated`: no live session' },
-        403: { ...ErrorRef, description: '`reauthentication_required`: the sign-in is older than REAUTH_MAX_AGE_SECONDS; or `csrf_rejected`: no `X-Requested-With`, or a foreign `Origin`' },
-        404: { ...ErrorRef, description: '`provider_not_found`' },
-        429: { ...ErrorRef, description: '`rate_limited`' }
-      }
+      response: LinkResponses
     },
     config: { csrf: true, rateLimit: perMinute(config, config.rateLimits.loginPerMinute) }
   }, async (request, reply) => {

@@ -6,14 +6,15 @@ import { ErrorRef } from '../schemas/common.js'
 import { perMinute } from '../plugins/rate-limit.js'
 import { rememberLoginRequest } from './complete-login.js'
 import { oauthDance } from './oauth-dance.js'
-import { LoginQuerySchema, ProviderParamsSchema } from './schemas.js'
+import { AuthDescriptions, LoginQuerySchema, ProviderParamsSchema } from './schemas.js'
 
 export const loginRoutes: FastifyPluginAsyncTypebox<{ config: Config, providers: Map<string, Provider> }> = async (app, { config, providers }) => {
   app.get('/:provider/login', {
     schema: {
+      operationId: 'startLogin',
       tags: ['login'],
       summary: 'Start a login: redirect to the provider',
-      description: 'Sets the state (and PKCE verifier) cookies for this browser and redirects to the provider\'s authorize page. Open it as a page, not with fetch. The one-time code this login ends with is bound to this browser by an HttpOnly cookie; a frontend on another site, where that cookie cannot reach POST /auth/exchange, passes `code_challenge` (S256) here and `code_verifier` to the exchange instead.',
+      description: AuthDescriptions.login,
       params: ProviderParamsSchema,
       querystring: LoginQuerySchema,
       response: { 302: { description: 'To the provider\'s authorize URL', type: 'null' }, 404: ErrorRef, 429: ErrorRef }

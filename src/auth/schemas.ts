@@ -1,4 +1,5 @@
 import { Type } from 'typebox'
+import { LoginErrorCode } from '../errors.js'
 import { ErrorRef, PublicUserRef, ref } from '../schemas/common.js'
 import { SignupProfileSchema } from '../users/schemas.js'
 import { SECRET_PATTERN } from '../secrets.js'
@@ -75,4 +76,27 @@ export const ExchangeResponses = {
   400: ErrorRef,
   403: ErrorRef,
   429: ErrorRef
+}
+
+export const LinkResponses = {
+  200: LinkStartedSchema,
+  401: { ...ErrorRef, description: '`not_authenticated`: no live session' },
+  403: { ...ErrorRef, description: '`reauthentication_required`: the sign-in is older than REAUTH_MAX_AGE_SECONDS; or `csrf_rejected`: no `X-Requested-With`, or a foreign `Origin`' },
+  404: { ...ErrorRef, description: '`provider_not_found`' },
+  429: { ...ErrorRef, description: '`rate_limited`' }
+}
+
+/** The OpenAPI prose of the /auth login routes; the route files keep their one-line summaries. */
+export const AuthDescriptions = {
+  login: 'Sets the state (and PKCE verifier) cookies for this browser and redirects to the provider\'s authorize page. Open it as a page, not with fetch. The one-time code this login ends with is bound to this browser by an HttpOnly cookie; a frontend on another site, where that cookie cannot reach POST /auth/exchange, passes `code_challenge` (S256) here and `code_verifier` to the exchange instead.',
+  callback: 'Called by the provider, never by the frontend. Checks the state, exchanges the provider code, finds or creates the user, and redirects to FRONTEND_URL with `code=<one-time code>` (and `returnTo`) in the fragment (or query, with HANDOFF_CODE_IN=query). On failure it redirects there with `error=<code>`: ' +
+    Object.values(LoginErrorCode).map(value => `\`${value}\``).join(', ') + '.',
+  exchange: 'Consumes the code from the handoff redirect (once: a second exchange fails). A returning user gets `{ status: "authenticated", user }` and two HttpOnly cookies: the short-lived access JWT and the refresh token (plus the browser\'s device cookie, kept if it has one: see POST /auth/refresh). A first-time user gets `{ status: "signup_required", profile }` and a short-lived HttpOnly signup cookie instead: continue with POST /auth/signup. Unknown, expired and used codes all answer the same 400 `login_code_invalid`.',
+  signup: 'Needs the HttpOnly signup cookie set by POST /auth/exchange when it answered `signup_required`. Creates the user and its identity in one transaction, clears the signup cookie, sets the session cookies (and the browser\'s device cookie). 400 `nickname_invalid` / `nickname_reserved`, 409 `nickname_taken` (the signup cookie stays valid: try another nickname), 401 `signup_invalid` without a valid signup cookie (or when it was already used). 500 `signup_hook_failed` when the app\'s onUserCreated hook failed: nothing was saved, the signup cookie stays valid.',
+  link: 'Needs a recent sign-in, like deleting the account: a live session opened (POST /auth/exchange or /auth/signup) within REAUTH_MAX_AGE_SECONDS (10 minutes by default; refreshing does not count), else 403 `reauthentication_required` and no cookie is set: send the user through a provider login again, then retry. ' +
+    'Like every state-changing call, it needs `X-Requested-With` and an allowed `Origin` (403 `csrf_rejected` otherwise; a link never starts from a cross-site navigation). ' +
+    'Sets this browser\'s state (and PKCE verifier) cookies for the provider\'s callback and answers the provider\'s authorize URL: navigate there (`location.assign(authorizationUrl)`). ' +
+    'The callback links the identity only for the session that started it, if it is still live, and redirects to FRONTEND_URL with `linked=<provider>` (and `returnTo`), or with `error=identity_in_use` (it belongs to another account) or `error=link_session_invalid` (that session signed out, was revoked or expired, or this browser now holds another one). ' +
+    '`returnTo` may come in the JSON body or the query.',
+  devLogin: 'Only for requests made on this machine: from a loopback address, to a loopback host name, not relayed by a proxy or tunnel (no X-Forwarded-For, Forwarded or X-Real-IP); anything else answers 403 `dev_login_local_only`.'
 }

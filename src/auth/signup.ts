@@ -3,21 +3,23 @@ import type { Config } from '../config.js'
 import { runAfterHook, userCreatedCallback, type HandoffHooks } from '../lifecycle-hooks.js'
 import { NicknameInvalidError, NicknameReservedError, SignupInvalidError } from '../errors.js'
 import { perMinute } from '../plugins/rate-limit.js'
-import { ErrorRef } from '../schemas/common.js'
+import { ErrorRef, signupCookieSecurity } from '../schemas/common.js'
 import type { SessionCookies } from '../sessions/cookies.js'
 import { browserDevice } from '../sessions/device.js'
 import { signAccessToken } from '../sessions/tokens.js'
 import { completeSignup } from '../users/create-user.js'
 import { checkNickname } from '../users/nicknames.js'
 import { NicknameBodySchema } from '../users/schemas.js'
-import { AuthenticatedSchema } from './schemas.js'
+import { AuthDescriptions, AuthenticatedSchema } from './schemas.js'
 
 export const signupRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies: SessionCookies, hooks: HandoffHooks }> = async (app, { config, cookies, hooks }) => {
   app.post('/signup', {
     schema: {
+      operationId: 'completeSignup',
       tags: ['signup'],
       summary: 'Create the account of a first-time user with the chosen nickname',
-      description: 'Needs the HttpOnly signup cookie set by POST /auth/exchange when it answered `signup_required`. Creates the user and its identity in one transaction, clears the signup cookie, sets the session cookies (and the browser\'s device cookie). 400 `nickname_invalid` / `nickname_reserved`, 409 `nickname_taken` (the signup cookie stays valid: try another nickname), 401 `signup_invalid` without a valid signup cookie (or when it was already used). 500 `signup_hook_failed` when the app\'s onUserCreated hook failed: nothing was saved, the signup cookie stays valid.',
+      description: AuthDescriptions.signup,
+      security: signupCookieSecurity,
       body: NicknameBodySchema,
       response: { 200: AuthenticatedSchema, 201: AuthenticatedSchema, 400: ErrorRef, 401: ErrorRef, 403: ErrorRef, 409: ErrorRef, 429: ErrorRef, 500: ErrorRef }
     },

@@ -1,4 +1,4 @@
-import fastifySwagger from '@fastify/swagger'
+import fastifySwagger, { type SwaggerTransform } from '@fastify/swagger'
 import fastifySwaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
@@ -7,16 +7,35 @@ import { sharedSchemas } from '../schemas/common.js'
 import { sessionCookies } from '../sessions/cookies.js'
 import { SignupProfileSchema, UserProfileSchema } from '../users/schemas.js'
 
-/** The OpenAPI document at /docs/json and Swagger UI at /docs, built from the routes' own schemas. */
+/** The header the CSRF check of plugins/security.ts wants on every `config.csrf` route; any value passes. */
+const CSRF_HEADER = 'X-Requested-With'
+
+/**
+ * A route marked `config.csrf` declares the CSRF header beside the cookies it already names, so the
+ * document cannot forget it on a new state-changing route (test/openapi.test.ts checks them all).
+ */
+const declareCsrfHeader: SwaggerTransform = ({ schema, url, route }) => {
+  if (route.config?.csrf !== true || schema === undefined) return { schema, url }
+  const requirements = schema.security === undefined || schema.security.length === 0 ? [{}] : schema.security
+  return { schema: { ...schema, security: requirements.map(requirement => ({ ...requirement, csrfHeader: [] })) }, url }
+}
+
+// Swagger UI's own instance, in scope where @fastify/swagger-ui pastes the uiConfig functions (its
+// swagger-initializer.js); those functions run in the browser only.
+declare const ui: { preauthorizeApiKey (scheme: string, value: string): void }
+
+/** The OpenAPI document at /docs/json and Swagger UI at /docs (unless DOCS_ENABLED=false), built from the routes' own schemas. */
 async function openapi (app: FastifyInstance, { config }: { config: Config }) {
   for (const schema of [...sharedSchemas, SignupProfileSchema, UserProfileSchema]) app.addSchema(schema)
+  const cookies = sessionCookies(config)
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.1.0',
       info: {
         title: 'handoff',
         version: '0.1.0',
-        description: 'Social login for single-page apps: the provider redirects to the frontend with a one-time code (never a token), which the frontend exchanges for HttpOnly cookies. Errors answer `{ statusCode, code, error, message }`; `code` is stable.'
+        description: 'Social login for single-page apps: the provider redirects to the frontend with a one-time code (never a token), which the frontend exchanges for HttpOnly cookies. Errors answer `{ statusCode, code, error, message }`; `code` is stable. ' +
+          `Operations secured by \`csrfHeader\` (every POST, PATCH and DELETE a frontend calls) need the \`${CSRF_HEADER}\` header; Swagger UI on this server fills it in, and the browser sends the cookies.`
       },
       servers: [{ url: config.publicUrl }],
       tags: [
@@ -32,16 +51,44 @@ async function openapi (app: FastifyInstance, { config }: { config: Config }) {
           accessCookie: {
             type: 'apiKey',
             in: 'cookie',
-            name: sessionCookies(config).accessName,
+            name: cookies.accessName,
             description: 'The HttpOnly access JWT set by POST /auth/exchange. In Swagger UI on this server the browser sends it by itself once you have signed in.'
+          },
+          refreshCookie: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: cookies.refreshName,
+            description: 'The HttpOnly refresh token set beside the access cookie; over plain http it travels to /auth paths only. The browser sends it by itself.'
+          },
+          signupCookie: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: cookies.signupName,
+            description: 'The HttpOnly first-login cookie set by POST /auth/exchange when it answers `signup_required`; POST /auth/signup spends it. The browser sends it by itself.'
+          },
+          csrfHeader: {
+            type: 'apiKey',
+            in: 'header',
+            name: CSRF_HEADER,
+            description: 'Any value (`XMLHttpRequest`): a cross-site page cannot send a custom header without a CORS preflight, which only FRONTEND_ORIGINS pass; an `Origin` not allowed is refused too. Without it, 403 `csrf_rejected`. Swagger UI on this server is authorized with it already.'
           }
         }
       }
     },
     hideUntagged: true,
+    transform: declareCsrfHeader,
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) }
   })
-  await app.register(fastifySwaggerUi, { routePrefix: '/docs', uiConfig: { withCredentials: true } })
+  if (!config.docsEnabled) return
+  await app.register(fastifySwaggerUi, {
+    routePrefix: '/docs',
+    uiConfig: {
+      withCredentials: true,
+      // "Try it out" from this origin passes the CSRF check once the header is there: fill it in,
+      // as if the user had typed it under "Authorize".
+      onComplete: function () { ui.preauthorizeApiKey('csrfHeader', 'XMLHttpRequest') }
+    }
+  })
 }
 
 export default fp(openapi, { name: 'openapi' })

@@ -25,5 +25,12 @@ export const ref = <T extends TSchema>(schema: T): T => Type.Unsafe<Static<T>>({
 export const ErrorRef = ref(ErrorSchema)
 export const PublicUserRef = ref(PublicUserSchema)
 
-/** The cookie security requirement, for routes that read the access cookie. */
+// Security requirements name the schemes of plugins/openapi.ts. The CSRF header is added there to
+// every route with `config.csrf`, so a route names only the cookies it reads.
+
+/** For routes that read the access cookie. */
 export const accessCookieSecurity = [{ accessCookie: [] }]
+/** POST /auth/refresh reads the refresh cookie. */
+export const refreshCookieSecurity = [{ refreshCookie: [] }]
+/** POST /auth/signup reads the first-login cookie. */
+export const signupCookieSecurity = [{ signupCookie: [] }]

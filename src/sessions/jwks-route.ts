@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
+import { jwksDescription } from './schemas.js'
 
 const JwkSchema = Type.Object({
   kty: Type.String({ examples: ['EC'] }),
@@ -20,9 +21,10 @@ export const jwksRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const body = { keys: app.handoff.accessTokens.publicKeys }
   app.get('/.well-known/jwks.json', {
     schema: {
+      operationId: 'getJwks',
       tags: ['keys'],
       summary: 'The public keys that verify our access JWTs',
-      description: `With JWT_ALGORITHM=ES256 or EdDSA another service can verify the access cookie without calling us: pick the key by the JWT's \`kid\` header, then check \`iss\` (our PUBLIC_URL), \`aud\` (\`handoff\`) and \`exp\`. The first key signs, the others still verify tokens signed before a rotation. Empty \`keys\` with HS256 (a shared secret cannot be published). Cacheable for ${JWKS_MAX_AGE_SECONDS} s.`,
+      description: jwksDescription(JWKS_MAX_AGE_SECONDS),
       response: { 200: JwksSchema }
     }
   }, async (_request, reply) => {

@@ -1,20 +1,21 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Config } from '../config.js'
 import { RefreshTokenInvalidError, RefreshTokenReusedError, SessionNotFoundError } from '../errors.js'
-import { accessCookieSecurity, ErrorRef } from '../schemas/common.js'
+import { accessCookieSecurity, ErrorRef, refreshCookieSecurity } from '../schemas/common.js'
 import { perMinute } from '../plugins/rate-limit.js'
 import type { SessionCookies } from './cookies.js'
 import { browserDevice } from './device.js'
 import { listSessions, revokeSession, revokeUserSessions, rotateRefreshToken } from './refresh.js'
-import { LogoutQuerySchema, MeSchema, RefreshedSchema, SessionListSchema, SessionParamsSchema } from './schemas.js'
+import { logoutSecurity, LogoutQuerySchema, MeSchema, RefreshedSchema, SessionDescriptions, SessionListSchema, SessionParamsSchema } from './schemas.js'
 import { authenticateSession, publicUser, signAccessToken, verifyAccessToken } from './tokens.js'
 
 export const sessionRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies: SessionCookies }> = async (app, { config, cookies }) => {
   app.get('/me', {
     schema: {
+      operationId: 'getCurrentUser',
       tags: ['session'],
       summary: 'Who is signed in',
-      description: 'Answers from the access cookie alone, without a database query. 401 `not_authenticated` when the cookie is absent, expired or forged (call POST /auth/refresh, then retry), or its session was revoked (logout, a revoked device, a deleted account: refused at once, on every instance).',
+      description: SessionDescriptions.me,
       security: accessCookieSecurity,
       response: { 200: MeSchema, 401: ErrorRef }
     }
@@ -22,9 +23,11 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies:
 
   app.post('/refresh', {
     schema: {
+      operationId: 'refreshSession',
       tags: ['session'],
       summary: 'Rotate the refresh token and issue a new access token',
-      description: 'Reads the refresh cookie (HttpOnly; over plain http sent only to /auth paths). The presented refresh token stops working; new cookies are set. A session ends SESSION_MAX_LIFETIME_SECONDS (90 days by default) after its sign-in however often it is refreshed: the new refresh cookie\'s Max-Age never reaches past that, and afterwards the answer is 401 `refresh_token_invalid` (sign in again). Within REFRESH_REUSE_GRACE_SECONDS of a rotation, the old token presented by the browser that opened the session (its HttpOnly device cookie: two tabs refreshing at once) still gets a new access cookie, without a new refresh cookie (a session opened before device cookies existed adopts the browser of its next refresh, which then gets a device cookie). A rotated token presented later, or by any other browser even within that window, revokes its whole session: 401 `refresh_token_reused`. 401 `refresh_token_invalid` when missing, expired or revoked. Both 401s clear the cookies.',
+      description: SessionDescriptions.refresh,
+      security: refreshCookieSecurity,
       response: { 200: RefreshedSchema, 401: ErrorRef, 403: ErrorRef, 429: ErrorRef }
     },
     config: { csrf: true, rateLimit: perMinute(config, config.rateLimits.refreshPerMinute) }
@@ -64,9 +67,11 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies:
 
   app.post('/logout', {
     schema: {
+      operationId: 'logout',
       tags: ['session'],
       summary: 'End this session (or, with ?all=true, every session of this user)',
-      description: 'Revokes the session of the presented refresh cookie and that of the access cookie (when they differ, both) and clears both cookies; the session\'s access tokens are refused at once, on every instance. `all=true` needs a valid access cookie and revokes every session of the user. Always 204, signed in or not.',
+      description: SessionDescriptions.logout,
+      security: logoutSecurity,
       querystring: LogoutQuerySchema,
       response: { 204: { type: 'null', description: 'Signed out' }, 403: ErrorRef }
     },
@@ -94,6 +99,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies:
   app.get('/sessions', {
     preHandler: authenticateSession,
     schema: {
+      operationId: 'listSessions',
       tags: ['session'],
       summary: 'The signed-in user\'s active sessions (devices)',
       security: accessCookieSecurity,
@@ -107,9 +113,10 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies:
   app.delete('/sessions/:id', {
     preHandler: authenticateSession,
     schema: {
+      operationId: 'revokeSession',
       tags: ['session'],
       summary: 'Revoke one of the user\'s sessions (sign out that device)',
-      description: 'Its refresh token stops working at once, and its access token is refused at once by every route, on every instance. 404 `session_not_found` when the session is not yours or not active.',
+      description: SessionDescriptions.revoke,
       security: accessCookieSecurity,
       params: SessionParamsSchema,
       response: { 204: { type: 'null', description: 'Revoked' }, 401: ErrorRef, 403: ErrorRef, 404: ErrorRef }

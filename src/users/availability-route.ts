@@ -3,15 +3,16 @@ import type { Config } from '../config.js'
 import { perMinute } from '../plugins/rate-limit.js'
 import { ErrorRef } from '../schemas/common.js'
 import { nicknameAvailability } from './availability.js'
-import { AvailabilityQuerySchema, AvailabilitySchema } from './schemas.js'
+import { AvailabilityQuerySchema, AvailabilitySchema, UserDescriptions } from './schemas.js'
 
 /** GET /auth/nickname/availability: public, rate-limited per client address. */
 export const availabilityRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { config }) => {
   app.get('/nickname/availability', {
     schema: {
+      operationId: 'checkNicknameAvailability',
       tags: ['signup'],
       summary: 'Check a nickname before signing up or renaming',
-      description: 'Advisory: the answer can change before you submit (the database decides at signup). Rate-limited per client address (RATE_LIMIT_NICKNAME_PER_MINUTE, 60 by default), then 429 `rate_limited`.',
+      description: UserDescriptions.availability,
       querystring: AvailabilityQuerySchema,
       response: { 200: AvailabilitySchema, 400: ErrorRef, 429: ErrorRef }
     },

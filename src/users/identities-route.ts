@@ -2,9 +2,10 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { IdentityAmbiguousError, IdentityNotFoundError, LastIdentityError } from '../errors.js'
 import type { HandoffHooks } from '../lifecycle-hooks.js'
-import { accessCookieSecurity, ErrorRef } from '../schemas/common.js'
+import { accessCookieSecurity } from '../schemas/common.js'
 import { requireRecentSignIn } from '../sessions/recent-sign-in.js'
 import { recordIdentityUnlinked } from './identity-events.js'
+import { UnlinkIdentityResponses, UserDescriptions } from './schemas.js'
 
 interface IdentityRow { id: string, provider: string, provider_user_id: string }
 
@@ -33,22 +34,13 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{ hooks: HandoffHooks }> 
     // Unlinking the owner's identities is how a stolen session would lock the owner out.
     preHandler: requireRecentSignIn,
     schema: {
+      operationId: 'unlinkIdentity',
       tags: ['account'],
       summary: 'Unlink one identity from the account',
-      description: '`id` is an identity\'s id from GET /users/me (an account may hold two identities of one provider, e.g. two GitHub accounts). ' +
-        'A provider name (`github`) is still accepted while the account has exactly one identity of that provider; with several, 409 `identity_ambiguous`. ' +
-        '409 `last_identity`: the account would have no way left to sign in. 404 `identity_not_found`: no such identity on this account. ' +
-        'Needs a recent sign-in, like deleting the account: the session must have been opened (POST /auth/exchange or /auth/signup) within REAUTH_MAX_AGE_SECONDS (10 minutes by default); refreshing does not count. Otherwise 403 `reauthentication_required` and nothing is unlinked: send the user through a provider login again, then retry.',
+      description: UserDescriptions.unlinkIdentity,
       security: accessCookieSecurity,
       params: Type.Object({ id: Type.String({ maxLength: 64, description: 'The identity\'s id (or, for compatibility, its provider)' }) }),
-      response: {
-        204: Type.Null({ description: 'Unlinked' }),
-        400: { ...ErrorRef, description: '`invalid_request`: an `id` over 64 characters' },
-        401: { ...ErrorRef, description: '`not_authenticated`: no live session' },
-        403: { ...ErrorRef, description: '`reauthentication_required`: the sign-in is older than REAUTH_MAX_AGE_SECONDS, nothing unlinked; or `csrf_rejected`' },
-        404: { ...ErrorRef, description: '`identity_not_found`' },
-        409: { ...ErrorRef, description: '`last_identity` or `identity_ambiguous`' }
-      }
+      response: UnlinkIdentityResponses
     },
     config: { csrf: true }
   }, async (request, reply) => {

@@ -9,7 +9,7 @@ import { authenticateSession, signAccessToken } from '../sessions/tokens.js'
 import { isUniqueViolation } from '../db/errors.js'
 import { deleteUser } from './create-user.js'
 import { checkNickname } from './nicknames.js'
-import { NicknameBodySchema, UserProfileSchema } from './schemas.js'
+import { DeleteAccountResponses, NicknameBodySchema, UserDescriptions, UserProfileSchema } from './schemas.js'
 
 const UserProfileRef = ref(UserProfileSchema)
 
@@ -44,6 +44,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ cookies: SessionCookies, ho
 
   app.get('/me', {
     schema: {
+      operationId: 'getProfile',
       tags: ['account'],
       summary: 'The signed-in user\'s profile and linked identities',
       security: accessCookieSecurity,
@@ -53,9 +54,10 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ cookies: SessionCookies, ho
 
   app.patch('/me', {
     schema: {
+      operationId: 'changeNickname',
       tags: ['account'],
       summary: 'Change the nickname (same rules as signup)',
-      description: 'Answers the updated profile and re-issues the access cookie, which carries the nickname. 400 `nickname_invalid` / `nickname_reserved`, 409 `nickname_taken`.',
+      description: UserDescriptions.changeNickname,
       security: accessCookieSecurity,
       body: NicknameBodySchema,
       response: { 200: Type.Object({ user: UserProfileRef }), 400: ErrorRef, 401: ErrorRef, 403: ErrorRef, 409: ErrorRef }
@@ -83,15 +85,12 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ cookies: SessionCookies, ho
     // A stolen session (or an unattended browser) must not be enough to erase the account.
     preHandler: requireRecentSignIn,
     schema: {
+      operationId: 'deleteAccount',
       tags: ['account'],
       summary: 'Delete the account, its identities and sessions, and clear the cookies',
-      description: 'Needs a recent sign-in: the session must have been opened (POST /auth/exchange or /auth/signup) within REAUTH_MAX_AGE_SECONDS (10 minutes by default); refreshing does not count. Otherwise 403 `reauthentication_required` and nothing is deleted: send the user through a provider login again, then retry. 403 `csrf_rejected` without X-Requested-With or from an origin not allowed.',
+      description: UserDescriptions.deleteAccount,
       security: accessCookieSecurity,
-      response: {
-        204: Type.Null({ description: 'Deleted' }),
-        401: { ...ErrorRef, description: '`not_authenticated`: no live session' },
-        403: { ...ErrorRef, description: '`reauthentication_required`: the sign-in is older than REAUTH_MAX_AGE_SECONDS, nothing deleted; or `csrf_rejected`' }
-      }
+      response: DeleteAccountResponses
     },
     config: { csrf: true }
   }, async (request, reply) => {

@@ -1,4 +1,5 @@
 import { Type } from 'typebox'
+import { ErrorRef } from '../schemas/common.js'
 
 export const NicknameBodySchema = Type.Object({
   nickname: Type.String({ maxLength: 200, description: '2-20 characters: Hangul syllables, Latin letters, digits, `_` and `.`; not only digits. NFC-normalized and trimmed; unique regardless of case.', examples: ['홍길동', 'octo.cat'] })
@@ -41,3 +42,29 @@ export const UserProfileSchema = Type.Object({
   createdAt: Type.String({ format: 'date-time' }),
   identities: Type.Array(IdentitySchema)
 }, { $id: 'UserProfile', additionalProperties: false })
+
+export const DeleteAccountResponses = {
+  204: Type.Null({ description: 'Deleted' }),
+  401: { ...ErrorRef, description: '`not_authenticated`: no live session' },
+  403: { ...ErrorRef, description: '`reauthentication_required`: the sign-in is older than REAUTH_MAX_AGE_SECONDS, nothing deleted; or `csrf_rejected`' }
+}
+
+export const UnlinkIdentityResponses = {
+  204: Type.Null({ description: 'Unlinked' }),
+  400: { ...ErrorRef, description: '`invalid_request`: an `id` over 64 characters' },
+  401: { ...ErrorRef, description: '`not_authenticated`: no live session' },
+  403: { ...ErrorRef, description: '`reauthentication_required`: the sign-in is older than REAUTH_MAX_AGE_SECONDS, nothing unlinked; or `csrf_rejected`' },
+  404: { ...ErrorRef, description: '`identity_not_found`' },
+  409: { ...ErrorRef, description: '`last_identity` or `identity_ambiguous`' }
+}
+
+/** The OpenAPI prose of the account routes; the route files keep their one-line summaries. */
+export const UserDescriptions = {
+  availability: 'Advisory: the answer can change before you submit (the database decides at signup). Rate-limited per client address (RATE_LIMIT_NICKNAME_PER_MINUTE, 60 by default), then 429 `rate_limited`.',
+  changeNickname: 'Answers the updated profile and re-issues the access cookie, which carries the nickname. 400 `nickname_invalid` / `nickname_reserved`, 409 `nickname_taken`.',
+  deleteAccount: 'Needs a recent sign-in: the session must have been opened (POST /auth/exchange or /auth/signup) within REAUTH_MAX_AGE_SECONDS (10 minutes by default); refreshing does not count. Otherwise 403 `reauthentication_required` and nothing is deleted: send the user through a provider login again, then retry. 403 `csrf_rejected` without X-Requested-With or from an origin not allowed.',
+  unlinkIdentity: '`id` is an identity\'s id from GET /users/me (an account may hold two identities of one provider, e.g. two GitHub accounts). ' +
+    'A provider name (`github`) is still accepted while the account has exactly one identity of that provider; with several, 409 `identity_ambiguous`. ' +
+    '409 `last_identity`: the account would have no way left to sign in. 404 `identity_not_found`: no such identity on this account. ' +
+    'Needs a recent sign-in, like deleting the account: the session must have been opened (POST /auth/exchange or /auth/signup) within REAUTH_MAX_AGE_SECONDS (10 minutes by default); refreshing does not count. Otherwise 403 `reauthentication_required` and nothing is unlinked: send the user through a provider login again, then retry.'
+}
