@@ -6,7 +6,7 @@ import { perMinute } from '../plugins/rate-limit.js'
 import type { SessionCookies } from '../sessions/cookies.js'
 import { browserDevice } from '../sessions/device.js'
 import { signAccessToken } from '../sessions/tokens.js'
-import { suggestAvailableNickname } from '../users/availability.js'
+import { suggestAvailableNickname } from '../users/nickname-availability.js'
 import { redeemLoginCode } from './login-codes.js'
 import { ExchangeBodySchema, ExchangeResponses } from './schemas.js'
 

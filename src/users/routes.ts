@@ -1,20 +1,49 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
+import type { Config } from '../config.js'
+import { isUniqueViolation } from '../db/errors.js'
 import { NicknameInvalidError, NicknameReservedError, NicknameTakenError, UserNotFoundError } from '../errors.js'
 import { runAfterHook, type HandoffHooks } from '../lifecycle-hooks.js'
+import { perMinute } from '../plugins/rate-limit.js'
 import { accessCookieSecurity, ErrorRef, ref } from '../schemas/common.js'
 import type { SessionCookies } from '../sessions/cookies.js'
 import { requireRecentSignIn } from '../sessions/recent-sign-in.js'
 import { authenticateSession, signAccessToken } from '../sessions/tokens.js'
-import { isUniqueViolation } from '../db/errors.js'
-import { deleteUser } from './create-user.js'
+import { nicknameAvailability } from './nickname-availability.js'
+import { deleteUser } from './delete-user.js'
+import { unlinkIdentity } from './identities.js'
+import { recordIdentityUnlinked } from './identity-events.js'
 import { checkNickname } from './nicknames.js'
-import { NicknameBodySchema, UserProfileSchema } from './schemas.js'
+import { AvailabilityQuerySchema, AvailabilitySchema, NicknameBodySchema, UserProfileSchema } from './schemas.js'
 
 const UserProfileRef = ref(UserProfileSchema)
 
+/**
+ * Every users route. The nickname check answers before any account exists, for the signup form, so
+ * it is public and keeps its URL under /auth; the account routes refuse anyone not signed in. Two
+ * sibling plugins, so the account routes' session hook never reaches the public check.
+ */
+export const userRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies: SessionCookies, hooks: HandoffHooks }> = async (app, { config, cookies, hooks }) => {
+  await app.register(accountRoutes, { prefix: '/users', cookies, hooks })
+  await app.register(nicknameAvailabilityRoute, { prefix: '/auth', config })
+}
+
+/** GET /auth/nickname/availability: public, rate-limited per client address. */
+const nicknameAvailabilityRoute: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { config }) => {
+  app.get('/nickname/availability', {
+    schema: {
+      tags: ['signup'],
+      summary: 'Check a nickname before signing up or renaming',
+      description: 'Advisory: the answer can change before you submit (the database decides at signup). Rate-limited per client address (RATE_LIMIT_NICKNAME_PER_MINUTE, 60 by default), then 429 `rate_limited`.',
+      querystring: AvailabilityQuerySchema,
+      response: { 200: AvailabilitySchema, 400: ErrorRef, 429: ErrorRef }
+    },
+    config: { rateLimit: perMinute(config, config.rateLimits.nicknamePerMinute) }
+  }, async request => nicknameAvailability(app.handoff.db.sql, request.query.nickname))
+}
+
 /** The signed-in user's own account, mounted at /users. */
-export const userRoutes: FastifyPluginAsyncTypebox<{ cookies: SessionCookies, hooks: HandoffHooks }> = async (app, { cookies, hooks }) => {
+const accountRoutes: FastifyPluginAsyncTypebox<{ cookies: SessionCookies, hooks: HandoffHooks }> = async (app, { cookies, hooks }) => {
   // Every account route also refuses a revoked session at once.
   app.addHook('preHandler', authenticateSession)
 
@@ -98,6 +127,35 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ cookies: SessionCookies, ho
     await app.handoff.sessionRevocations.revoke(request, 'account_deleted', record => deleteUser(app.handoff.db.sql, request.user.id, record))
     cookies.clear(reply)
     await runAfterHook(hooks.onUserDeleted, 'onUserDeleted', { userId: request.user.id, request })
+    return reply.code(204).send(null)
+  })
+
+  app.delete('/me/identities/:id', {
+    // Unlinking the owner's identities is how a stolen session would lock the owner out.
+    preHandler: requireRecentSignIn,
+    schema: {
+      tags: ['account'],
+      summary: 'Unlink one identity from the account',
+      description: '`id` is an identity\'s id from GET /users/me (an account may hold two identities of one provider, e.g. two GitHub accounts). ' +
+        'A provider name (`github`) is still accepted while the account has exactly one identity of that provider; with several, 409 `identity_ambiguous`. ' +
+        '409 `last_identity`: the account would have no way left to sign in. 404 `identity_not_found`: no such identity on this account. ' +
+        'Needs a recent sign-in, like deleting the account: the session must have been opened (POST /auth/exchange or /auth/signup) within REAUTH_MAX_AGE_SECONDS (10 minutes by default); refreshing does not count. Otherwise 403 `reauthentication_required` and nothing is unlinked: send the user through a provider login again, then retry.',
+      security: accessCookieSecurity,
+      params: Type.Object({ id: Type.String({ maxLength: 64, description: 'The identity\'s id (or, for compatibility, its provider)' }) }),
+      response: {
+        204: Type.Null({ description: 'Unlinked' }),
+        400: { ...ErrorRef, description: '`invalid_request`: an `id` over 64 characters' },
+        401: { ...ErrorRef, description: '`not_authenticated`: no live session' },
+        403: { ...ErrorRef, description: '`reauthentication_required`: the sign-in is older than REAUTH_MAX_AGE_SECONDS, nothing unlinked; or `csrf_rejected`' },
+        404: { ...ErrorRef, description: '`identity_not_found`' },
+        409: { ...ErrorRef, description: '`last_identity` or `identity_ambiguous`' }
+      }
+    },
+    config: { csrf: true }
+  }, async (request, reply) => {
+    const { id: userId, sessionId } = request.user
+    const identity = await unlinkIdentity(app.handoff.db.sql, userId, request.params.id)
+    await recordIdentityUnlinked(hooks, { userId, identity, sessionId, request })
     return reply.code(204).send(null)
   })
 }
