@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Config } from '../config.js'
 import { runAfterHook, type HandoffHooks } from '../lifecycle-hooks.js'
 import { LoginCodeInvalidError } from '../errors.js'
-import { perMinute } from '../plugins/rate-limit.js'
+import { routeRateLimit } from '../plugins/rate-limit.js'
 import type { SessionCookies } from '../sessions/cookies.js'
 import { browserDevice } from '../sessions/device.js'
 import { signAccessToken } from '../sessions/tokens.js'
@@ -19,7 +19,7 @@ export const exchangeRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies
       body: ExchangeBodySchema,
       response: ExchangeResponses
     },
-    config: { csrf: true, rateLimit: perMinute(config, config.rateLimits.exchangePerMinute) }
+    config: { csrf: true, rateLimit: routeRateLimit(config, config.rateLimits.exchangePerMinute) }
   }, async (request, reply) => {
     const device = browserDevice(request.cookies[cookies.deviceName])
     const result = await redeemLoginCode(app.handoff.db.sql, request.body.code, {

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest, preValidationHookHandler } from '
 import type { Config } from '../config.js'
 import { LoginErrorCode, LoginFlowError, ProviderNotFoundError } from '../errors.js'
 import type { HandoffHooks } from '../lifecycle-hooks.js'
-import { perMinute } from '../plugins/rate-limit.js'
+import { routeRateLimit } from '../plugins/rate-limit.js'
 import type { NormalizedProfile, Provider } from '../providers/provider.js'
 import { accessCookieSecurity, ErrorRef } from '../schemas/common.js'
 import { safeEqual } from '../secrets.js'
@@ -90,7 +90,7 @@ export const linkRoutes: FastifyPluginAsyncTypebox<{ config: Config, providers: 
         429: { ...ErrorRef, description: '`rate_limited`' }
       }
     },
-    config: { csrf: true, rateLimit: perMinute(config, config.rateLimits.loginPerMinute) }
+    config: { csrf: true, rateLimit: routeRateLimit(config, config.rateLimits.loginPerMinute) }
   }, async (request, reply) => {
     const provider = providers.get(request.params.provider)
     if (provider === undefined) throw new ProviderNotFoundError(request.params.provider)

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Config } from '../config.js'
 import { RefreshTokenInvalidError, RefreshTokenReusedError, SessionNotFoundError } from '../errors.js'
 import { accessCookieSecurity, ErrorRef } from '../schemas/common.js'
-import { perMinute } from '../plugins/rate-limit.js'
+import { routeRateLimit } from '../plugins/rate-limit.js'
 import type { SessionCookies } from './cookies.js'
 import { browserDevice } from './device.js'
 import { listSessions, revokeSession, revokeUserSessions, rotateRefreshToken } from './refresh.js'
@@ -27,7 +27,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies:
       description: 'Reads the refresh cookie (HttpOnly; over plain http sent only to /auth paths). The presented refresh token stops working; new cookies are set. A session ends SESSION_MAX_LIFETIME_SECONDS (90 days by default) after its sign-in however often it is refreshed: the new refresh cookie\'s Max-Age never reaches past that, and afterwards the answer is 401 `refresh_token_invalid` (sign in again). Within REFRESH_REUSE_GRACE_SECONDS of a rotation, the old token presented by the browser that opened the session (its HttpOnly device cookie: two tabs refreshing at once) still gets a new access cookie, without a new refresh cookie (a session opened before device cookies existed adopts the browser of its next refresh, which then gets a device cookie). A rotated token presented later, or by any other browser even within that window, revokes its whole session: 401 `refresh_token_reused`. 401 `refresh_token_invalid` when missing, expired or revoked. Both 401s clear the cookies.',
       response: { 200: RefreshedSchema, 401: ErrorRef, 403: ErrorRef, 429: ErrorRef }
     },
-    config: { csrf: true, rateLimit: perMinute(config, config.rateLimits.refreshPerMinute) }
+    config: { csrf: true, rateLimit: routeRateLimit(config, config.rateLimits.refreshPerMinute) }
   }, async (request, reply) => {
     const presented = request.cookies[cookies.refreshName]
     const presentedDevice = request.cookies[cookies.deviceName]

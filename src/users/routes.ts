@@ -4,7 +4,7 @@ import type { Config } from '../config.js'
 import { isUniqueViolation } from '../db/errors.js'
 import { NicknameInvalidError, NicknameReservedError, NicknameTakenError, UserNotFoundError } from '../errors.js'
 import { runAfterHook, type HandoffHooks } from '../lifecycle-hooks.js'
-import { perMinute } from '../plugins/rate-limit.js'
+import { routeRateLimit } from '../plugins/rate-limit.js'
 import { accessCookieSecurity, ErrorRef, ref } from '../schemas/common.js'
 import type { SessionCookies } from '../sessions/cookies.js'
 import { requireRecentSignIn } from '../sessions/recent-sign-in.js'
@@ -38,7 +38,7 @@ const nicknameAvailabilityRoute: FastifyPluginAsyncTypebox<{ config: Config }> =
       querystring: AvailabilityQuerySchema,
       response: { 200: AvailabilitySchema, 400: ErrorRef, 429: ErrorRef }
     },
-    config: { rateLimit: perMinute(config, config.rateLimits.nicknamePerMinute) }
+    config: { rateLimit: routeRateLimit(config, config.rateLimits.nicknamePerMinute) }
   }, async request => nicknameAvailability(app.handoff.db.sql, request.query.nickname))
 }
 
