@@ -23,7 +23,7 @@ import { LinkBodySchema, LinkQuerySchema, LinkStartedSchema, ProviderParamsSchem
 // nothing). The callback then links only for that very session, still live.
 
 /** The session a link dance was started by, and its user. */
-export interface LinkingSession { userId: string, sessionId: string }
+interface LinkingSession { userId: string, sessionId: string }
 
 /** At the callback: is this dance a link, and for which signed-in session? Undefined: a plain login. */
 export function linkingSession (request: FastifyRequest, cookies: LoginCookies): LinkingSession | undefined {

@@ -11,7 +11,7 @@ import { deviceHash, grantFromRow, sessionExpiry, type SessionGrant, type Sessio
 // database's unique index on the folded form, so of two people racing for one nickname one
 // commits and the other gets 409, never a 500.
 
-export type SignupResult =
+type SignupResult =
   | { status: 'created', grant: SessionGrant }
   /** The identity was registered meanwhile (another tab finished first): signed in to that account. */
   | { status: 'existing', grant: SessionGrant }

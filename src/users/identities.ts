@@ -58,7 +58,7 @@ export async function linkByVerifiedEmail (prisma: PrismaClient, profile: Normal
 }
 
 /** Who owns the identity after linkIdentity, and whether this call created it (only then is it news). */
-export interface LinkedIdentity { userId: string, identityId: string, created: boolean }
+interface LinkedIdentity { userId: string, identityId: string, created: boolean }
 
 /** Adds an identity to a user. If another request created it first, returns it with its owner. */
 export async function linkIdentity (prisma: PrismaClient, userId: string, profile: NormalizedProfile, now: Date): Promise<LinkedIdentity> {

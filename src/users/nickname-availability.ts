@@ -3,7 +3,7 @@ import type { Sql } from '../db/database.js'
 import type { NormalizedProfile } from '../providers/provider.js'
 import { checkNickname, nicknameKey, suggestNickname } from './nicknames.js'
 
-export interface Availability {
+interface Availability {
   nickname: string
   available: boolean
   reason?: 'taken' | 'invalid' | 'reserved'
