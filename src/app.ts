@@ -23,7 +23,6 @@ import { sessionRoutes } from './sessions/routes.js'
 import purge from './sessions/purge.js'
 import sessionRevocations from './sessions/revocations.js'
 import accessTokens from './sessions/tokens.js'
-import { identityRoutes } from './users/identities-route.js'
 import { userRoutes } from './users/routes.js'
 import type { Clock, HandoffNamespace } from './namespace.js'
 
@@ -72,8 +71,7 @@ async function registerHandoff (app: FastifyInstance, options: HandoffOptions) {
   await app.register(jwksRoutes)
   await app.register(authPlugin, { prefix: '/auth', config, providers, cookies, hooks })
   await app.register(sessionRoutes, { prefix: '/auth', config, cookies })
-  await app.register(userRoutes, { prefix: '/users', cookies, hooks })
-  await app.register(identityRoutes, { prefix: '/users', hooks })
+  await app.register(userRoutes, { config, cookies, hooks })
   if (config.demoApp) await app.register(demoPage)
 }
 

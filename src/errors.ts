@@ -1,10 +1,11 @@
 import createError from '@fastify/error'
 
 // Every error we answer with. `code` is the stable, documented contract; messages may change.
+// Fastify's own refusals (invalid_request, payload_too_large, unsupported_media_type) are not here:
+// plugins/error-handler.ts and plugins/client-error.ts give them their codes.
 // JSON routes answer { statusCode, code, error, message }; the browser redirect steps send `code`
 // to the frontend as `error=<code>` instead (see LoginErrorCode).
 
-export const InvalidRequestError = createError('invalid_request', '%s', 400)
 export const NotFoundError = createError('not_found', 'Route %s not found', 404)
 export const ProviderNotFoundError = createError('provider_not_found', 'Unknown or disabled provider "%s"', 404)
 

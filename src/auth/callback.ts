@@ -6,7 +6,7 @@ import { LoginErrorCode, LoginFlowError, ProviderNotFoundError } from '../errors
 import type { HandoffHooks } from '../lifecycle-hooks.js'
 import type { Provider } from '../providers/provider.js'
 import { ErrorRef } from '../schemas/common.js'
-import { perMinute } from '../plugins/rate-limit.js'
+import { routeRateLimit } from '../plugins/rate-limit.js'
 import { completeLogin, redirectToFrontend } from './complete-login.js'
 import { completeLink, linkingSession } from './link.js'
 import { callbackPath, loginCookies } from './login-cookies.js'
@@ -71,7 +71,7 @@ export const callbackRoutes: FastifyPluginAsyncTypebox<{ config: Config, provide
       querystring: CallbackQuerySchema,
       response: { 302: { description: 'To the frontend, with `code` or `error`', type: 'null' }, 404: ErrorRef, 429: ErrorRef }
     },
-    config: { rateLimit: perMinute(config, config.rateLimits.loginPerMinute) }
+    config: { rateLimit: routeRateLimit(config, config.rateLimits.loginPerMinute) }
   }, async (request, reply) => {
     const provider = providers.get(request.params.provider)
     if (provider === undefined) throw new ProviderNotFoundError(request.params.provider)

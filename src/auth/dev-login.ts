@@ -6,7 +6,7 @@ import type { FastifyRequest } from 'fastify'
 import { isLoopback, type Config } from '../config.js'
 import { DevLoginLocalOnlyError, LoginErrorCode, LoginFlowError } from '../errors.js'
 import type { HandoffHooks } from '../lifecycle-hooks.js'
-import { perMinute } from '../plugins/rate-limit.js'
+import { routeRateLimit } from '../plugins/rate-limit.js'
 import { ErrorRef } from '../schemas/common.js'
 import { generateSecret, safeEqual } from '../secrets.js'
 import { completeLogin, redirectToFrontend, rememberLoginRequest } from './complete-login.js'
@@ -81,7 +81,7 @@ export const devLoginRoutes: FastifyPluginAsyncTypebox<{ config: Config, hooks: 
       produces: ['text/html'],
       response: { 200: { type: 'string', description: 'The sign-in form' }, 403: ErrorRef }
     },
-    config: { rateLimit: perMinute(config, config.rateLimits.loginPerMinute) }
+    config: { rateLimit: routeRateLimit(config, config.rateLimits.loginPerMinute) }
   }, async (request, reply) => {
     const state = generateSecret()
     cookies.set(reply, 'state', state)
@@ -100,7 +100,7 @@ export const devLoginRoutes: FastifyPluginAsyncTypebox<{ config: Config, hooks: 
     },
     // A malformed form still ends on the frontend, like every browser step.
     attachValidation: true,
-    config: { rateLimit: perMinute(config, config.rateLimits.loginPerMinute) }
+    config: { rateLimit: routeRateLimit(config, config.rateLimits.loginPerMinute) }
   }, async (request, reply) => redirectToFrontend(request, reply, config, DEV_PROVIDER.id, async () => {
     const expected = cookies.read(request, 'state')
     const state = (request.body as { state?: unknown } | undefined)?.state

@@ -2,11 +2,11 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Config } from '../config.js'
 import { runAfterHook, type HandoffHooks } from '../lifecycle-hooks.js'
 import { LoginCodeInvalidError } from '../errors.js'
-import { perMinute } from '../plugins/rate-limit.js'
+import { routeRateLimit } from '../plugins/rate-limit.js'
 import type { SessionCookies } from '../sessions/cookies.js'
 import { browserDevice } from '../sessions/device.js'
 import { signAccessToken } from '../sessions/tokens.js'
-import { suggestAvailableNickname } from '../users/availability.js'
+import { suggestAvailableNickname } from '../users/nickname-availability.js'
 import { redeemLoginCode } from './login-codes.js'
 import { AuthDescriptions, ExchangeBodySchema, ExchangeResponses } from './schemas.js'
 
@@ -20,7 +20,7 @@ export const exchangeRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies
       body: ExchangeBodySchema,
       response: ExchangeResponses
     },
-    config: { csrf: true, rateLimit: perMinute(config, config.rateLimits.exchangePerMinute) }
+    config: { csrf: true, rateLimit: routeRateLimit(config, config.rateLimits.exchangePerMinute) }
   }, async (request, reply) => {
     const device = browserDevice(request.cookies[cookies.deviceName])
     const result = await redeemLoginCode(app.handoff.db.sql, request.body.code, {

@@ -6,7 +6,6 @@ import type { SessionCookies } from '../sessions/cookies.js'
 import { callbackRoutes } from './callback.js'
 import { devLoginRoutes } from './dev-login.js'
 import { DEV_PROVIDER } from './dev-provider.js'
-import { availabilityRoutes } from '../users/availability-route.js'
 import { exchangeRoutes } from './exchange.js'
 import { linkRoutes } from './link.js'
 import { loginRoutes } from './login.js'
@@ -36,6 +35,5 @@ export const authPlugin: FastifyPluginAsyncTypebox<{ config: Config, providers: 
   await app.register(callbackRoutes, { config, providers: byId, hooks })
   await app.register(exchangeRoutes, { config, cookies, hooks })
   await app.register(signupRoutes, { config, cookies, hooks })
-  await app.register(availabilityRoutes, { config })
   if (config.devLogin) await app.register(devLoginRoutes, { config, hooks })
 }

@@ -3,14 +3,14 @@ import type { FastifyInstance, FastifyRequest, preValidationHookHandler } from '
 import type { Config } from '../config.js'
 import { LoginErrorCode, LoginFlowError, ProviderNotFoundError } from '../errors.js'
 import type { HandoffHooks } from '../lifecycle-hooks.js'
-import { perMinute } from '../plugins/rate-limit.js'
+import { routeRateLimit } from '../plugins/rate-limit.js'
 import type { NormalizedProfile, Provider } from '../providers/provider.js'
 import { accessCookieSecurity } from '../schemas/common.js'
 import { safeEqual } from '../secrets.js'
 import { requireRecentSignIn } from '../sessions/recent-sign-in.js'
 import { verifyAccessToken } from '../sessions/tokens.js'
 import { recordIdentityLinked } from '../users/identity-events.js'
-import { linkIdentity } from '../users/users.js'
+import { linkIdentity } from '../users/identities.js'
 import { rememberLoginRequest } from './complete-login.js'
 import type { LoginCookies } from './login-cookies.js'
 import { oauthDance } from './oauth-dance.js'
@@ -23,7 +23,7 @@ import { AuthDescriptions, LinkBodySchema, LinkQuerySchema, LinkResponses, Provi
 // nothing). The callback then links only for that very session, still live.
 
 /** The session a link dance was started by, and its user. */
-export interface LinkingSession { userId: string, sessionId: string }
+interface LinkingSession { userId: string, sessionId: string }
 
 /** At the callback: is this dance a link, and for which signed-in session? Undefined: a plain login. */
 export function linkingSession (request: FastifyRequest, cookies: LoginCookies): LinkingSession | undefined {
@@ -81,7 +81,7 @@ export const linkRoutes: FastifyPluginAsyncTypebox<{ config: Config, providers: 
       body: LinkBodySchema,
       response: LinkResponses
     },
-    config: { csrf: true, rateLimit: perMinute(config, config.rateLimits.loginPerMinute) }
+    config: { csrf: true, rateLimit: routeRateLimit(config, config.rateLimits.loginPerMinute) }
   }, async (request, reply) => {
     const provider = providers.get(request.params.provider)
     if (provider === undefined) throw new ProviderNotFoundError(request.params.provider)

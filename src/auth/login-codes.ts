@@ -9,7 +9,7 @@ import { deviceHash, expiry, grantFromRow, sessionExpiry, type SessionGrant, typ
 // hash, short-lived and single-use.
 
 /** A code signs in a user, or carries a first-time identity's profile to the nickname signup. */
-export type LoginCodeTarget = { userId: string } | { pendingProfile: NormalizedProfile }
+type LoginCodeTarget = { userId: string } | { pendingProfile: NormalizedProfile }
 
 /** What a code is bound to: the hash of the browser's binding cookie, or a PKCE-style S256 challenge. */
 export interface CodeBinding { bindingHash?: string, codeChallenge?: string }
@@ -26,14 +26,14 @@ export async function createLoginCode (sql: Sql, target: LoginCodeTarget, bindin
 }
 
 /** What the exchanging client proves: its binding cookie and/or the code_verifier. */
-export interface CodeProof { bindingSecret?: string, codeVerifier?: string }
+interface CodeProof { bindingSecret?: string, codeVerifier?: string }
 
-export type RedeemResult =
+type RedeemResult =
   | { status: 'authenticated', grant: SessionGrant }
   /** The signup token is the secret behind the signup cookie; only its hash is stored. */
   | { status: 'signup_required', profile: NormalizedProfile, signupToken: string }
 
-export interface RedeemInfo extends SessionRequestInfo {
+interface RedeemInfo extends SessionRequestInfo {
   signupTtlSeconds: number
   proof: CodeProof
 }

@@ -3,7 +3,7 @@ import type { Config } from '../config.js'
 import { ProviderNotFoundError } from '../errors.js'
 import type { Provider } from '../providers/provider.js'
 import { ErrorRef } from '../schemas/common.js'
-import { perMinute } from '../plugins/rate-limit.js'
+import { routeRateLimit } from '../plugins/rate-limit.js'
 import { rememberLoginRequest } from './complete-login.js'
 import { oauthDance } from './oauth-dance.js'
 import { AuthDescriptions, LoginQuerySchema, ProviderParamsSchema } from './schemas.js'
@@ -19,7 +19,7 @@ export const loginRoutes: FastifyPluginAsyncTypebox<{ config: Config, providers:
       querystring: LoginQuerySchema,
       response: { 302: { description: 'To the provider\'s authorize URL', type: 'null' }, 404: ErrorRef, 429: ErrorRef }
     },
-    config: { rateLimit: perMinute(config, config.rateLimits.loginPerMinute) }
+    config: { rateLimit: routeRateLimit(config, config.rateLimits.loginPerMinute) }
   }, async (request, reply) => {
     const provider = providers.get(request.params.provider)
     if (provider === undefined) throw new ProviderNotFoundError(request.params.provider)

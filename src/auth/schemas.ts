@@ -41,10 +41,6 @@ export const CallbackQuerySchema = Type.Object({
   error_description: Type.Optional(Type.String({ maxLength: 4096 }))
 }, { additionalProperties: true })
 
-export const RedirectResponse = {
-  302: Type.Null({ description: 'Redirect; see the Location header' })
-}
-
 export const ExchangeBodySchema = Type.Object({
   code: Type.String({ pattern: SECRET_PATTERN, description: 'The one-time code from the handoff redirect' }),
   code_verifier: Type.Optional(Type.String({
@@ -66,7 +62,7 @@ export const ProvidersSchema = Type.Object({
   }, { additionalProperties: false }))
 }, { additionalProperties: false })
 
-export const SignupRequiredSchema = Type.Object({
+const SignupRequiredSchema = Type.Object({
   status: Type.Literal('signup_required'),
   profile: ref(SignupProfileSchema)
 }, { additionalProperties: false, description: 'A first-time user: no session yet. An HttpOnly signup cookie is set; POST /auth/signup with a nickname.' })

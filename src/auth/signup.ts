@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Config } from '../config.js'
 import { runAfterHook, userCreatedCallback, type HandoffHooks } from '../lifecycle-hooks.js'
 import { NicknameInvalidError, NicknameReservedError, SignupInvalidError } from '../errors.js'
-import { perMinute } from '../plugins/rate-limit.js'
+import { routeRateLimit } from '../plugins/rate-limit.js'
 import { ErrorRef, signupCookieSecurity } from '../schemas/common.js'
 import type { SessionCookies } from '../sessions/cookies.js'
 import { browserDevice } from '../sessions/device.js'
@@ -23,7 +23,7 @@ export const signupRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies: 
       body: NicknameBodySchema,
       response: { 200: AuthenticatedSchema, 201: AuthenticatedSchema, 400: ErrorRef, 401: ErrorRef, 403: ErrorRef, 409: ErrorRef, 429: ErrorRef, 500: ErrorRef }
     },
-    config: { csrf: true, rateLimit: perMinute(config, config.rateLimits.exchangePerMinute) }
+    config: { csrf: true, rateLimit: routeRateLimit(config, config.rateLimits.exchangePerMinute) }
   }, async (request, reply) => {
     const signupToken = request.cookies[cookies.signupName]
     if (signupToken === undefined || signupToken === '') throw new SignupInvalidError()

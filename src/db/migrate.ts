@@ -23,7 +23,7 @@ const CREATE_HISTORY_TABLE = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
   "applied_steps_count" INTEGER NOT NULL DEFAULT 0
 )`
 
-export interface MigrationResult { applied: string[] }
+interface MigrationResult { applied: string[] }
 
 export async function migrate (sql: Sql, options: { postgres: boolean, dir?: string }): Promise<MigrationResult> {
   const dir = options.dir ?? migrationsDir

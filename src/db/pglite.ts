@@ -13,7 +13,7 @@ import { seedFile } from '../paths.js'
  * first query. 16 MB of buffers still hold an app's tables and indexes many times over (the rest is
  * in the OS page cache) and cut that to about 220 MB and the open time by half (docs/performance.md).
  */
-export const PGLITE_SETTINGS = ['-c', 'shared_buffers=16MB', '-c', 'wal_buffers=1MB', '-c', 'temp_buffers=1MB']
+const PGLITE_SETTINGS = ['-c', 'shared_buffers=16MB', '-c', 'wal_buffers=1MB', '-c', 'temp_buffers=1MB']
 
 const isEmptyOrMissing = async (dir: string): Promise<boolean> =>
   (await readdir(dir).catch(() => [])).length === 0

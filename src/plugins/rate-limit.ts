@@ -5,10 +5,11 @@ import type { Redis } from 'ioredis'
 import type { Config } from '../config.js'
 
 /**
- * The per-route limit, for `config.rateLimit`: so many requests a minute per client address, or none
- * when RATE_LIMIT_ENABLED=false. Over the limit: 429 `rate_limited`.
+ * A route's limit, for `config.rateLimit`: `max` requests per client address in each window of
+ * RATE_LIMIT_WINDOW_SECONDS (a minute by default), or none when RATE_LIMIT_ENABLED=false. Over the
+ * limit: 429 `rate_limited`.
  */
-export const perMinute = (config: Pick<Config, 'rateLimits'>, max: number) =>
+export const routeRateLimit = (config: Pick<Config, 'rateLimits'>, max: number) =>
   config.rateLimits.enabled ? { max, timeWindow: config.rateLimits.windowSeconds * 1000 } : false
 
 /** Limits are opt-in per route. With REDIS_URL they are counted in Redis, so they hold across instances. */

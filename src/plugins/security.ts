@@ -31,7 +31,7 @@ function requestOrigin (request: FastifyRequest): string | undefined {
  * request (parsing the CSP each time) from two hooks; with static options the result never changes,
  * so we run helmet once against a recording response and replay its headers.
  */
-export function helmetHeaders (options: HelmetOptions): Record<string, string> {
+function helmetHeaders (options: HelmetOptions): Record<string, string> {
   const headers: Record<string, string> = {}
   const recorder = {
     setHeader (name: string, value: string | number | readonly string[]) { headers[name.toLowerCase()] = String(value) },

@@ -10,7 +10,7 @@ const USER_PATH = '/v2/user/me'
 
 // account_email is a consent item only Biz apps can enable; asking for it from any other app fails
 // every login with KOE205. Operators add it (or openid) through KAKAO_SCOPES.
-export const DEFAULT_KAKAO_SCOPES = ['profile_nickname', 'profile_image']
+const DEFAULT_KAKAO_SCOPES = ['profile_nickname', 'profile_image']
 
 /** KOE codes from the token endpoint that mean our settings are wrong, not the person's login. */
 const MISCONFIGURED = new Set(['KOE010', 'KOE101', 'KOE006', 'KOE303'])

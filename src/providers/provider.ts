@@ -22,14 +22,14 @@ export interface ProviderCallContext {
 }
 
 /** What a profile read may need besides the access token: OpenID Connect verifies the id_token. */
-export interface ProfileContext extends ProviderCallContext {
+interface ProfileContext extends ProviderCallContext {
   tokenReply: TokenResponse
   /** The nonce this browser's login sent to the authorize endpoint. */
   nonce: string
 }
 
 /** The callback's pieces a provider needs to make its own token request. */
-export interface CodeExchange {
+interface CodeExchange {
   code: string
   state: string
   redirectUri: string

@@ -3,15 +3,14 @@ import { Type, type Static, type TSchema } from 'typebox'
 // Shared schemas carry an $id: plugins/openapi.ts publishes them as named components, and routes
 // point at them with ref() so validation, serialization and the docs agree.
 
-export const ErrorSchema = Type.Object({
+const ErrorSchema = Type.Object({
   statusCode: Type.Integer({ examples: [400] }),
   code: Type.String({ description: 'Stable, machine-readable error code (see the README)', examples: ['login_code_invalid'] }),
   error: Type.String({ examples: ['Bad Request'] }),
   message: Type.String({ description: 'Human-readable; may change' })
 }, { $id: 'Error', additionalProperties: false })
-export type ErrorBody = Static<typeof ErrorSchema>
 
-export const PublicUserSchema = Type.Object({
+const PublicUserSchema = Type.Object({
   id: Type.String({ format: 'uuid' }),
   nickname: Type.String(),
   avatarUrl: Type.Union([Type.String(), Type.Null()])

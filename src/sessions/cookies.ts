@@ -24,11 +24,11 @@ export interface SessionCookies {
 }
 
 /** Over plain http, the refresh, signup, binding and device cookies only travel to the auth routes. */
-export const AUTH_COOKIE_PATH = '/auth'
+const AUTH_COOKIE_PATH = '/auth'
 /** A login may take this long on the provider's pages before its binding cookie expires. */
 const BINDING_MAX_AGE = 900
 
-export interface CookiePlacement { name: string, path: string, domain?: string }
+interface CookiePlacement { name: string, path: string, domain?: string }
 
 /**
  * A cookie no other host may write, where browsers can enforce it: over https the name takes

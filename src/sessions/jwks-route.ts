@@ -15,7 +15,7 @@ const JwkSchema = Type.Object({
 const JwksSchema = Type.Object({ keys: Type.Array(JwkSchema) }, { additionalProperties: false })
 
 /** Long enough to spare us a fetch per verification, short enough for a new key to spread during a rotation. */
-export const JWKS_MAX_AGE_SECONDS = 300
+const JWKS_MAX_AGE_SECONDS = 300
 
 export const jwksRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const body = { keys: app.handoff.accessTokens.publicKeys }

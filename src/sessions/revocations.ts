@@ -14,7 +14,7 @@ import { listenPostgres, parseRevocationMessage, POSTGRES_CHANNEL, revocationMes
 // `revocationReload.intervalMs` in case the broadcast stopped arriving without anyone noticing.
 
 /** Tokens may be signed a moment after the revocation they race with, and clocks differ a little. */
-export const REVOCATION_SKEW_SECONDS = 60
+const REVOCATION_SKEW_SECONDS = 60
 const SWEEP_INTERVAL_MS = 60_000
 
 /**
@@ -68,7 +68,7 @@ export async function endSessions (sql: Pick<Sql, 'query'>, where: string, param
 }
 
 /** Sessions whose access tokens are refused: id → until (ms on the app's clock). */
-export class RevokedSessionIds {
+class RevokedSessionIds {
   readonly #until = new Map<string, number>()
 
   has (sessionId: string): boolean {
@@ -89,7 +89,7 @@ export class RevokedSessionIds {
   get size (): number { return this.#until.size }
 }
 
-export class SessionRevocations {
+class SessionRevocations {
   readonly ids = new RevokedSessionIds()
   broadcast: Broadcast | undefined
   /** The latest expiry loaded from the table (ms): the next load starts a little before it. */

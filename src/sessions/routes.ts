@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Config } from '../config.js'
 import { RefreshTokenInvalidError, RefreshTokenReusedError, SessionNotFoundError } from '../errors.js'
 import { accessCookieSecurity, ErrorRef, refreshCookieSecurity } from '../schemas/common.js'
-import { perMinute } from '../plugins/rate-limit.js'
+import { routeRateLimit } from '../plugins/rate-limit.js'
 import type { SessionCookies } from './cookies.js'
 import { browserDevice } from './device.js'
 import { listSessions, revokeSession, revokeUserSessions, rotateRefreshToken } from './refresh.js'
@@ -30,7 +30,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies:
       security: refreshCookieSecurity,
       response: { 200: RefreshedSchema, 401: ErrorRef, 403: ErrorRef, 429: ErrorRef }
     },
-    config: { csrf: true, rateLimit: perMinute(config, config.rateLimits.refreshPerMinute) }
+    config: { csrf: true, rateLimit: routeRateLimit(config, config.rateLimits.refreshPerMinute) }
   }, async (request, reply) => {
     const presented = request.cookies[cookies.refreshName]
     const presentedDevice = request.cookies[cookies.deviceName]

@@ -3,17 +3,15 @@ import { isForeignKeyViolation, isUniqueViolation } from '../db/errors.js'
 import type { UserCreatedCallback } from '../lifecycle-hooks.js'
 import { NicknameTakenError } from '../errors.js'
 import type { NormalizedProfile } from '../providers/provider.js'
-import { hashSecret } from '../secrets.js'
-import { deviceHash, grantFromRow, revokeUserSessions, sessionExpiry, type SessionGrant, type SessionRequestInfo } from '../sessions/refresh.js'
-import type { RevocationRecord, RevokedSessions } from '../sessions/revocations.js'
-import { generateSecret } from '../secrets.js'
+import { generateSecret, hashSecret } from '../secrets.js'
+import { deviceHash, grantFromRow, sessionExpiry, type SessionGrant, type SessionRequestInfo } from '../sessions/refresh.js'
 
 // A first-time user becomes an account here: the pending signup is consumed and the user, its
 // identity and its first session are created in one transaction. Nickname uniqueness is the
 // database's unique index on the folded form, so of two people racing for one nickname one
 // commits and the other gets 409, never a 500.
 
-export type SignupResult =
+type SignupResult =
   | { status: 'created', grant: SessionGrant }
   /** The identity was registered meanwhile (another tab finished first): signed in to that account. */
   | { status: 'existing', grant: SessionGrant }
@@ -77,30 +75,5 @@ function signupTransaction (sql: Sql, signupToken: string, nickname: { nickname:
        SELECT session.id AS session_id, u.id AS user_id, u.nickname, u.avatar_url FROM session JOIN users u ON u.id = session.user_id`,
       [userId, info.userAgent ?? null, info.ip ?? null, info.now, sessionExpiry(info), hashSecret(refreshToken), deviceHash(info)])
     return { status: existing === undefined ? 'created' : 'existing', grant: grantFromRow(session, refreshToken) }
-  })
-}
-
-/**
- * Deletes an account. Identities, sessions, refresh tokens and its login codes go with it (ON DELETE
- * CASCADE); the first-login rows that carried its identities' profiles (before the user existed)
- * are removed too, so nothing personal is left behind. Its live sessions are revoked first: their
- * revocations outlive the cascade, so their access tokens stay refused. Returns those sessions.
- *
- * The user row is locked before the revocation, so no session can be opened between the two: an
- * exchange's or signup's new session checks its foreign key against that row and waits, then fails.
- * The locks are taken in the order those statements take theirs (an exchange holds its login code,
- * then checks the user; a signup its pending signup; a rotation its refresh token, then its session),
- * so a concurrent login or refresh queues behind the deletion and finds its row gone instead of deadlocking.
- */
-export async function deleteUser (sql: Sql, userId: string, record: RevocationRecord): Promise<RevokedSessions | null> {
-  return sql.transaction(async tx => {
-    const owned = 'EXISTS (SELECT 1 FROM identities i WHERE i.user_id = $1 AND i.provider = PROFILE->>\'provider\' AND i.provider_user_id = PROFILE->>\'providerUserId\')'
-    await tx.query(`DELETE FROM login_codes WHERE user_id = $1 OR ${owned.replaceAll('PROFILE', 'pending_profile')}`, [userId])
-    await tx.query(`DELETE FROM pending_signups WHERE ${owned.replaceAll('PROFILE', 'profile')}`, [userId])
-    await tx.query('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [userId])
-    await tx.query('SELECT 1 FROM refresh_tokens WHERE session_id IN (SELECT id FROM sessions WHERE user_id = $1) FOR UPDATE', [userId])
-    const revoked = await revokeUserSessions(tx, userId, record)
-    await tx.query('DELETE FROM users WHERE id = $1', [userId])
-    return revoked
   })
 }

@@ -2,8 +2,8 @@
 
 import { foldLetterPairs, prototypeOf } from './confusables.js'
 
-export const NICKNAME_MIN_LENGTH = 2
-export const NICKNAME_MAX_LENGTH = 20
+const NICKNAME_MIN_LENGTH = 2
+const NICKNAME_MAX_LENGTH = 20
 
 // Hangul syllables, ASCII letters, digits, underscore and dot.
 const ALLOWED = /^[\uAC00-\uD7A3A-Za-z0-9_.]+$/u
@@ -42,7 +42,7 @@ const RESERVED_SKELETONS: ReadonlySet<string> = new Set([...RESERVED_NICKNAMES].
 /** Whether a nickname is, or looks like, a reserved one. Exact skeleton match: `adminkim` is fine. */
 export const isReservedNickname = (input: string): boolean => RESERVED_SKELETONS.has(nicknameSkeleton(input))
 
-export type NicknameCheck =
+type NicknameCheck =
   | { valid: true, nickname: string, key: string }
   | { valid: false, nickname: string, reason: 'invalid' | 'reserved', message: string }
 

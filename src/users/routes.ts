@@ -1,20 +1,50 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
+import type { Config } from '../config.js'
+import { isUniqueViolation } from '../db/errors.js'
 import { NicknameInvalidError, NicknameReservedError, NicknameTakenError, UserNotFoundError } from '../errors.js'
 import { runAfterHook, type HandoffHooks } from '../lifecycle-hooks.js'
+import { routeRateLimit } from '../plugins/rate-limit.js'
 import { accessCookieSecurity, ErrorRef, ref } from '../schemas/common.js'
 import type { SessionCookies } from '../sessions/cookies.js'
 import { requireRecentSignIn } from '../sessions/recent-sign-in.js'
 import { authenticateSession, signAccessToken } from '../sessions/tokens.js'
-import { isUniqueViolation } from '../db/errors.js'
-import { deleteUser } from './create-user.js'
+import { deleteUser } from './delete-user.js'
+import { unlinkIdentity } from './identities.js'
+import { recordIdentityUnlinked } from './identity-events.js'
+import { nicknameAvailability } from './nickname-availability.js'
 import { checkNickname } from './nicknames.js'
-import { DeleteAccountResponses, NicknameBodySchema, UserDescriptions, UserProfileSchema } from './schemas.js'
+import { AvailabilityQuerySchema, AvailabilitySchema, DeleteAccountResponses, NicknameBodySchema, UnlinkIdentityResponses, UserDescriptions, UserProfileSchema } from './schemas.js'
 
 const UserProfileRef = ref(UserProfileSchema)
 
+/**
+ * Every users route. The nickname check answers before any account exists, for the signup form, so
+ * it is public and keeps its URL under /auth; the account routes refuse anyone not signed in. Two
+ * sibling plugins, so the account routes' session hook never reaches the public check.
+ */
+export const userRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies: SessionCookies, hooks: HandoffHooks }> = async (app, { config, cookies, hooks }) => {
+  await app.register(accountRoutes, { prefix: '/users', cookies, hooks })
+  await app.register(nicknameAvailabilityRoute, { prefix: '/auth', config })
+}
+
+/** GET /auth/nickname/availability: public, rate-limited per client address. */
+const nicknameAvailabilityRoute: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { config }) => {
+  app.get('/nickname/availability', {
+    schema: {
+      operationId: 'checkNicknameAvailability',
+      tags: ['signup'],
+      summary: 'Check a nickname before signing up or renaming',
+      description: UserDescriptions.availability,
+      querystring: AvailabilityQuerySchema,
+      response: { 200: AvailabilitySchema, 400: ErrorRef, 429: ErrorRef }
+    },
+    config: { rateLimit: routeRateLimit(config, config.rateLimits.nicknamePerMinute) }
+  }, async request => nicknameAvailability(app.handoff.db.sql, request.query.nickname))
+}
+
 /** The signed-in user's own account, mounted at /users. */
-export const userRoutes: FastifyPluginAsyncTypebox<{ cookies: SessionCookies, hooks: HandoffHooks }> = async (app, { cookies, hooks }) => {
+const accountRoutes: FastifyPluginAsyncTypebox<{ cookies: SessionCookies, hooks: HandoffHooks }> = async (app, { cookies, hooks }) => {
   // Every account route also refuses a revoked session at once.
   app.addHook('preHandler', authenticateSession)
 
@@ -97,6 +127,26 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ cookies: SessionCookies, ho
     await app.handoff.sessionRevocations.revoke(request, 'account_deleted', record => deleteUser(app.handoff.db.sql, request.user.id, record))
     cookies.clear(reply)
     await runAfterHook(hooks.onUserDeleted, 'onUserDeleted', { userId: request.user.id, request })
+    return reply.code(204).send(null)
+  })
+
+  app.delete('/me/identities/:id', {
+    // Unlinking the owner's identities is how a stolen session would lock the owner out.
+    preHandler: requireRecentSignIn,
+    schema: {
+      operationId: 'unlinkIdentity',
+      tags: ['account'],
+      summary: 'Unlink one identity from the account',
+      description: UserDescriptions.unlinkIdentity,
+      security: accessCookieSecurity,
+      params: Type.Object({ id: Type.String({ maxLength: 64, description: 'The identity\'s id (or, for compatibility, its provider)' }) }),
+      response: UnlinkIdentityResponses
+    },
+    config: { csrf: true }
+  }, async (request, reply) => {
+    const { id: userId, sessionId } = request.user
+    const identity = await unlinkIdentity(app.handoff.db.sql, userId, request.params.id)
+    await recordIdentityUnlinked(hooks, { userId, identity, sessionId, request })
     return reply.code(204).send(null)
   })
 }

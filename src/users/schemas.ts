@@ -24,7 +24,7 @@ export const SignupProfileSchema = Type.Object({
   provider: Type.String({ examples: ['kakao'] })
 }, { $id: 'SignupProfile', additionalProperties: false })
 
-export const IdentitySchema = Type.Object({
+const IdentitySchema = Type.Object({
   id: Type.String({ format: 'uuid', description: 'Unlinks it: DELETE /users/me/identities/{id}' }),
   provider: Type.String({ examples: ['github'] }),
   email: Type.Union([Type.String(), Type.Null()]),

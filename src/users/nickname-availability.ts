@@ -3,21 +3,21 @@ import type { Sql } from '../db/database.js'
 import type { NormalizedProfile } from '../providers/provider.js'
 import { checkNickname, nicknameKey, suggestNickname } from './nicknames.js'
 
-export interface Availability {
+interface Availability {
   nickname: string
   available: boolean
   reason?: 'taken' | 'invalid' | 'reserved'
   message: string
 }
 
-const isTaken = async (sql: Sql, key: string, exceptUserId?: string): Promise<boolean> =>
-  (await sql.query('SELECT 1 FROM users WHERE nickname_key = $1 AND id IS DISTINCT FROM $2 LIMIT 1', [key, exceptUserId ?? null])).length > 0
+const isTaken = async (sql: Sql, key: string): Promise<boolean> =>
+  (await sql.query('SELECT 1 FROM users WHERE nickname_key = $1 LIMIT 1', [key])).length > 0
 
 /** Whether a nickname could be taken now. Advisory: the unique index decides at signup. */
-export async function nicknameAvailability (sql: Sql, input: string, exceptUserId?: string): Promise<Availability> {
+export async function nicknameAvailability (sql: Sql, input: string): Promise<Availability> {
   const check = checkNickname(input)
   if (!check.valid) return { nickname: check.nickname, available: false, reason: check.reason, message: check.message }
-  if (await isTaken(sql, check.key, exceptUserId)) return { nickname: check.nickname, available: false, reason: 'taken', message: 'This nickname is already taken.' }
+  if (await isTaken(sql, check.key)) return { nickname: check.nickname, available: false, reason: 'taken', message: 'This nickname is already taken.' }
   return { nickname: check.nickname, available: true, message: 'This nickname is available.' }
 }
 

@@ -1,9 +1,13 @@
-import { Prisma, type PrismaClient } from '../generated/prisma/client.js'
+import type { Sql } from '../db/database.js'
 import { isUniqueViolation } from '../db/errors.js'
+import { IdentityAmbiguousError, IdentityNotFoundError, LastIdentityError } from '../errors.js'
+import { Prisma, type PrismaClient } from '../generated/prisma/client.js'
+import type { IdentityRef } from '../lifecycle-hooks.js'
 import type { NormalizedProfile } from '../providers/provider.js'
 
-// Who a provider profile belongs to. A first-time identity gets no user here: it waits for a
-// nickname as a pending signup (src/auth/signup.ts).
+// An account's identities (its ways to sign in): who a provider profile belongs to, linking one,
+// unlinking one. A first-time identity gets no user here: it waits for a nickname as a pending
+// signup (src/auth/signup.ts), and create-user.ts creates both.
 
 const identityFields = (profile: NormalizedProfile) => ({
   email: profile.email ?? null,
@@ -54,7 +58,7 @@ export async function linkByVerifiedEmail (prisma: PrismaClient, profile: Normal
 }
 
 /** Who owns the identity after linkIdentity, and whether this call created it (only then is it news). */
-export interface LinkedIdentity { userId: string, identityId: string, created: boolean }
+interface LinkedIdentity { userId: string, identityId: string, created: boolean }
 
 /** Adds an identity to a user. If another request created it first, returns it with its owner. */
 export async function linkIdentity (prisma: PrismaClient, userId: string, profile: NormalizedProfile, now: Date): Promise<LinkedIdentity> {
@@ -70,4 +74,42 @@ export async function linkIdentity (prisma: PrismaClient, userId: string, profil
     if (existing === null) throw error
     return { userId: existing.userId, identityId: existing.id, created: false }
   }
+}
+
+interface IdentityRow { id: string, provider: string, provider_user_id: string }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/**
+ * The one identity of the account a path names: by its id, or, for clients written before ids were
+ * listed, by its provider while the account has exactly one identity of it. Matched in memory, so no
+ * value of the path ever reaches a uuid column.
+ */
+function identityNamed (identities: IdentityRow[], key: string): IdentityRow {
+  if (UUID.test(key)) {
+    const identity = identities.find(candidate => candidate.id === key.toLowerCase())
+    if (identity === undefined) throw new IdentityNotFoundError()
+    return identity
+  }
+  const ofProvider = identities.filter(candidate => candidate.provider === key)
+  if (ofProvider.length === 0) throw new IdentityNotFoundError()
+  if (ofProvider.length > 1) throw new IdentityAmbiguousError(key)
+  return ofProvider[0]
+}
+
+/**
+ * Removes the identity `key` names (see identityNamed) from a user, never the last one: 404
+ * `identity_not_found`, 409 `identity_ambiguous` or `last_identity`. Returns the removed identity.
+ */
+export async function unlinkIdentity (sql: Sql, userId: string, key: string): Promise<IdentityRef> {
+  const unlinked = await sql.transaction(async tx => {
+    // The user row lock serializes two unlinks racing for the last two identities.
+    await tx.query('SELECT id FROM users WHERE id = $1 FOR UPDATE', [userId])
+    const identities = await tx.query<IdentityRow>('SELECT id, provider, provider_user_id FROM identities WHERE user_id = $1', [userId])
+    const identity = identityNamed(identities, key)
+    if (identities.length <= 1) throw new LastIdentityError()
+    await tx.query('DELETE FROM identities WHERE id = $1 AND user_id = $2', [identity.id, userId])
+    return identity
+  })
+  return { id: unlinked.id, provider: unlinked.provider, providerUserId: unlinked.provider_user_id }
 }
