@@ -22,7 +22,7 @@ import { jwksRoutes } from './sessions/jwks-route.js'
 import { sessionRoutes } from './sessions/routes.js'
 import purge from './sessions/purge.js'
 import sessionRevocations from './sessions/revocations.js'
-import accessTokens from './sessions/tokens.js'
+import accessTokens from './sessions/access-tokens.js'
 import { userRoutes } from './users/routes.js'
 import type { Clock, HandoffNamespace } from './namespace.js'
 

@@ -2,7 +2,9 @@ import { isIP, isIPv4 } from 'node:net'
 import { envSchema } from 'env-schema'
 import { Type, type Static } from 'typebox'
 import { isGuessableSecret, MIN_SECRET_BITS, MIN_SECRET_DISTINCT_CHARACTERS } from './secret-strength.js'
-import { JWT_ALGORITHMS, parsePrivateKeys, type JwtAlgorithm, type KeyPair } from './sessions/signing-keys.js'
+
+export type JwtAlgorithm = 'HS256' | 'ES256' | 'EdDSA'
+export const JWT_ALGORITHMS: JwtAlgorithm[] = ['HS256', 'ES256', 'EdDSA']
 
 const Bool = (fallback: boolean) => Type.Boolean({ default: fallback })
 const Seconds = (fallback: number, minimum: number, maximum: number) =>
@@ -149,8 +151,12 @@ export interface Config {
   /** Older signing secrets that still verify (key rotation), newest first. */
   jwtPreviousSecrets: string[]
   jwtAlgorithm: JwtAlgorithm
-  /** ES256 / EdDSA keys, the signing one first; empty outside production means: generate one under dataDir. */
-  jwtPrivateKeys: KeyPair[]
+  /**
+   * JWT_PRIVATE_KEYS as given: the ES256 / EdDSA keys, the signing one first, parsed when the app
+   * starts (src/sessions/signing-keys.ts). Absent only outside production: a key is then generated
+   * and kept under dataDir.
+   */
+  jwtPrivateKeys?: string
   accessTokenTtlSeconds: number
   refreshTokenTtlSeconds: number
   loginCodeTtlSeconds: number
@@ -216,12 +222,6 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   require(guessablePrevious === -1, 'JWT_PREVIOUS_SECRETS', `secret ${guessablePrevious + 1} is too easy to guess for production (${secretRule}); tokens it signed can be forged: drop it`)
   require(!production || algorithm === 'HS256' || parsed.JWT_PRIVATE_KEYS !== undefined, 'JWT_PRIVATE_KEYS', `is required in production with JWT_ALGORITHM=${algorithm}`)
   require(algorithm !== 'HS256' || parsed.JWT_PRIVATE_KEYS === undefined, 'JWT_PRIVATE_KEYS', 'is only used with JWT_ALGORITHM=ES256 or EdDSA')
-  let jwtPrivateKeys: KeyPair[] = []
-  try {
-    if (algorithm !== 'HS256' && parsed.JWT_PRIVATE_KEYS !== undefined) jwtPrivateKeys = parsePrivateKeys(parsed.JWT_PRIVATE_KEYS, algorithm)
-  } catch (error) {
-    throw new ConfigError(`Invalid setting JWT_PRIVATE_KEYS: ${(error as Error).message}`)
-  }
   require(!(production && parsed.DEV_LOGIN), 'DEV_LOGIN', 'the dev provider cannot be enabled in production')
   require(parsed.GITHUB_CLIENT_ID === undefined || parsed.GITHUB_CLIENT_SECRET !== undefined, 'GITHUB_CLIENT_SECRET', 'is required when GITHUB_CLIENT_ID is set')
   require(parsed.NAVER_CLIENT_ID === undefined || parsed.NAVER_CLIENT_SECRET !== undefined, 'NAVER_CLIENT_SECRET', 'is required when NAVER_CLIENT_ID is set')
@@ -270,7 +270,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     jwtSecret: parsed.JWT_SECRET,
     jwtPreviousSecrets,
     jwtAlgorithm: algorithm,
-    jwtPrivateKeys,
+    jwtPrivateKeys: parsed.JWT_PRIVATE_KEYS,
     accessTokenTtlSeconds: parsed.ACCESS_TOKEN_TTL_SECONDS,
     refreshTokenTtlSeconds: parsed.REFRESH_TOKEN_TTL_SECONDS,
     loginCodeTtlSeconds: parsed.LOGIN_CODE_TTL_SECONDS,

@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify'
 import type { Sql } from './db/database.js'
 import { SignupHookFailedError } from './errors.js'
 import type { NormalizedProfile } from './providers/provider.js'
-import type { PublicUser } from './sessions/tokens.js'
+import type { PublicUser } from './users/public-user.js'
 
 // Lifecycle hooks an app passes in the plugin options. onUserCreated runs inside the signup
 // transaction, so it can refuse the account; onLogin and onUserDeleted run after the fact, and a

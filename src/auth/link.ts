@@ -8,7 +8,8 @@ import type { NormalizedProfile, Provider } from '../providers/provider.js'
 import { accessCookieSecurity } from '../schemas/common.js'
 import { safeEqual } from '../secrets.js'
 import { requireRecentSignIn } from '../sessions/recent-sign-in.js'
-import { verifyAccessToken } from '../sessions/tokens.js'
+import { verifyAccessToken } from '../sessions/guards.js'
+import { findLiveSession } from '../sessions/store.js'
 import { recordIdentityLinked } from '../users/identity-events.js'
 import { linkIdentity } from '../users/identities.js'
 import { rememberLoginRequest } from './complete-login.js'
@@ -45,8 +46,7 @@ export function linkingSession (request: FastifyRequest, cookies: LoginCookies):
  */
 export async function completeLink (app: FastifyInstance, request: FastifyRequest, hooks: HandoffHooks, link: LinkingSession, profile: NormalizedProfile): Promise<void> {
   const now = app.handoff.clock.now()
-  const [live] = await app.handoff.db.sql.query('SELECT 1 FROM sessions WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > $3', [link.sessionId, link.userId, now])
-  if (live === undefined) throw new LoginFlowError(LoginErrorCode.linkSessionInvalid, 'link: the session that started the link is revoked or expired')
+  if (await findLiveSession(app.handoff.db.sql, link, now) === undefined) throw new LoginFlowError(LoginErrorCode.linkSessionInvalid, 'link: the session that started the link is revoked or expired')
   const linked = await linkIdentity(app.handoff.db.prisma, link.userId, profile, now)
   if (linked.userId !== link.userId) throw new LoginFlowError(LoginErrorCode.identityInUse, `link: this ${profile.provider} account belongs to another user`)
   if (!linked.created) return

@@ -3,7 +3,7 @@ import type { Sql } from '../db/database.js'
 import type { NormalizedProfile } from '../providers/provider.js'
 import { generateSecret, hashSecret } from '../secrets.js'
 import { isForeignKeyViolation } from '../db/errors.js'
-import { deviceHash, expiry, grantFromRow, sessionExpiry, type SessionGrant, type SessionRequestInfo } from '../sessions/refresh.js'
+import { expiry, grantFromRow, openSessionFragment, type SessionGrant, type SessionRequestInfo } from '../sessions/store.js'
 
 // The one-time code handed to the frontend: at least 128 bits (we use 256), stored only as its
 // hash, short-lived and single-use.
@@ -40,24 +40,18 @@ interface RedeemInfo extends SessionRequestInfo {
 
 // One statement consumes the code and opens the session (or the pending signup), so either both
 // happen or neither does, and of two concurrent redemptions the second finds the code used (it
-// waits on the row lock).
+// waits on the row lock). The session's part comes from the session store, which owns its tables.
+const OPEN_SESSION = openSessionFragment('SELECT user_id FROM code WHERE user_id IS NOT NULL', 7)
 const REDEEM = `
 WITH code AS (
   UPDATE login_codes SET used_at = $2
   WHERE code_hash = $1 AND used_at IS NULL AND expires_at > $2
-    AND (browser_binding_hash IS NULL OR browser_binding_hash = $9)
-    AND (code_challenge IS NULL OR code_challenge = $10)
+    AND (browser_binding_hash IS NULL OR browser_binding_hash = $3)
+    AND (code_challenge IS NULL OR code_challenge = $4)
   RETURNING user_id, pending_profile
-), session AS (
-  INSERT INTO sessions (user_id, user_agent, ip, created_at, last_used_at, expires_at, device_hash)
-  SELECT user_id, $3, $4, $2, $2, $5, $11 FROM code WHERE user_id IS NOT NULL
-  RETURNING id, user_id
-), first_token AS (
-  INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at)
-  SELECT $6, id, $2, $5 FROM session
-), pending AS (
+), ${OPEN_SESSION.ctes}, pending AS (
   INSERT INTO pending_signups (token_hash, profile, created_at, expires_at)
-  SELECT $7, pending_profile, $2, $8 FROM code WHERE user_id IS NULL AND pending_profile IS NOT NULL
+  SELECT $5, pending_profile, $2, $6 FROM code WHERE user_id IS NULL AND pending_profile IS NOT NULL
 )
 SELECT code.pending_profile, session.id AS session_id, u.id AS user_id, u.nickname, u.avatar_url
 FROM code LEFT JOIN session ON true LEFT JOIN users u ON u.id = code.user_id`
@@ -75,14 +69,14 @@ interface RedeemRow {
  * or wrongly bound code: the caller cannot tell which, and a wrong proof does not burn the code.
  */
 export async function redeemLoginCode (sql: Sql, code: string, info: RedeemInfo): Promise<RedeemResult | null> {
-  const refreshToken = generateSecret()
+  const session = OPEN_SESSION.values(info)
   const signupToken = generateSecret()
   const [row] = await sql.query<RedeemRow>(REDEEM, [
-    hashSecret(code), info.now, info.userAgent ?? null, info.ip ?? null, sessionExpiry(info), hashSecret(refreshToken),
-    hashSecret(signupToken), expiry(info.now, info.signupTtlSeconds),
+    hashSecret(code), info.now,
     info.proof.bindingSecret === undefined ? null : hashSecret(info.proof.bindingSecret),
     info.proof.codeVerifier === undefined ? null : createHash('sha256').update(info.proof.codeVerifier).digest('base64url'),
-    deviceHash(info)
+    hashSecret(signupToken), expiry(info.now, info.signupTtlSeconds),
+    ...session.values
   ]).catch(error => {
     // The code's account was deleted while this ran: the statement rolled back, the code is gone with it.
     if (isForeignKeyViolation(error, 'sessions_user_id_fkey')) return []
@@ -90,7 +84,7 @@ export async function redeemLoginCode (sql: Sql, code: string, info: RedeemInfo)
   })
   if (row === undefined) return null
   if (row.session_id !== null && row.user_id !== null && row.nickname !== null) {
-    return { status: 'authenticated', grant: grantFromRow({ ...row, session_id: row.session_id, user_id: row.user_id, nickname: row.nickname }, refreshToken) }
+    return { status: 'authenticated', grant: grantFromRow({ ...row, session_id: row.session_id, user_id: row.user_id, nickname: row.nickname }, session.refreshToken) }
   }
   if (row.pending_profile !== null) return { status: 'signup_required', profile: row.pending_profile, signupToken }
   return null

@@ -1,7 +1,7 @@
 import { generateSecret, SECRET_PATTERN } from '../secrets.js'
 
 // A browser is named by the secret in its HttpOnly device cookie; a session stores its hash and
-// honours the refresh grace window for that browser alone (src/sessions/refresh.ts).
+// honours the refresh grace window for that browser alone (src/sessions/store.ts).
 
 const WELL_FORMED = new RegExp(SECRET_PATTERN)
 

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Sql } from '../db/database.js'
+import { deleteEndedSessions, deleteExpiredRefreshTokens, type PurgeBatch } from './store.js'
 
 // Expired one-time codes, pending signups, refresh tokens and sessions are deleted in the
 // background, in small batches, so no request ever waits behind one long DELETE (the embedded
@@ -10,27 +11,30 @@ const BATCH = 500
 /** Revoked sessions are kept a day for the sessions list and investigations, then deleted. */
 const REVOKED_RETENTION_MS = 24 * 3600 * 1000
 
-const TARGETS: Array<{ table: string, key: string, expired: string }> = [
-  { table: 'login_codes', key: 'code_hash', expired: 'expires_at < $1' },
-  { table: 'pending_signups', key: 'token_hash', expired: 'expires_at < $1' },
-  // A rotated token stays while it could still be presented (reuse detection), i.e. until it expires.
-  { table: 'refresh_tokens', key: 'token_hash', expired: 'expires_at < $1' },
-  { table: 'sessions', key: 'id', expired: 'expires_at < $1 OR revoked_at < $2' },
+type DeleteBatch = (sql: Sql, batch: PurgeBatch) => Promise<number>
+
+const deleteExpired = (table: string, key: string): DeleteBatch => async (sql, { now, limit }) =>
+  (await sql.query(`DELETE FROM ${table} WHERE ${key} IN (SELECT ${key} FROM ${table} WHERE expires_at < $1 LIMIT $2) RETURNING 1`, [now, limit])).length
+
+// Sessions and their refresh tokens are deleted by their store (store.ts), which says what may go.
+const TARGETS: Array<{ table: string, deleteBatch: DeleteBatch }> = [
+  { table: 'login_codes', deleteBatch: deleteExpired('login_codes', 'code_hash') },
+  { table: 'pending_signups', deleteBatch: deleteExpired('pending_signups', 'token_hash') },
+  { table: 'refresh_tokens', deleteBatch: deleteExpiredRefreshTokens },
+  { table: 'sessions', deleteBatch: deleteEndedSessions },
   // Kept while an access token of the session could still be unexpired (revocations.ts).
-  { table: 'revoked_sessions', key: 'session_id', expired: 'expires_at < $1' }
+  { table: 'revoked_sessions', deleteBatch: deleteExpired('revoked_sessions', 'session_id') }
 ]
 
 export async function purgeExpired (sql: Sql, now: Date): Promise<Record<string, number>> {
   const removed: Record<string, number> = {}
-  const revokedBefore = new Date(now.getTime() - REVOKED_RETENTION_MS)
-  for (const { table, key, expired } of TARGETS) {
+  const batch: PurgeBatch = { now, revokedBefore: new Date(now.getTime() - REVOKED_RETENTION_MS), limit: BATCH }
+  for (const { table, deleteBatch } of TARGETS) {
     removed[table] = 0
     for (;;) {
-      const rows = await sql.query(
-        `DELETE FROM ${table} WHERE ${key} IN (SELECT ${key} FROM ${table} WHERE ${expired} LIMIT ${BATCH}) RETURNING 1`,
-        expired.includes('$2') ? [now, revokedBefore] : [now])
-      removed[table] += rows.length
-      if (rows.length < BATCH) break
+      const count = await deleteBatch(sql, batch)
+      removed[table] += count
+      if (count < BATCH) break
     }
   }
   return removed

@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify'
 import { NotAuthenticatedError, ReauthenticationRequiredError } from '../errors.js'
-import { verifyAccessToken } from './tokens.js'
+import { verifyAccessToken } from './guards.js'
+import { findLiveSession } from './store.js'
 
 // An access cookie lives ACCESS_TOKEN_TTL_SECONDS and a refresh renews it, so a stolen one (or an
 // unattended browser) is a live session. That is enough to read and rename, not to hand the account
@@ -18,8 +19,7 @@ export async function requireRecentSignIn (request: FastifyRequest): Promise<voi
   const user = verifyAccessToken(request)
   const { db, clock, config } = request.server.handoff
   const now = clock.now()
-  const [session] = await db.sql.query<{ created_at: Date }>(
-    'SELECT created_at FROM sessions WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > $3', [user.sessionId, user.id, now])
+  const session = await findLiveSession(db.sql, { sessionId: user.sessionId, userId: user.id }, now)
   if (session === undefined) throw new NotAuthenticatedError()
-  if (now.getTime() - session.created_at.getTime() > config.reauthMaxAgeSeconds * 1000) throw new ReauthenticationRequiredError()
+  if (now.getTime() - session.createdAt.getTime() > config.reauthMaxAgeSeconds * 1000) throw new ReauthenticationRequiredError()
 }

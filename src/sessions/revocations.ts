@@ -49,23 +49,20 @@ export interface RevokedSessions { userId: string, sessionIds: string[] }
 export type Revoker = (end: (record: RevocationRecord) => Promise<RevokedSessions | null>) => Promise<RevokedSessions | null>
 
 /**
- * Ends the sessions `where` selects (it may use $5 and later), records them in revoked_sessions and,
- * on PostgreSQL without Redis, notifies every instance: in one statement, so the record and the
- * notification commit with the revocation (or with the caller's transaction), or not at all.
+ * The rest of every revoking statement (store.ts ends the sessions, in a CTE `ended` (id, user_id)):
+ * records the sessions in revoked_sessions and, on PostgreSQL without Redis, notifies every
+ * instance. One statement, so the record and the notification commit with the revocation (or with
+ * the caller's transaction), or not at all. Its parameters are $1 to $4: `revocationValues`.
  */
-export async function endSessions (sql: Pick<Sql, 'query'>, where: string, params: unknown[], record: RevocationRecord): Promise<RevokedSessions | null> {
-  const rows = await sql.query<{ id: string, user_id: string }>(
-    `WITH ended AS (
-       UPDATE sessions SET revoked_at = $1 WHERE (${where}) AND revoked_at IS NULL RETURNING id, user_id
-     ), recorded AS (
-       INSERT INTO revoked_sessions (session_id, user_id, revoked_at, expires_at)
-       SELECT id, user_id, $1, $2 FROM ended ON CONFLICT (session_id) DO NOTHING
-     )
-     SELECT id, user_id, CASE WHEN $3::text IS NULL THEN NULL ELSE pg_notify($3, $4 || ' ' || id) END AS notified FROM ended`,
-    [record.now, record.until, record.channel, String(record.until.getTime()), ...params])
-  if (rows.length === 0) return null
-  return { userId: rows[0].user_id, sessionIds: rows.map(row => row.id) }
-}
+export const RECORD_REVOCATIONS = `recorded AS (
+  INSERT INTO revoked_sessions (session_id, user_id, revoked_at, expires_at)
+  SELECT id, user_id, $1, $2 FROM ended ON CONFLICT (session_id) DO NOTHING
+)
+SELECT id, user_id, CASE WHEN $3::text IS NULL THEN NULL ELSE pg_notify($3, $4 || ' ' || id) END AS notified FROM ended`
+
+/** $1 to $4 of a revoking statement; the ended sessions are revoked at $1 (`record.now`). */
+export const revocationValues = (record: RevocationRecord): unknown[] =>
+  [record.now, record.until, record.channel, String(record.until.getTime())]
 
 /** Sessions whose access tokens are refused: id → until (ms on the app's clock). */
 class RevokedSessionIds {

@@ -5,9 +5,11 @@ import { accessCookieSecurity, ErrorRef, refreshCookieSecurity } from '../schema
 import { routeRateLimit } from '../plugins/rate-limit.js'
 import type { SessionCookies } from './cookies.js'
 import { browserDevice } from './device.js'
-import { listSessions, revokeSession, revokeUserSessions, rotateRefreshToken } from './refresh.js'
+import { publicUser } from '../users/public-user.js'
+import { signAccessToken } from './access-token-signing.js'
+import { authenticateSession, verifyAccessToken } from './guards.js'
 import { logoutSecurity, LogoutQuerySchema, MeSchema, RefreshedSchema, SessionDescriptions, SessionListSchema, SessionParamsSchema } from './schemas.js'
-import { authenticateSession, publicUser, signAccessToken, verifyAccessToken } from './tokens.js'
+import { listSessions, revokeSession, revokeUserSessions, rotateRefreshToken } from './store.js'
 
 export const sessionRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies: SessionCookies }> = async (app, { config, cookies }) => {
   app.get('/me', {

@@ -1,7 +1,12 @@
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type JsonWebKey, type KeyObject } from 'node:crypto'
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type JsonWebKey, type KeyObject } from 'node:crypto'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import type { FastifyBaseLogger } from 'fastify'
+import { ConfigError, type Config, type JwtAlgorithm } from '../config.js'
 
-export type JwtAlgorithm = 'HS256' | 'ES256' | 'EdDSA'
-export const JWT_ALGORITHMS: JwtAlgorithm[] = ['HS256', 'ES256', 'EdDSA']
+// Where the access tokens' keys come from, and what they are: JWT_SECRET and JWT_PREVIOUS_SECRETS
+// (HS256), JWT_PRIVATE_KEYS (ES256, EdDSA), or outside production a key generated once and kept
+// under DATA_DIR. The settings hold the text as given; it is parsed here, once, at boot.
 
 /** An asymmetric signing key: the private half signs here, the public half is published at /.well-known/jwks.json. */
 export interface KeyPair {
@@ -26,7 +31,7 @@ const thumbprint = (jwk: JsonWebKey): string => {
   return createHash('sha256').update(JSON.stringify(members)).digest('base64url')
 }
 
-export function keyPair (privateKey: KeyObject, algorithm: Exclude<JwtAlgorithm, 'HS256'>, kid?: string): KeyPair {
+function keyPair (privateKey: KeyObject, algorithm: Exclude<JwtAlgorithm, 'HS256'>, kid?: string): KeyPair {
   const expected = CURVE[algorithm]
   if (privateKey.type !== 'private') throw new Error('expected a private key')
   if (privateKey.asymmetricKeyType !== expected.type || (expected.curve !== undefined && privateKey.asymmetricKeyDetails?.namedCurve !== expected.curve)) {
@@ -62,8 +67,78 @@ export function parsePrivateKeys (text: string, algorithm: Exclude<JwtAlgorithm,
   return blocks.map(pem => keyPair(createPrivateKey(pem), algorithm))
 }
 
-export function generatePrivateKey (algorithm: Exclude<JwtAlgorithm, 'HS256'>): KeyObject {
+function generatePrivateKey (algorithm: Exclude<JwtAlgorithm, 'HS256'>): KeyObject {
   return algorithm === 'ES256'
     ? generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey
     : generateKeyPairSync('ed25519').privateKey
+}
+
+/** A signing secret and the key id that names it in the JWT header. */
+export interface SigningKey { kid: string, secret: string }
+
+export const signingKey = (secret: string): SigningKey =>
+  ({ kid: createHash('sha256').update(secret).digest('base64url').slice(0, 12), secret })
+
+/** The keys access tokens are signed and verified with, as @fastify/jwt and fast-jwt take them. */
+export interface SigningKeys {
+  algorithm: JwtAlgorithm
+  /** The newest key: it signs. */
+  sign: { kid: string, key: string | { private: string, public: string } }
+  /** Every key that still verifies (an HS256 secret or a public key PEM), named by kid. */
+  verify: Array<{ kid: string, key: string }>
+  /** The public keys that verify our access tokens (none for HS256), for /.well-known/jwks.json. */
+  publicKeys: PublicJwk[]
+}
+
+/** Called once at boot (access-tokens.ts): a JWT_PRIVATE_KEYS that is no key stops the start with a ConfigError naming it. */
+export async function loadSigningKeys (config: Config, log: FastifyBaseLogger): Promise<SigningKeys> {
+  const algorithm = config.jwtAlgorithm
+  if (algorithm === 'HS256') {
+    const keys = [await resolveJwtSecret(config, log), ...config.jwtPreviousSecrets].map(signingKey)
+    return { algorithm, sign: { kid: keys[0].kid, key: keys[0].secret }, verify: keys.map(({ kid, secret }) => ({ kid, key: secret })), publicKeys: [] }
+  }
+  const pairs = await resolveKeyPairs(config, algorithm, log)
+  return {
+    algorithm,
+    sign: { kid: pairs[0].kid, key: { private: pairs[0].privateKeyPem, public: pairs[0].publicKeyPem } },
+    verify: pairs.map(pair => ({ kid: pair.kid, key: pair.publicKeyPem })),
+    publicKeys: pairs.map(pair => pair.publicJwk)
+  }
+}
+
+/**
+ * Outside production a missing JWT_SECRET is generated once and kept under DATA_DIR, so sessions
+ * survive a restart of the dev server. Production refuses to start without one (config.ts).
+ */
+async function resolveJwtSecret (config: Config, log: FastifyBaseLogger): Promise<string> {
+  if (config.jwtSecret !== undefined) return config.jwtSecret
+  return readOrCreate(path.resolve(config.dataDir, 'jwt-secret'), () => randomBytes(48).toString('base64url'),
+    log, 'JWT_SECRET is not set: generated a development secret. Set JWT_SECRET in production.')
+}
+
+/** JWT_PRIVATE_KEYS, or the same as above for ES256 / EdDSA without it: one key pair, kept as PEM under DATA_DIR. */
+async function resolveKeyPairs (config: Config, algorithm: Exclude<JwtAlgorithm, 'HS256'>, log: FastifyBaseLogger): Promise<KeyPair[]> {
+  if (config.jwtPrivateKeys !== undefined) {
+    try {
+      return parsePrivateKeys(config.jwtPrivateKeys, algorithm)
+    } catch (error) {
+      throw new ConfigError(`Invalid setting JWT_PRIVATE_KEYS: ${(error as Error).message}`)
+    }
+  }
+  const pem = await readOrCreate(path.resolve(config.dataDir, `jwt-${algorithm.toLowerCase()}.pem`),
+    () => generatePrivateKey(algorithm).export({ type: 'pkcs8', format: 'pem' }).toString(),
+    log, `JWT_PRIVATE_KEYS is not set: generated a development ${algorithm} key. Set JWT_PRIVATE_KEYS in production.`)
+  return [keyPair(createPrivateKey(pem), algorithm)]
+}
+
+async function readOrCreate (file: string, create: () => string, log: FastifyBaseLogger, warning: string): Promise<string> {
+  try {
+    return (await readFile(file, 'utf8')).trim()
+  } catch {
+    const value = create()
+    await mkdir(path.dirname(file), { recursive: true })
+    await writeFile(file, value, { mode: 0o600 })
+    log.warn({ file }, warning)
+    return value
+  }
 }

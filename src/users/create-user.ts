@@ -3,8 +3,8 @@ import { isForeignKeyViolation, isUniqueViolation } from '../db/errors.js'
 import type { UserCreatedCallback } from '../lifecycle-hooks.js'
 import { NicknameTakenError } from '../errors.js'
 import type { NormalizedProfile } from '../providers/provider.js'
-import { generateSecret, hashSecret } from '../secrets.js'
-import { deviceHash, grantFromRow, sessionExpiry, type SessionGrant, type SessionRequestInfo } from '../sessions/refresh.js'
+import { hashSecret } from '../secrets.js'
+import { openSession, type SessionGrant, type SessionRequestInfo } from '../sessions/store.js'
 
 // A first-time user becomes an account here: the pending signup is consumed and the user, its
 // identity and its first session are created in one transaction. Nickname uniqueness is the
@@ -64,16 +64,7 @@ function signupTransaction (sql: Sql, signupToken: string, nickname: { nickname:
       await onCreated?.(tx, { id: userId, nickname: nickname.nickname, avatarUrl: profile.avatarUrl ?? null }, profile)
     }
 
-    const refreshToken = generateSecret()
-    const [session] = await tx.query<{ session_id: string, user_id: string, nickname: string, avatar_url: string | null }>(
-      `WITH session AS (
-         INSERT INTO sessions (user_id, user_agent, ip, created_at, last_used_at, expires_at, device_hash)
-         VALUES ($1, $2, $3, $4, $4, $5, $7) RETURNING id, user_id
-       ), first_token AS (
-         INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at) SELECT $6, id, $4, $5 FROM session
-       )
-       SELECT session.id AS session_id, u.id AS user_id, u.nickname, u.avatar_url FROM session JOIN users u ON u.id = session.user_id`,
-      [userId, info.userAgent ?? null, info.ip ?? null, info.now, sessionExpiry(info), hashSecret(refreshToken), deviceHash(info)])
-    return { status: existing === undefined ? 'created' : 'existing', grant: grantFromRow(session, refreshToken) }
+    const grant = await openSession(tx, userId, info)
+    return { status: existing === undefined ? 'created' : 'existing', grant }
   })
 }

@@ -1,5 +1,5 @@
 import type { Sql } from '../db/database.js'
-import { revokeUserSessions } from '../sessions/refresh.js'
+import { lockUserRefreshTokens, revokeUserSessions } from '../sessions/store.js'
 import type { RevocationRecord, RevokedSessions } from '../sessions/revocations.js'
 
 /**
@@ -20,7 +20,7 @@ export async function deleteUser (sql: Sql, userId: string, record: RevocationRe
     await tx.query(`DELETE FROM login_codes WHERE user_id = $1 OR ${owned.replaceAll('PROFILE', 'pending_profile')}`, [userId])
     await tx.query(`DELETE FROM pending_signups WHERE ${owned.replaceAll('PROFILE', 'profile')}`, [userId])
     await tx.query('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [userId])
-    await tx.query('SELECT 1 FROM refresh_tokens WHERE session_id IN (SELECT id FROM sessions WHERE user_id = $1) FOR UPDATE', [userId])
+    await lockUserRefreshTokens(tx, userId)
     const revoked = await revokeUserSessions(tx, userId, record)
     await tx.query('DELETE FROM users WHERE id = $1', [userId])
     return revoked

@@ -1,8 +1,11 @@
 import type { Sql } from '../db/database.js'
 import { generateSecret, hashSecret, safeEqual } from '../secrets.js'
-import { endSessions, type RevocationRecord, type Revoker, type RevokedSessions } from './revocations.js'
-import type { PublicUser } from './tokens.js'
+import type { PublicUser } from '../users/public-user.js'
+import { RECORD_REVOCATIONS, revocationValues, type RevocationRecord, type Revoker, type RevokedSessions } from './revocations.js'
 
+// Every read and write of the `sessions` and `refresh_tokens` tables. Each function takes the Sql
+// handle to run on, which may be a transaction's: a signup opens its session inside its own.
+//
 // Refresh tokens are opaque secrets; only their hashes are stored. A session is the family of its
 // tokens: rotation marks the presented token rotated and inserts the next one, in one statement.
 
@@ -34,9 +37,48 @@ export interface SessionRequestInfo {
 const expiry = (now: Date, ttlSeconds: number) => new Date(now.getTime() + ttlSeconds * 1000)
 
 /** When a session opened now (and its first refresh token) expires: never past its absolute lifetime. */
-export const sessionExpiry = (info: SessionRequestInfo): Date => expiry(info.now, Math.min(info.ttlSeconds, info.maxLifetimeSeconds))
+const sessionExpiry = (info: SessionRequestInfo): Date => expiry(info.now, Math.min(info.ttlSeconds, info.maxLifetimeSeconds))
 
-export const deviceHash = (info: SessionRequestInfo): string | null => info.device === undefined ? null : hashSecret(info.device)
+const deviceHash = (info: SessionRequestInfo): string | null => info.device === undefined ? null : hashSecret(info.device)
+
+/**
+ * The part of a statement that opens a session, and its first refresh token, for the user id that the
+ * query `userIds` selects (none: no session): the CTEs `session` (id, user_id) and `first_token`.
+ * For a statement that must open the session together with its own change, or neither (a login
+ * code's redemption, login-codes.ts). Its values are the parameters `$first` to `$first + 5`.
+ */
+export function openSessionFragment (userIds: string, first: number) {
+  const [userAgent, ip, now, expiresAt, tokenHash, device] = [0, 1, 2, 3, 4, 5].map(offset => `$${first + offset}`)
+  return {
+    ctes: `session AS (
+  INSERT INTO sessions (user_id, user_agent, ip, created_at, last_used_at, expires_at, device_hash)
+  SELECT user_id, ${userAgent}, ${ip}, ${now}, ${now}, ${expiresAt}, ${device} FROM (${userIds}) AS opening (user_id)
+  RETURNING id, user_id
+), first_token AS (
+  INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at)
+  SELECT ${tokenHash}, id, ${now}, ${expiresAt} FROM session
+)`,
+    /** The values of one opening, and the new refresh token whose hash is among them. */
+    values (info: SessionRequestInfo): { refreshToken: string, values: unknown[] } {
+      const refreshToken = generateSecret()
+      return { refreshToken, values: [info.userAgent ?? null, info.ip ?? null, info.now, sessionExpiry(info), hashSecret(refreshToken), deviceHash(info)] }
+    }
+  }
+}
+
+const OPENING = openSessionFragment('SELECT $1::uuid', 2)
+const OPEN = `WITH ${OPENING.ctes}
+SELECT session.id AS session_id, u.id AS user_id, u.nickname, u.avatar_url FROM session JOIN users u ON u.id = session.user_id`
+
+/**
+ * Opens a session for a user, with its first refresh token. A user deleted meanwhile fails the
+ * foreign key `sessions_user_id_fkey` (the caller decides what that means).
+ */
+export async function openSession (sql: Pick<Sql, 'query'>, userId: string, info: SessionRequestInfo): Promise<SessionGrant> {
+  const { refreshToken, values } = OPENING.values(info)
+  const [row] = await sql.query<GrantRow>(OPEN, [userId, ...values])
+  return grantFromRow(row, refreshToken)
+}
 
 // Consumes the presented token only if it is current, unexpired and its session is alive and younger
 // than its absolute lifetime ($5 seconds after sign-in, which no rotation moves). A concurrent
@@ -116,7 +158,25 @@ export async function rotateRefreshToken (sql: Sql, presented: string, info: Ses
   return { status: 'reused', userId: known.user_id, sessionId: known.session_id }
 }
 
-/** Ends the session a refresh token or session id belongs to (of this user, when given). */
+/**
+ * Ends the sessions `where` selects (it may use $5 and later; $1 to $4 are the record's), with the
+ * revocation's bookkeeping (revocations.ts) in the same statement: it commits with the revocation,
+ * or with the caller's transaction, or not at all. Null when no live session matched.
+ */
+async function endSessions (sql: Pick<Sql, 'query'>, where: string, params: unknown[], record: RevocationRecord): Promise<RevokedSessions | null> {
+  const rows = await sql.query<{ id: string, user_id: string }>(
+    `WITH ended AS (
+       UPDATE sessions SET revoked_at = $1 WHERE (${where}) AND revoked_at IS NULL RETURNING id, user_id
+     ), ${RECORD_REVOCATIONS}`,
+    [...revocationValues(record), ...params])
+  if (rows.length === 0) return null
+  return { userId: rows[0].user_id, sessionIds: rows.map(row => row.id) }
+}
+
+/**
+ * Ends the session a refresh token or session id belongs to (of this user, when given). Returns what
+ * it ended (its user and session id), or null when there was no such live session: nothing changed.
+ */
 export async function revokeSession (sql: Pick<Sql, 'query'>, by: { sessionId: string, userId?: string } | { refreshToken: string }, record: RevocationRecord): Promise<RevokedSessions | null> {
   if ('refreshToken' in by) {
     return endSessions(sql, 'id = (SELECT session_id FROM refresh_tokens WHERE token_hash = $5)', [hashSecret(by.refreshToken)], record)
@@ -124,9 +184,24 @@ export async function revokeSession (sql: Pick<Sql, 'query'>, by: { sessionId: s
   return endSessions(sql, 'id = $5 AND ($6::uuid IS NULL OR user_id = $6)', [by.sessionId, by.userId ?? null], record)
 }
 
-/** Ends every session of a user ("sign out everywhere", account deletion). */
+/** Ends every session of a user ("sign out everywhere", account deletion). Returns them, or null when none was live. */
 export async function revokeUserSessions (sql: Pick<Sql, 'query'>, userId: string, record: RevocationRecord): Promise<RevokedSessions | null> {
   return endSessions(sql, 'user_id = $5', [userId], record)
+}
+
+/**
+ * Locks a user's refresh tokens until the caller's transaction ends, so no rotation of them runs
+ * meanwhile (account deletion: create-user.ts says in which order it takes its locks, and why).
+ */
+export async function lockUserRefreshTokens (tx: Pick<Sql, 'query'>, userId: string): Promise<void> {
+  await tx.query('SELECT 1 FROM refresh_tokens WHERE session_id IN (SELECT id FROM sessions WHERE user_id = $1) FOR UPDATE', [userId])
+}
+
+/** The user's session, if it is live (not revoked, not expired): one lookup by primary key. */
+export async function findLiveSession (sql: Pick<Sql, 'query'>, { sessionId, userId }: { sessionId: string, userId: string }, now: Date): Promise<{ createdAt: Date } | undefined> {
+  const [row] = await sql.query<{ created_at: Date }>(
+    'SELECT created_at FROM sessions WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > $3', [sessionId, userId, now])
+  return row === undefined ? undefined : { createdAt: row.created_at }
 }
 
 export interface SessionSummary { id: string, createdAt: string, lastUsedAt: string, userAgent: string | null, ip: string | null }
@@ -137,6 +212,23 @@ export async function listSessions (sql: Sql, userId: string, now: Date): Promis
     `SELECT id, created_at, last_used_at, user_agent, ip FROM sessions
      WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 ORDER BY last_used_at DESC`, [userId, now])
   return rows.map(row => ({ id: row.id, createdAt: row.created_at.toISOString(), lastUsedAt: row.last_used_at.toISOString(), userAgent: row.user_agent, ip: row.ip }))
+}
+
+/** What purge.ts deletes in one batch: rows past `now`, sessions revoked before `revokedBefore`, at most `limit`. */
+export interface PurgeBatch { now: Date, revokedBefore: Date, limit: number }
+
+/** Refresh tokens past their expiry; a rotated one stays until then, as it could still be presented (reuse detection). Returns how many. */
+export async function deleteExpiredRefreshTokens (sql: Pick<Sql, 'query'>, { now, limit }: PurgeBatch): Promise<number> {
+  const rows = await sql.query(
+    'DELETE FROM refresh_tokens WHERE token_hash IN (SELECT token_hash FROM refresh_tokens WHERE expires_at < $1 LIMIT $2) RETURNING 1', [now, limit])
+  return rows.length
+}
+
+/** Sessions past their expiry, or revoked before `revokedBefore` (their tokens go with them). Returns how many. */
+export async function deleteEndedSessions (sql: Pick<Sql, 'query'>, { now, revokedBefore, limit }: PurgeBatch): Promise<number> {
+  const rows = await sql.query(
+    'DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE expires_at < $1 OR revoked_at < $2 LIMIT $3) RETURNING 1', [now, revokedBefore, limit])
+  return rows.length
 }
 
 export { expiry }

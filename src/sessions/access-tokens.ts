@@ -1,0 +1,63 @@
+import fastifyJwt from '@fastify/jwt'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import type { Config } from '../config.js'
+import { NotAuthenticatedError } from '../errors.js'
+import { ACCESS_TOKEN_AUDIENCE, type AuthUser } from './access-claims.js'
+import { accessTokenVerifier } from './access-token-verification.js'
+import { sessionCookies } from './cookies.js'
+import { authenticate, authenticateSession } from './guards.js'
+import { loadSigningKeys, type PublicJwk } from './signing-keys.js'
+
+declare module '../namespace.js' {
+  interface HandoffNamespace {
+    accessTokens: {
+      verify(request: FastifyRequest): AuthUser
+      /** The public keys that verify our access tokens (none for HS256), for /.well-known/jwks.json. */
+      publicKeys: PublicJwk[]
+    }
+    /** preHandler: a valid access cookie of a session not revoked (no query), or 401 `not_authenticated`. Sets `request.user`. */
+    authenticate: typeof authenticate
+    /** preHandler: as `authenticate`, and the database confirms the session is alive (one indexed query). */
+    authenticateSession: typeof authenticateSession
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** `app.handoff.authenticate`, also here unless the host app decorated its own `authenticate` first. */
+    authenticate: typeof authenticate
+    /** `app.handoff.authenticateSession`, also here unless the host app decorated its own first. */
+    authenticateSession: typeof authenticateSession
+  }
+}
+
+/**
+ * The access cookie's JWT: loads the keys (signing-keys.ts), lets @fastify/jwt sign with the newest
+ * (access-token-signing.ts) and verifies with each key by kid (access-token-verification.ts).
+ */
+async function accessTokens (app: FastifyInstance, { config }: { config: Config }) {
+  const keys = await loadSigningKeys(config, app.log)
+  const cookieName = sessionCookies(config).accessName
+  await app.register(fastifyJwt, {
+    secret: keys.sign.key,
+    sign: { algorithm: keys.algorithm, expiresIn: config.accessTokenTtlSeconds, iss: config.publicUrl, aud: ACCESS_TOKEN_AUDIENCE, kid: keys.sign.kid }
+  })
+  const verify = accessTokenVerifier({ keys, issuer: config.publicUrl, ttlSeconds: config.accessTokenTtlSeconds, revoked: app.handoff.sessionRevocations })
+
+  app.handoff.authenticate = authenticate
+  app.handoff.authenticateSession = authenticateSession
+  // The short names are the ones the README shows; a host app that has its own keeps them.
+  if (!app.hasDecorator('authenticate')) app.decorate('authenticate', authenticate)
+  if (!app.hasDecorator('authenticateSession')) app.decorate('authenticateSession', authenticateSession)
+  app.handoff.accessTokens = {
+    publicKeys: keys.publicKeys,
+    verify (request: FastifyRequest): AuthUser {
+      const token = request.cookies[cookieName]
+      if (token === undefined) throw new NotAuthenticatedError()
+      return verify(token)
+    }
+  }
+}
+
+export default fp(accessTokens, { name: 'access-tokens', dependencies: ['@fastify/cookie', 'database', 'session-revocations'] })
