@@ -17,6 +17,7 @@ import openapi from './plugins/openapi.js'
 import rateLimit from './plugins/rate-limit.js'
 import security from './plugins/security.js'
 import { enabledProviders } from './providers/index.js'
+import type { Provider } from './providers/provider.js'
 import { sessionCookies } from './sessions/cookies.js'
 import { jwksRoutes } from './sessions/jwks-route.js'
 import { sessionRoutes } from './sessions/routes.js'
@@ -39,6 +40,11 @@ export interface HandoffOptions {
   database?: DatabaseTarget
   /** Tests move time forward instead of sleeping. */
   clock?: Clock
+  /**
+   * Your own providers (LINE, Discord, an in-house OAuth server), listed after the configured ones.
+   * An id must be new and fit /auth/<id>/… and cookie names; see docs/providers.md.
+   */
+  providers?: Provider[]
 }
 
 /**
@@ -53,7 +59,6 @@ async function registerHandoff (app: FastifyInstance, options: HandoffOptions) {
   const namespace: Pick<HandoffNamespace, 'config' | 'clock'> = { config, clock: options.clock ?? { now: () => new Date() } }
   app.decorate('handoff', namespace as HandoffNamespace)
   const cookies = sessionCookies(config)
-  const providers = enabledProviders(config)
 
   await app.register(errorHandler)
   await app.register(security, { config })
@@ -69,6 +74,8 @@ async function registerHandoff (app: FastifyInstance, options: HandoffOptions) {
 
   await app.register(healthRoutes)
   await app.register(jwksRoutes)
+  // OpenID Connect discovery: an issuer that cannot be read stops the start here, naming its setting.
+  const providers = await enabledProviders(config, options.providers)
   await app.register(authPlugin, { prefix: '/auth', config, providers, cookies, hooks })
   await app.register(sessionRoutes, { prefix: '/auth', config, cookies })
   await app.register(userRoutes, { config, cookies, hooks })

@@ -1,6 +1,7 @@
 import { isIP, isIPv4 } from 'node:net'
 import { envSchema } from 'env-schema'
 import { Type, type Static } from 'typebox'
+import { BUILT_IN_PROVIDER_IDS, PROVIDER_ID_PATTERN, PROVIDER_ID_RULE } from './providers/provider.js'
 import { isGuessableSecret, MIN_SECRET_BITS, MIN_SECRET_DISTINCT_CHARACTERS } from './secret-strength.js'
 
 export type JwtAlgorithm = 'HS256' | 'ES256' | 'EdDSA'
@@ -91,6 +92,35 @@ export const EnvSchema = Type.Object({
 })
 export type Env = Static<typeof EnvSchema>
 
+/** OIDC_<NAME>_ISSUER and its siblings: one more OpenID Connect issuer per NAME (docs/providers.md). */
+const NAMED_OIDC_SETTING = /^OIDC_(.+)_(ISSUER|CLIENT_ID|CLIENT_SECRET|SCOPES|NAME)$/
+const namedOidcSettings = (prefix: string) => ({
+  [`${prefix}_ISSUER`]: Type.Optional(HttpUrl),
+  [`${prefix}_CLIENT_ID`]: Type.Optional(Type.String({ minLength: 1 })),
+  [`${prefix}_CLIENT_SECRET`]: Type.Optional(Type.String({ minLength: 1 })),
+  [`${prefix}_SCOPES`]: Type.String({ default: 'openid email profile', minLength: 1 }),
+  [`${prefix}_NAME`]: Type.Optional(Type.String({ minLength: 1, maxLength: 64 }))
+})
+
+/**
+ * The NAMEs of the OIDC_<NAME>_* settings present, each one's provider id checked here: it becomes
+ * a URL path and part of cookie names, and must not take over a built-in provider's identities.
+ */
+function namedOidcIssuers (env: Record<string, string | undefined>): Array<{ name: string, id: string }> {
+  const names = new Map<string, string>()
+  for (const setting of Object.keys(env).sort()) {
+    const name = NAMED_OIDC_SETTING.exec(setting)?.[1]
+    if (name === undefined || env[setting] === undefined || names.has(name)) continue
+    const id = name.toLowerCase().replaceAll('_', '-')
+    if (!/^[A-Z0-9]+(_[A-Z0-9]+)*$/.test(name) || !PROVIDER_ID_PATTERN.test(id)) {
+      throw new ConfigError(`Invalid setting ${setting}: in OIDC_<NAME>_*, NAME must be upper-case letters and digits, words joined by single underscores, and give a provider id (NAME lower-cased, _ as -) of ${PROVIDER_ID_RULE}`)
+    }
+    if (BUILT_IN_PROVIDER_IDS.has(id)) throw new ConfigError(`Invalid setting ${setting}: the provider id "${id}" is a built-in provider's; choose another NAME`)
+    names.set(name, id)
+  }
+  return [...names].sort(([a], [b]) => a < b ? -1 : 1).map(([name, id]) => ({ name, id }))
+}
+
 export interface GitHubConfig {
   clientId: string
   clientSecret: string
@@ -122,6 +152,14 @@ export interface OidcConfig {
   clientSecret: string
   scopes: string[]
   displayName: string
+}
+
+/** An OIDC_<NAME>_* issuer. */
+export interface OidcIssuerConfig extends OidcConfig {
+  /** NAME lower-cased, underscores as hyphens. */
+  id: string
+  /** `OIDC_<NAME>`, to name its settings in errors. */
+  settingPrefix: string
 }
 
 export interface Config {
@@ -184,6 +222,8 @@ export interface Config {
   naver?: NaverConfig
   google?: Omit<OidcConfig, 'scopes' | 'displayName'>
   oidc?: OidcConfig
+  /** The OIDC_<NAME>_* issuers, by NAME. */
+  oidcIssuers: OidcIssuerConfig[]
   devLogin: boolean
   demoApp: boolean
   /** Swagger UI at /docs and the OpenAPI document at /docs/json. */
@@ -203,8 +243,10 @@ export const isLoopback = (hostname: string) =>
 /** Validates the environment (plus `.env` when asked) and returns a frozen, typed config. */
 export function loadConfig (env: Record<string, string | undefined> = process.env, options: { dotenv?: boolean } = {}): Readonly<Config> {
   let parsed: Env
+  const oidcNames = namedOidcIssuers(env)
+  const schema = Type.Object({ ...EnvSchema.properties, ...Object.assign({}, ...oidcNames.map(({ name }) => namedOidcSettings(`OIDC_${name}`))) })
   try {
-    parsed = envSchema<Env>({ schema: structuredClone(EnvSchema), data: { ...env }, env: false, dotenv: options.dotenv ?? false })
+    parsed = envSchema<Env>({ schema: structuredClone(schema), data: { ...env }, env: false, dotenv: options.dotenv ?? false })
   } catch (error) {
     throw new ConfigError(describeSchemaErrors(error))
   }
@@ -228,6 +270,21 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   require(parsed.GOOGLE_CLIENT_ID === undefined || parsed.GOOGLE_CLIENT_SECRET !== undefined, 'GOOGLE_CLIENT_SECRET', 'is required when GOOGLE_CLIENT_ID is set')
   require(parsed.OIDC_CLIENT_ID === undefined || parsed.OIDC_ISSUER !== undefined, 'OIDC_ISSUER', 'is required when OIDC_CLIENT_ID is set')
   require(parsed.OIDC_CLIENT_ID === undefined || parsed.OIDC_CLIENT_SECRET !== undefined, 'OIDC_CLIENT_SECRET', 'is required when OIDC_CLIENT_ID is set')
+
+  const oidcIssuers = oidcNames.map(({ name, id }): OidcIssuerConfig => {
+    const prefix = `OIDC_${name}`
+    const setting = (suffix: string) => (parsed as unknown as Record<string, string | undefined>)[`${prefix}_${suffix}`]
+    for (const suffix of ['CLIENT_ID', 'ISSUER', 'CLIENT_SECRET']) require(setting(suffix) !== undefined, `${prefix}_${suffix}`, `is required for the OpenID Connect issuer ${prefix}_* (provider id "${id}")`)
+    return {
+      id,
+      settingPrefix: prefix,
+      issuer: setting('ISSUER') as string,
+      clientId: setting('CLIENT_ID') as string,
+      clientSecret: setting('CLIENT_SECRET') as string,
+      scopes: (setting('SCOPES') as string).split(/\s+/).filter(Boolean),
+      displayName: setting('NAME') ?? id
+    }
+  })
 
   const trustProxy = parseTrustProxy(parsed.TRUST_PROXY)
   require(trustProxy !== undefined, 'TRUST_PROXY', `must be false, a hop count (1, 2…) or a comma-separated list of proxy addresses or CIDRs (10.0.0.0/8,127.0.0.1), not "${parsed.TRUST_PROXY}"`)
@@ -325,6 +382,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
           scopes: parsed.OIDC_SCOPES.split(/\s+/).filter(Boolean),
           displayName: parsed.OIDC_NAME
         },
+    oidcIssuers,
     devLogin: parsed.DEV_LOGIN,
     demoApp: parsed.DEMO_APP,
     docsEnabled: parsed.DOCS_ENABLED

@@ -3,6 +3,10 @@ export { handoff, handoff as default, buildApp, type HandoffOptions, type BuildA
 export type { Clock, HandoffNamespace } from './namespace.js'
 export { loadConfig, ConfigError, type Config } from './config.js'
 export type { Sql } from './db/database.js'
+// For your own providers (`providers: [myProvider]`): docs/providers.md, "Writing your own provider".
+export type { CodeExchange, NormalizedProfile, OAuth2Settings, ProfileContext, Provider, ProviderCallContext, TokenResponse } from './providers/provider.js'
+export { fetchProviderJson } from './providers/provider.js'
+export { LoginErrorCode, LoginFlowError, type LoginErrorCodeValue } from './errors.js'
 export type { HandoffHooks, IdentityLinkedEvent, IdentityRef, IdentityUnlinkedEvent, LoginEvent, SessionRevokedEvent, SessionRevokedReason, UserCreatedEvent, UserDeletedEvent } from './lifecycle-hooks.js'
 export { authenticate, authenticateSession } from './sessions/guards.js'
 export { ACCESS_TOKEN_AUDIENCE, type AccessClaims, type AuthUser } from './sessions/access-claims.js'

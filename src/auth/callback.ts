@@ -7,33 +7,18 @@ import type { HandoffHooks } from '../lifecycle-hooks.js'
 import type { Provider } from '../providers/provider.js'
 import { ErrorRef } from '../schemas/common.js'
 import { routeRateLimit } from '../plugins/rate-limit.js'
-import { completeLogin, redirectToFrontend } from './complete-login.js'
-import { completeLink, linkingSession } from './link.js'
-import { callbackPath, loginCookies } from './login-cookies.js'
-import { nonceFor, oauthDance, stateMatches } from './oauth-dance.js'
+import { completeLogin } from './complete-login.js'
+import { redirectToFrontend, redirectWithLoginError, type LoginOutcome } from './handoff.js'
+import { completeLink, verifyLinkingSession } from './link.js'
+import { callbackPath, loginCookies, type RememberedLogin } from './login-cookies.js'
+import { nonceFor, requestTokens } from './oauth-dance.js'
 import { AuthDescriptions, CallbackQuerySchema, ProviderParamsSchema } from './schemas.js'
 
-/** What simple-oauth2 throws: a Boom error from wreck (status in output) or a plain Error. */
-interface TokenRequestError { isBoom?: boolean, output?: { statusCode?: number }, data?: { payload?: unknown }, message: string }
-
-function tokenExchangeError (provider: Provider, error: unknown): LoginFlowError {
-  const failure = error as TokenRequestError
-  if (failure.message === 'Invalid state') return new LoginFlowError(LoginErrorCode.invalidState, 'state does not match this browser\'s login')
-  const status = failure.output?.statusCode
-  // wreck answers a timeout with a 504 of its own, and a refused connection with a 502.
-  if (status === 504) return new LoginFlowError(LoginErrorCode.providerTimeout, `${provider.displayName} token endpoint did not answer in time`, { cause: error })
-  const payload = failure.data?.payload
-  const providerError = payload !== null && typeof payload === 'object' && 'error' in payload ? String((payload as { error: unknown }).error) : undefined
-  return new LoginFlowError(LoginErrorCode.providerTokenError,
-    `${provider.displayName} token endpoint failed${status === undefined ? '' : ` (${status})`}${providerError === undefined ? '' : `: ${providerError}`}`, { cause: error })
-}
-
 export const callbackRoutes: FastifyPluginAsyncTypebox<{ config: Config, providers: Map<string, Provider>, hooks: HandoffHooks }> = async (app, { config, providers, hooks }) => {
-  async function runCallback (provider: Provider, request: FastifyRequest, reply: FastifyReply): Promise<string | { linked: string }> {
+  async function runCallback (provider: Provider, login: RememberedLogin, request: FastifyRequest, reply: FastifyReply): Promise<LoginOutcome> {
     // State first: an error or a code that did not start in this browser is not ours to act on.
-    const cookies = loginCookies(config, provider.id)
-    if (!stateMatches(request, cookies)) throw new LoginFlowError(LoginErrorCode.invalidState, 'state is missing or does not match this browser\'s login')
     const { error, code, state } = request.query as Static<typeof CallbackQuerySchema> & { state: string }
+    if (!loginCookies(config, provider.id).stateMatches(request, state)) throw new LoginFlowError(LoginErrorCode.invalidState, 'state is missing or does not match this browser\'s login')
     if (error !== undefined) {
       throw provider.callbackError?.(request.query as Record<string, unknown>) ??
         new LoginFlowError(error === 'access_denied' ? LoginErrorCode.accessDenied : LoginErrorCode.providerError, `${provider.displayName} returned error "${error}"`)
@@ -41,24 +26,20 @@ export const callbackRoutes: FastifyPluginAsyncTypebox<{ config: Config, provide
     if (code === undefined || code === '') throw new LoginFlowError(LoginErrorCode.invalidCallback, 'callback has neither code nor error')
 
     const context = { timeoutMs: config.providerTimeoutMs }
-    let tokenReply: Record<string, unknown>
-    if (provider.exchangeCode !== undefined) {
-      tokenReply = await provider.exchangeCode({ code, state, redirectUri: config.publicUrl + callbackPath(provider.id), codeVerifier: cookies.read(request, 'verifier') }, context)
-    } else {
-      try {
-        tokenReply = (await oauthDance(app, provider.id).getAccessTokenFromAuthorizationCodeFlow(request, reply)).token as unknown as Record<string, unknown>
-      } catch (failure) {
-        throw tokenExchangeError(provider, failure)
-      }
-    }
+    const tokenReply = provider.exchangeCode === undefined
+      ? await requestTokens(app, provider, request, reply)
+      : await provider.exchangeCode({ code, state, redirectUri: config.publicUrl + callbackPath(provider.id), codeVerifier: login.codeVerifier }, context)
     const accessToken = provider.readAccessToken(tokenReply)
     const profile = await provider.fetchProfile(accessToken, { ...context, tokenReply, nonce: nonceFor(state) })
-    const link = linkingSession(request, cookies)
-    if (link !== undefined) {
-      await completeLink(app, request, hooks, link, profile)
+    // An identity is (provider, id), and providers may come from the host app: a profile naming
+    // another provider would sign in as one of its users.
+    if (profile.provider !== provider.id) throw new LoginFlowError(LoginErrorCode.serverError, `provider ${provider.id} returned a profile of provider "${String(profile.provider)}"`)
+    if (typeof profile.providerUserId !== 'string' || profile.providerUserId === '') throw new LoginFlowError(LoginErrorCode.providerProfileError, `${provider.displayName} profile has no user id`)
+    if (login.linkSessionId !== undefined) {
+      await completeLink(app, request, hooks, verifyLinkingSession(request, login.linkSessionId), profile)
       return { linked: provider.id }
     }
-    return completeLogin(app, request, reply, profile, hooks)
+    return { code: await completeLogin(app, hooks, request, reply, { profile, codeChallenge: login.codeChallenge }) }
   }
 
   app.get('/:provider/callback', {
@@ -75,6 +56,12 @@ export const callbackRoutes: FastifyPluginAsyncTypebox<{ config: Config, provide
   }, async (request, reply) => {
     const provider = providers.get(request.params.provider)
     if (provider === undefined) throw new ProviderNotFoundError(request.params.provider)
-    return redirectToFrontend(request, reply, config, provider.id, () => runCallback(provider, request, reply))
+    const login = loginCookies(config, provider.id).take(request, reply)
+    try {
+      const outcome = await runCallback(provider, login, request, reply)
+      return redirectToFrontend(reply, config, { ...outcome, returnTo: login.returnTo })
+    } catch (error) {
+      return redirectWithLoginError(request, reply, config, provider.id, error)
+    }
   })
 }

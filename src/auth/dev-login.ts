@@ -1,17 +1,18 @@
 import formbody from '@fastify/formbody'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from 'typebox'
+import { Type, type Static } from 'typebox'
 import { isIP } from 'node:net'
-import type { FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { isLoopback, type Config } from '../config.js'
 import { DevLoginLocalOnlyError, LoginErrorCode, LoginFlowError } from '../errors.js'
 import type { HandoffHooks } from '../lifecycle-hooks.js'
 import { routeRateLimit } from '../plugins/rate-limit.js'
 import { ErrorRef } from '../schemas/common.js'
-import { generateSecret, safeEqual } from '../secrets.js'
-import { completeLogin, redirectToFrontend, rememberLoginRequest } from './complete-login.js'
-import { loginCookies } from './login-cookies.js'
+import { generateSecret } from '../secrets.js'
+import { completeLogin } from './complete-login.js'
 import { DEV_PROVIDER } from './dev-provider.js'
+import { redirectToFrontend, redirectWithLoginError } from './handoff.js'
+import { loginCookies, type RememberedLogin } from './login-cookies.js'
 import { AuthDescriptions, LoginQuerySchema } from './schemas.js'
 
 // The dev provider: sign in as any test identity with no provider account. Only with DEV_LOGIN=true
@@ -27,6 +28,7 @@ const DevIdentitySchema = Type.Object({
   name: Type.Optional(Type.String({ maxLength: 64 })),
   email: Type.Optional(Type.Union([Type.Literal(''), Type.String({ format: 'email', maxLength: 254 })]))
 })
+type DevIdentity = Static<typeof DevIdentitySchema>
 
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, char => `&#${char.charCodeAt(0)};`)
 
@@ -71,6 +73,24 @@ export const devLoginRoutes: FastifyPluginAsyncTypebox<{ config: Config, hooks: 
   })
   const cookies = loginCookies(config, DEV_PROVIDER.id)
 
+  async function signInWithForm (request: FastifyRequest<{ Body: DevIdentity }>, reply: FastifyReply, login: RememberedLogin): Promise<string> {
+    if (!cookies.stateMatches(request, (request.body as { state?: unknown } | undefined)?.state)) {
+      throw new LoginFlowError(LoginErrorCode.invalidState, 'state is missing or does not match this browser\'s login')
+    }
+    if (request.validationError !== undefined) throw new LoginFlowError(LoginErrorCode.providerError, `dev form: ${request.validationError.message}`)
+    const form = request.body
+    if (form.decision === 'deny') throw new LoginFlowError(LoginErrorCode.accessDenied, 'denied on the dev login form')
+    const profile = {
+      provider: DEV_PROVIDER.id,
+      providerUserId: form.id,
+      nickname: form.nickname?.trim() || undefined,
+      name: form.name?.trim() || undefined,
+      email: form.email === '' ? undefined : form.email,
+      emailVerified: false
+    }
+    return completeLogin(app, hooks, request, reply, { profile, codeChallenge: login.codeChallenge })
+  }
+
   app.get('/dev/login', {
     schema: {
       operationId: 'showDevLoginForm',
@@ -84,8 +104,8 @@ export const devLoginRoutes: FastifyPluginAsyncTypebox<{ config: Config, hooks: 
     config: { rateLimit: routeRateLimit(config, config.rateLimits.loginPerMinute) }
   }, async (request, reply) => {
     const state = generateSecret()
-    cookies.set(reply, 'state', state)
-    rememberLoginRequest(reply, config, DEV_PROVIDER.id, { returnTo: request.query.returnTo, codeChallenge: request.query.code_challenge })
+    cookies.setState(reply, state)
+    cookies.remember(reply, { returnTo: request.query.returnTo, codeChallenge: request.query.code_challenge })
     return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(page(state))
   })
 
@@ -101,23 +121,13 @@ export const devLoginRoutes: FastifyPluginAsyncTypebox<{ config: Config, hooks: 
     // A malformed form still ends on the frontend, like every browser step.
     attachValidation: true,
     config: { rateLimit: routeRateLimit(config, config.rateLimits.loginPerMinute) }
-  }, async (request, reply) => redirectToFrontend(request, reply, config, DEV_PROVIDER.id, async () => {
-    const expected = cookies.read(request, 'state')
-    const state = (request.body as { state?: unknown } | undefined)?.state
-    if (typeof state !== 'string' || expected === undefined || !safeEqual(state, expected)) {
-      throw new LoginFlowError(LoginErrorCode.invalidState, 'state is missing or does not match this browser\'s login')
+  }, async (request, reply) => {
+    const login = cookies.take(request, reply)
+    try {
+      const code = await signInWithForm(request as FastifyRequest<{ Body: DevIdentity }>, reply, login)
+      return redirectToFrontend(reply, config, { code, returnTo: login.returnTo })
+    } catch (error) {
+      return redirectWithLoginError(request, reply, config, DEV_PROVIDER.id, error)
     }
-    if (request.validationError !== undefined) throw new LoginFlowError(LoginErrorCode.providerError, `dev form: ${request.validationError.message}`)
-    const form = request.body
-    if (form.decision === 'deny') throw new LoginFlowError(LoginErrorCode.accessDenied, 'denied on the dev login form')
-    const email = form.email === '' ? undefined : form.email
-    return completeLogin(app, request, reply, {
-      provider: DEV_PROVIDER.id,
-      providerUserId: form.id,
-      nickname: form.nickname?.trim() || undefined,
-      name: form.name?.trim() || undefined,
-      email,
-      emailVerified: false
-    }, hooks)
-  }))
+  })
 }

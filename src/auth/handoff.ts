@@ -1,4 +1,6 @@
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Config } from '../config.js'
+import { LoginErrorCode, LoginFlowError } from '../errors.js'
 
 /**
  * The frontend URL for the end of a browser step: the one-time code (or an error code) in the
@@ -37,4 +39,24 @@ export function safeReturnTo (returnTo: string | undefined, frontendOrigin: stri
   const path = url.pathname + url.search + url.hash
   // Encoded too: a router that decodes the path before navigating would read `/%2F%2Fevil.example` as `//evil.example`.
   return /^\/(?:[/\\]|%2f|%5c)/i.test(path) ? undefined : path
+}
+
+/** How a browser step ended well: a one-time code for a login, the provider's id for a link. */
+export type LoginOutcome = { code: string } | { linked: string }
+
+/** The end of a callback that worked: to the frontend with its outcome (and returnTo). */
+export function redirectToFrontend (reply: FastifyReply, config: Config, outcome: LoginOutcome & { returnTo?: string }): FastifyReply {
+  return reply.redirect(frontendRedirectUrl(config, outcome), 302)
+}
+
+/**
+ * The end of a callback that failed, whatever failed: to the frontend with `error=<code>`, never a
+ * JSON page or a 500. Only our own failures are logged as errors; a provider's or the person's is a warning.
+ */
+export function redirectWithLoginError (request: FastifyRequest, reply: FastifyReply, config: Config, providerId: string, error: unknown): FastifyReply {
+  const code = error instanceof LoginFlowError ? error.code : LoginErrorCode.serverError
+  const log = { provider: providerId, error: code, reason: (error as Error).message }
+  if (code === LoginErrorCode.serverError) request.log.error({ ...log, err: error }, 'login failed')
+  else request.log.warn(log, 'login failed')
+  return reply.redirect(frontendRedirectUrl(config, { error: code }), 302)
 }

@@ -12,9 +12,8 @@ import { verifyAccessToken } from '../sessions/guards.js'
 import { findLiveSession } from '../sessions/store.js'
 import { recordIdentityLinked } from '../users/identity-events.js'
 import { linkIdentity } from '../users/identities.js'
-import { rememberLoginRequest } from './complete-login.js'
-import type { LoginCookies } from './login-cookies.js'
-import { oauthDance } from './oauth-dance.js'
+import { loginCookies } from './login-cookies.js'
+import { authorizationUrl } from './oauth-dance.js'
 import { AuthDescriptions, LinkBodySchema, LinkQuerySchema, LinkResponses, ProviderParamsSchema } from './schemas.js'
 
 // Linking another provider to the signed-in account. A link starts only with a CSRF-checked POST
@@ -26,10 +25,8 @@ import { AuthDescriptions, LinkBodySchema, LinkQuerySchema, LinkResponses, Provi
 /** The session a link dance was started by, and its user. */
 interface LinkingSession { userId: string, sessionId: string }
 
-/** At the callback: is this dance a link, and for which signed-in session? Undefined: a plain login. */
-export function linkingSession (request: FastifyRequest, cookies: LoginCookies): LinkingSession | undefined {
-  const sessionId = cookies.read(request, 'link')
-  if (sessionId === undefined || sessionId === '') return undefined
+/** At the callback of a link: the browser must still be signed in to the session that started it. */
+export function verifyLinkingSession (request: FastifyRequest, sessionId: string): LinkingSession {
   let user
   try {
     user = verifyAccessToken(request)
@@ -85,7 +82,7 @@ export const linkRoutes: FastifyPluginAsyncTypebox<{ config: Config, providers: 
   }, async (request, reply) => {
     const provider = providers.get(request.params.provider)
     if (provider === undefined) throw new ProviderNotFoundError(request.params.provider)
-    rememberLoginRequest(reply, config, provider.id, { returnTo: request.body.returnTo ?? request.query.returnTo, linkSessionId: request.user.sessionId })
-    return { authorizationUrl: await oauthDance(app, provider.id).generateAuthorizationUri(request, reply) }
+    loginCookies(config, provider.id).remember(reply, { returnTo: request.body.returnTo ?? request.query.returnTo, linkSessionId: request.user.sessionId })
+    return { authorizationUrl: await authorizationUrl(app, provider.id, request, reply) }
   })
 }

@@ -1,12 +1,15 @@
 import type { CookieSerializeOptions } from '@fastify/cookie'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Config } from '../config.js'
+import { safeEqual } from '../secrets.js'
 import { hostOnlyCookie } from '../sessions/cookies.js'
+import { safeReturnTo } from './handoff.js'
 
-// The short-lived cookies of one login, from its start (login, link) to the provider's callback.
-// A sibling subdomain that could plant them would choose the state, the verifier, the return path
-// or the session a link goes to, so over https they are `__Host-`. That prefix forces Path=/, so the
-// provider is in every name: two logins with different providers in one browser do not collide.
+// The short-lived cookies of one login, from its start (login, link, dev form) to the provider's
+// callback: every name, flag, write, read and clear of them is here. A sibling subdomain that could
+// plant them would choose the state, the verifier, the return path or the session a link goes to,
+// so over https they are `__Host-`. That prefix forces Path=/, so the provider is in every name: two
+// logins with different providers in one browser do not collide.
 
 export const callbackPath = (providerId: string) => `/auth/${providerId}/callback`
 
@@ -28,22 +31,45 @@ const SUFFIXES = {
 
 export type LoginCookie = keyof typeof SUFFIXES
 
+/** What the start of a login or a link asks of its callback. */
+export interface LoginRequest {
+  returnTo?: string
+  codeChallenge?: string
+  /** Only for a link: the signed-in session it links to. */
+  linkSessionId?: string
+}
+
+/** What the callback finds of its login in this browser. */
+export interface RememberedLogin extends LoginRequest {
+  codeVerifier?: string
+}
+
 export interface LoginCookies {
   names: Record<LoginCookie, string>
   /** For setting them; clearing drops maxAge. Also handed to @fastify/oauth2 for the state and verifier. */
   options: CookieSerializeOptions
-  set(reply: FastifyReply, cookie: LoginCookie, value: string): void
-  read(request: FastifyRequest, cookie: LoginCookie): string | undefined
-  /** At the callback, success or not: a state is good for one callback. */
-  clear(reply: FastifyReply): void
+  /** The dev form's state; @fastify/oauth2 sets the state (and verifier) of every other provider. */
+  setState(reply: FastifyReply, state: string): void
+  /**
+   * At the start of a login or a link. Whichever of returnTo, challenge and link this start does not
+   * set is cleared: an abandoned start leaves its cookies for 10 minutes, and a plain login must not
+   * link (or fail) for an old link's session, bind its code to an old challenge or go to an old page.
+   */
+  remember(reply: FastifyReply, login: LoginRequest): void
+  /** The state a callback carries must equal the one this browser got at the start (login CSRF). */
+  stateMatches(request: FastifyRequest, state: unknown): boolean
+  /** At the callback, success or not: what the start remembered, and every cookie of this login cleared (a state is good for one callback). */
+  take(request: FastifyRequest, reply: FastifyReply): RememberedLogin
 }
 
+const nonEmpty = (value: string | undefined) => value === '' ? undefined : value
+
 /**
- * The names and flags of one provider's login cookies: `__Host-handoff_<provider>_<what>` over
- * https (Secure, Path=/, no Domain, whatever COOKIE_DOMAIN says: only this host reads them); over
- * plain http, where no prefix holds, `handoff_<provider>_<what>` sent only to that provider's callback.
+ * The login cookies of one provider: `__Host-handoff_<provider>_<what>` over https (Secure, Path=/,
+ * no Domain, whatever COOKIE_DOMAIN says: only this host reads them); over plain http, where no
+ * prefix holds, `handoff_<provider>_<what>` sent only to that provider's callback.
  */
-export function loginCookies (config: Pick<Config, 'cookies'>, providerId: string): LoginCookies {
+export function loginCookies (config: Pick<Config, 'cookies' | 'frontendOrigin'>, providerId: string): LoginCookies {
   const { secure, sameSite } = config.cookies
   const place = (suffix: string) => hostOnlyCookie(secure, `handoff_${providerId}_${suffix}`, callbackPath(providerId))
   const names = Object.fromEntries(Object.entries(SUFFIXES).map(([cookie, suffix]) => [cookie, place(suffix).name])) as Record<LoginCookie, string>
@@ -51,11 +77,37 @@ export function loginCookies (config: Pick<Config, 'cookies'>, providerId: strin
   // Lax at least: they arrive with the provider's top-level redirect back to us.
   const options: CookieSerializeOptions = { path, httpOnly: true, secure, sameSite: sameSite === 'none' ? 'none' : 'lax', maxAge: LOGIN_COOKIE_MAX_AGE }
   const expired = { ...options, maxAge: undefined }
+  const read = (request: FastifyRequest, cookie: LoginCookie) => request.cookies[names[cookie]]
+
   return {
     names,
     options,
-    set: (reply, cookie, value) => { reply.setCookie(names[cookie], value, options) },
-    read: (request, cookie) => request.cookies[names[cookie]],
-    clear: reply => { for (const name of Object.values(names)) reply.clearCookie(name, expired) }
+    setState: (reply, state) => { reply.setCookie(names.state, state, options) },
+    remember (reply, login) {
+      const values: Array<[LoginCookie, string | undefined]> = [
+        ['returnTo', safeReturnTo(login.returnTo, config.frontendOrigin)],
+        ['challenge', login.codeChallenge],
+        ['link', login.linkSessionId]
+      ]
+      for (const [cookie, value] of values) {
+        if (value === undefined) reply.clearCookie(names[cookie], expired)
+        else reply.setCookie(names[cookie], value, options)
+      }
+    },
+    stateMatches (request, state) {
+      const expected = read(request, 'state')
+      return typeof state === 'string' && typeof expected === 'string' && expected !== '' && safeEqual(state, expected)
+    },
+    take (request, reply) {
+      const remembered = {
+        // Checked again: the cookie may have been planted, not written by our login route.
+        returnTo: safeReturnTo(read(request, 'returnTo'), config.frontendOrigin),
+        codeChallenge: nonEmpty(read(request, 'challenge')),
+        linkSessionId: nonEmpty(read(request, 'link')),
+        codeVerifier: nonEmpty(read(request, 'verifier'))
+      }
+      for (const name of Object.values(names)) reply.clearCookie(name, expired)
+      return remembered
+    }
   }
 }

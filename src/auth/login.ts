@@ -4,8 +4,8 @@ import { ProviderNotFoundError } from '../errors.js'
 import type { Provider } from '../providers/provider.js'
 import { ErrorRef } from '../schemas/common.js'
 import { routeRateLimit } from '../plugins/rate-limit.js'
-import { rememberLoginRequest } from './complete-login.js'
-import { oauthDance } from './oauth-dance.js'
+import { loginCookies } from './login-cookies.js'
+import { authorizationUrl } from './oauth-dance.js'
 import { AuthDescriptions, LoginQuerySchema, ProviderParamsSchema } from './schemas.js'
 
 export const loginRoutes: FastifyPluginAsyncTypebox<{ config: Config, providers: Map<string, Provider> }> = async (app, { config, providers }) => {
@@ -23,8 +23,7 @@ export const loginRoutes: FastifyPluginAsyncTypebox<{ config: Config, providers:
   }, async (request, reply) => {
     const provider = providers.get(request.params.provider)
     if (provider === undefined) throw new ProviderNotFoundError(request.params.provider)
-    rememberLoginRequest(reply, config, provider.id, { returnTo: request.query.returnTo, codeChallenge: request.query.code_challenge })
-    const authorizationUrl = await oauthDance(app, provider.id).generateAuthorizationUri(request, reply)
-    return reply.redirect(authorizationUrl, 302)
+    loginCookies(config, provider.id).remember(reply, { returnTo: request.query.returnTo, codeChallenge: request.query.code_challenge })
+    return reply.redirect(await authorizationUrl(app, provider.id, request, reply), 302)
   })
 }

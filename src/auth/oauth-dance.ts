@@ -1,21 +1,15 @@
 import { createHash } from 'node:crypto'
 import fastifyOauth2, { type OAuth2Namespace } from '@fastify/oauth2'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Config } from '../config.js'
-import type { Provider } from '../providers/provider.js'
-import { generateSecret, safeEqual } from '../secrets.js'
-import { callbackPath, loginCookies, type LoginCookies } from './login-cookies.js'
+import { LoginErrorCode, LoginFlowError } from '../errors.js'
+import type { Provider, TokenResponse } from '../providers/provider.js'
+import { generateSecret } from '../secrets.js'
+import { callbackPath, loginCookies } from './login-cookies.js'
 
 // @fastify/oauth2 drives the dance: the state and PKCE verifier cookies (named and flagged by
 // login-cookies.ts), the authorize URL and the token exchange (simple-oauth2). One registration per
-// enabled provider, inside the auth plugin.
-
-/** The state in the query must equal the one this browser got as a cookie at login (login CSRF). */
-export function stateMatches (request: FastifyRequest, cookies: LoginCookies): boolean {
-  const state = (request.query as { state?: unknown }).state
-  const expected = cookies.read(request, 'state')
-  return typeof state === 'string' && typeof expected === 'string' && expected !== '' && safeEqual(state, expected)
-}
+// enabled provider, inside the auth plugin; what it throws is mapped to our codes here too.
 
 const decoratorName = (providerId: string) => `oauth2_${providerId}`
 
@@ -31,7 +25,7 @@ const kGenerateCallbackUriParams = Symbol.for('fastify-oauth2.generate-callback-
 const withNonce = (params: Record<string, string>, _request: unknown, _scope: unknown, state: string) => ({ ...params, nonce: nonceFor(state) })
 
 export async function registerOAuthDance (app: FastifyInstance, config: Config, provider: Provider): Promise<void> {
-  const oauth2 = typeof provider.oauth2 === 'function' ? await provider.oauth2({ timeoutMs: config.providerTimeoutMs }) : provider.oauth2
+  const { oauth2 } = provider
   const authorize = new URL(oauth2.authorizeUrl)
   const token = new URL(oauth2.tokenUrl)
   const cookies = loginCookies(config, provider.id)
@@ -55,7 +49,7 @@ export async function registerOAuthDance (app: FastifyInstance, config: Config, 
     callbackUriParams: oauth2.authorizeParams ?? {},
     pkce: oauth2.pkce,
     generateStateFunction: () => generateSecret(),
-    checkStateFunction: (request: FastifyRequest) => stateMatches(request, cookies),
+    checkStateFunction: (request: FastifyRequest) => cookies.stateMatches(request, (request.query as { state?: unknown }).state),
     redirectStateCookieName: cookies.names.state,
     verifierCookieName: cookies.names.verifier,
     cookie: cookies.options,
@@ -63,5 +57,31 @@ export async function registerOAuthDance (app: FastifyInstance, config: Config, 
   })
 }
 
-export const oauthDance = (app: FastifyInstance, providerId: string): OAuth2Namespace =>
-  app.getDecorator<OAuth2Namespace>(decoratorName(providerId))
+/** The provider's authorize URL for this browser; sets the state (and verifier) cookies. */
+export const authorizationUrl = (app: FastifyInstance, providerId: string, request: FastifyRequest, reply: FastifyReply): Promise<string> =>
+  app.getDecorator<OAuth2Namespace>(decoratorName(providerId)).generateAuthorizationUri(request, reply)
+
+/** What simple-oauth2 throws: a Boom error from wreck (status in output) or a plain Error. */
+interface TokenRequestError { isBoom?: boolean, output?: { statusCode?: number }, data?: { payload?: unknown }, message: string }
+
+function tokenExchangeError (provider: Provider, error: unknown): LoginFlowError {
+  const failure = error as TokenRequestError
+  if (failure.message === 'Invalid state') return new LoginFlowError(LoginErrorCode.invalidState, 'state does not match this browser\'s login')
+  const status = failure.output?.statusCode
+  // wreck answers a timeout with a 504 of its own, and a refused connection with a 502.
+  if (status === 504) return new LoginFlowError(LoginErrorCode.providerTimeout, `${provider.displayName} token endpoint did not answer in time`, { cause: error })
+  const payload = failure.data?.payload
+  const providerError = payload !== null && typeof payload === 'object' && 'error' in payload ? String((payload as { error: unknown }).error) : undefined
+  return new LoginFlowError(LoginErrorCode.providerTokenError,
+    `${provider.displayName} token endpoint failed${status === undefined ? '' : ` (${status})`}${providerError === undefined ? '' : `: ${providerError}`}`, { cause: error })
+}
+
+/** The token request of the callback, made by @fastify/oauth2 (state checked again, verifier from its cookie). */
+export async function requestTokens (app: FastifyInstance, provider: Provider, request: FastifyRequest, reply: FastifyReply): Promise<TokenResponse> {
+  try {
+    const { token } = await app.getDecorator<OAuth2Namespace>(decoratorName(provider.id)).getAccessTokenFromAuthorizationCodeFlow(request, reply)
+    return token as unknown as TokenResponse
+  } catch (failure) {
+    throw tokenExchangeError(provider, failure)
+  }
+}

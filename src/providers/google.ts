@@ -1,10 +1,10 @@
 import type { OidcConfig } from '../config.js'
 import { createOidcProvider } from './oidc.js'
-import type { Provider } from './provider.js'
+import type { Provider, ProviderCallContext } from './provider.js'
 
 // Google Identity's OpenID Connect (developers.google.com/identity/openid-connect/openid-connect):
 // discovery at GOOGLE_ISSUER, PKCE, nonce, id_token checked against Google's rotating JWKS.
-export function createGoogleProvider (config: Omit<OidcConfig, 'scopes' | 'displayName'>): Provider {
+export function createGoogleProvider (config: Omit<OidcConfig, 'scopes' | 'displayName'>, context: ProviderCallContext): Promise<Provider> {
   return createOidcProvider({
     ...config,
     id: 'google',
@@ -17,5 +17,5 @@ export function createGoogleProvider (config: Omit<OidcConfig, 'scopes' | 'displ
     providerUserId: claims => claims.sub,
     // With `email profile`, Google's id_token carries every claim we read.
     useUserinfo: false
-  })
+  }, context)
 }

@@ -1,5 +1,5 @@
 import type { createRemoteJWKSet, JWTPayload } from 'jose'
-import { ConfigError, type OidcConfig } from '../config.js'
+import { ConfigError, type OidcConfig, type OidcIssuerConfig } from '../config.js'
 import { LoginErrorCode, LoginFlowError } from '../errors.js'
 import { fetchProviderJson, optionalString, type OAuth2Settings, type Provider, type ProviderCallContext } from './provider.js'
 
@@ -31,40 +31,40 @@ interface DiscoveryDocument {
 
 const strings = (value: unknown): string[] | undefined => Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : undefined
 
-export function createOidcProvider (options: OidcProviderOptions): Provider {
-  let jwks: ReturnType<typeof createRemoteJWKSet> | undefined
-  let userinfoUrl: string | undefined
-  let algorithms: string[] = ['RS256']
+interface Discovered {
+  oauth2: OAuth2Settings
+  jwks: ReturnType<typeof createRemoteJWKSet>
+  userinfoUrl?: string
+  algorithms: string[]
+}
 
-  async function discover ({ timeoutMs }: ProviderCallContext): Promise<OAuth2Settings> {
-    // Discovery appends to the issuer's path (spec section 4): a trailing slash is not doubled.
-    const url = options.issuer.replace(/\/$/, '') + '/.well-known/openid-configuration'
-    const fail = (problem: string) => new ConfigError(`Invalid setting ${options.issuerSetting}: ${problem} (${url})`)
-    let document: DiscoveryDocument
-    try {
-      const { status, body } = await fetchProviderJson(url, { timeoutMs, headers: { accept: 'application/json' } })
-      if (status !== 200) throw fail(`discovery answered ${status}`)
-      document = (body ?? {}) as DiscoveryDocument
-    } catch (error) {
-      throw error instanceof ConfigError ? error : fail(`discovery failed: ${(error as Error).message}`)
-    }
-    // The document must be the configured issuer's own, or anyone serving it could choose our endpoints.
-    if (document.issuer !== options.issuer) throw fail(`the discovery document names issuer "${String(document.issuer)}"`)
-    const { authorization_endpoint: authorizeUrl, token_endpoint: tokenUrl, jwks_uri: jwksUri } = document
-    if (typeof authorizeUrl !== 'string' || typeof tokenUrl !== 'string' || typeof jwksUri !== 'string') throw fail('discovery lacks authorization_endpoint, token_endpoint or jwks_uri')
+async function discover (options: OidcProviderOptions, timeoutMs: number): Promise<Discovered> {
+  // Discovery appends to the issuer's path (spec section 4): a trailing slash is not doubled.
+  const url = options.issuer.replace(/\/$/, '') + '/.well-known/openid-configuration'
+  const fail = (problem: string) => new ConfigError(`Invalid setting ${options.issuerSetting}: ${problem} (${url})`)
+  let document: DiscoveryDocument
+  try {
+    const { status, body } = await fetchProviderJson(url, { timeoutMs, headers: { accept: 'application/json' } })
+    if (status !== 200) throw fail(`discovery answered ${status}`)
+    document = (body ?? {}) as DiscoveryDocument
+  } catch (error) {
+    throw error instanceof ConfigError ? error : fail(`discovery failed: ${(error as Error).message}`)
+  }
+  // The document must be the configured issuer's own, or anyone serving it could choose our endpoints.
+  if (document.issuer !== options.issuer) throw fail(`the discovery document names issuer "${String(document.issuer)}"`)
+  const { authorization_endpoint: authorizeUrl, token_endpoint: tokenUrl, jwks_uri: jwksUri } = document
+  if (typeof authorizeUrl !== 'string' || typeof tokenUrl !== 'string' || typeof jwksUri !== 'string') throw fail('discovery lacks authorization_endpoint, token_endpoint or jwks_uri')
 
-    // Absent, the spec's default is client_secret_basic. `none` (a public-client issuer) takes the
-    // client_id in the body, like client_secret_post.
-    const authMethods = strings(document.token_endpoint_auth_methods_supported) ?? ['client_secret_basic']
-    const bodyAuth = authMethods.includes('client_secret_post') || authMethods.includes('none')
-    if (!authMethods.includes('client_secret_basic') && !bodyAuth) throw fail(`no supported token_endpoint_auth_method in ${authMethods.join(', ')}`)
-    algorithms = strings(document.id_token_signing_alg_values_supported)?.filter(alg => alg !== 'none' && !alg.startsWith('HS')) ?? ['RS256']
-    // jose caches the keys and refetches on an unknown kid, at most once a second. Imported here:
-    // only a server with an OpenID Connect provider pays for loading it.
-    const { createRemoteJWKSet } = await import('jose')
-    jwks = createRemoteJWKSet(new URL(jwksUri), { timeoutDuration: timeoutMs, cooldownDuration: 1000 })
-    userinfoUrl = optionalString(document.userinfo_endpoint)
-    return {
+  // Absent, the spec's default is client_secret_basic. `none` (a public-client issuer) takes the
+  // client_id in the body, like client_secret_post.
+  const authMethods = strings(document.token_endpoint_auth_methods_supported) ?? ['client_secret_basic']
+  const bodyAuth = authMethods.includes('client_secret_post') || authMethods.includes('none')
+  if (!authMethods.includes('client_secret_basic') && !bodyAuth) throw fail(`no supported token_endpoint_auth_method in ${authMethods.join(', ')}`)
+  // jose caches the keys and refetches on an unknown kid, at most once a second. Imported here:
+  // only a server with an OpenID Connect provider pays for loading it.
+  const { createRemoteJWKSet } = await import('jose')
+  return {
+    oauth2: {
       clientId: options.clientId,
       clientSecret: options.clientSecret,
       authorizeUrl,
@@ -73,11 +73,18 @@ export function createOidcProvider (options: OidcProviderOptions): Provider {
       pkce: strings(document.code_challenge_methods_supported)?.includes('S256') === true ? 'S256' : undefined,
       clientAuth: authMethods.includes('client_secret_basic') ? 'header' : 'body',
       nonce: true
-    }
+    },
+    jwks: createRemoteJWKSet(new URL(jwksUri), { timeoutDuration: timeoutMs, cooldownDuration: 1000 }),
+    userinfoUrl: optionalString(document.userinfo_endpoint),
+    algorithms: strings(document.id_token_signing_alg_values_supported)?.filter(alg => alg !== 'none' && !alg.startsWith('HS')) ?? ['RS256']
   }
+}
+
+/** Reads the issuer's discovery document (a ConfigError naming the setting if that fails), then answers as a provider. */
+export async function createOidcProvider (options: OidcProviderOptions, { timeoutMs }: ProviderCallContext): Promise<Provider> {
+  const { oauth2, jwks, userinfoUrl, algorithms } = await discover(options, timeoutMs)
 
   async function verifyIdToken (idToken: string, nonce: string): Promise<JWTPayload & { sub: string }> {
-    if (jwks === undefined) throw new LoginFlowError(LoginErrorCode.serverError, `${options.displayName} used before discovery`)
     const { jwtVerify } = await import('jose')
     let claims: JWTPayload
     try {
@@ -105,7 +112,7 @@ export function createOidcProvider (options: OidcProviderOptions): Provider {
   return {
     id: options.id,
     displayName: options.displayName,
-    oauth2: discover,
+    oauth2,
 
     readAccessToken (reply) {
       if (typeof reply.access_token !== 'string' || reply.access_token === '') throw new LoginFlowError(LoginErrorCode.providerTokenError, `${options.displayName} token reply has no access_token`)
@@ -130,15 +137,17 @@ export function createOidcProvider (options: OidcProviderOptions): Provider {
   }
 }
 
-/** Any OpenID Connect issuer. The identity is (iss, sub): a sub is unique only within its issuer. */
-export function createGenericOidcProvider (config: OidcConfig): Provider {
+/**
+ * Any OpenID Connect issuer, under its own id (`oidc` for the OIDC_* settings, the name's for
+ * OIDC_<NAME>_*). The identity is (iss, sub): a sub is unique only within its issuer.
+ */
+export function createGenericOidcProvider (config: OidcIssuerConfig, context: ProviderCallContext): Promise<Provider> {
   return createOidcProvider({
     ...config,
-    id: 'oidc',
-    issuerSetting: 'OIDC_ISSUER',
+    issuerSetting: `${config.settingPrefix}_ISSUER`,
     acceptedIssuers: [config.issuer],
     // Issuer URLs carry no fragment, so '#' cannot be part of one.
     providerUserId: claims => `${String(claims.iss)}#${claims.sub}`,
     useUserinfo: true
-  })
+  }, context)
 }

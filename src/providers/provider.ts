@@ -22,14 +22,14 @@ export interface ProviderCallContext {
 }
 
 /** What a profile read may need besides the access token: OpenID Connect verifies the id_token. */
-interface ProfileContext extends ProviderCallContext {
+export interface ProfileContext extends ProviderCallContext {
   tokenReply: TokenResponse
   /** The nonce this browser's login sent to the authorize endpoint. */
   nonce: string
 }
 
 /** The callback's pieces a provider needs to make its own token request. */
-interface CodeExchange {
+export interface CodeExchange {
   code: string
   state: string
   redirectUri: string
@@ -54,11 +54,27 @@ export interface OAuth2Settings {
   nonce?: boolean
 }
 
+/**
+ * A provider's id: its routes are /auth/<id>/login, /auth/<id>/callback and /auth/<id>/link, its
+ * cookies handoff_<id>_state and the like, and its identities are stored under it. So only what is
+ * safe in a URL path and a cookie name, and one spelling only (no upper case, no underscore, which
+ * separates the parts of a cookie name).
+ */
+export const PROVIDER_ID_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/
+export const PROVIDER_ID_RULE = '1 to 32 lower-case letters, digits and hyphens, starting and ending with a letter or digit'
+
+/**
+ * Ids of the providers handoff brings, configured or not: another provider under one of them would
+ * sign people in as that provider's existing identities once it is configured. `dev` is the dev login's.
+ */
+export const BUILT_IN_PROVIDER_IDS: ReadonlySet<string> = new Set(['kakao', 'naver', 'google', 'github', 'oidc', 'dev'])
+
 export interface Provider {
+  /** Matches PROVIDER_ID_PATTERN, and fetchProfile's profiles carry it as `provider`. */
   id: string
+  /** The label GET /auth/providers gives the frontend's login button. */
   displayName: string
-  /** Fixed settings, or (OpenID Connect) a discovery run once when the app starts. */
-  oauth2: OAuth2Settings | ((context: ProviderCallContext) => Promise<OAuth2Settings>)
+  oauth2: OAuth2Settings
   /** For a token call @fastify/oauth2 cannot make faithfully: the provider makes it itself. */
   exchangeCode?(exchange: CodeExchange, context: ProviderCallContext): Promise<TokenResponse>
   /** Maps an `error` on the callback when the provider has its own codes (default: access_denied or provider_error). */
