@@ -1,16 +1,15 @@
 import { createHash, randomBytes } from 'node:crypto'
 import formbody from '@fastify/formbody'
 import Fastify, { type FastifyInstance } from 'fastify'
+import { recordRequests, type RecordedRequest } from './recorder.js'
 
-// A fake GitHub (OAuth app + REST API) on 127.0.0.1, speaking GitHub's wire format as described in
-// shared/providers.md: form-encoded token replies unless Accept asks for JSON, token errors with
-// HTTP 200, 403 without a User-Agent, 401 "Bad credentials". The API lives under /api/v3, as on
-// GitHub Enterprise, so the host-and-prefix override is exercised too.
+// A fake GitHub (OAuth app + REST API) on 127.0.0.1 for the GitHub section of docs/providers.md:
+// form-encoded token replies unless Accept asks for JSON, token errors with HTTP 200, 403 without a
+// User-Agent, 401 "Bad credentials", /user/emails answering 404 to a token without user:email. The
+// API lives under /api/v3, as on GitHub Enterprise, so the host-and-prefix override is exercised too.
 
 export interface GitHubUser { id: number, login: string, name: string | null, avatar_url: string, email: string | null }
 export interface GitHubEmail { email: string, primary: boolean, verified: boolean, visibility: string | null }
-
-export interface RecordedRequest { method: string, path: string, query: Record<string, string>, headers: Record<string, string | string[] | undefined>, body: Record<string, string> }
 
 export interface FakeGitHub {
   webUrl: string
@@ -26,6 +25,8 @@ export interface FakeGitHub {
   token: 'ok' | 'bad_verification_code' | 'hang' | 'garbage' | 'status500'
   /** How /user behaves. */
   profile: 'ok' | 'unauthorized' | 'hang' | 'garbage'
+  /** How /user/emails behaves: `no_scope` is GitHub's 404 to a token granted without user:email. */
+  emailList: 'ok' | 'no_scope' | 'hang'
   /** Env settings that point handoff at this fake. */
   env: Record<string, string>
   close(): Promise<void>
@@ -44,7 +45,7 @@ export async function startFakeGitHub (): Promise<FakeGitHub> {
   const fake = {
     clientId: 'Iv1.fakeclientid',
     clientSecret: 'fake-client-secret',
-    requests: [] as RecordedRequest[],
+    requests: recordRequests(app),
     user: { id: 583231, login: 'octocat', name: 'The Octocat', avatar_url: 'https://avatars.githubusercontent.com/u/583231?v=4', email: null } as GitHubUser,
     emails: [
       { email: 'octocat@github.com', primary: true, verified: true, visibility: 'public' },
@@ -52,16 +53,9 @@ export async function startFakeGitHub (): Promise<FakeGitHub> {
     ] as GitHubEmail[],
     authorize: 'approve' as FakeGitHub['authorize'],
     token: 'ok' as FakeGitHub['token'],
-    profile: 'ok' as FakeGitHub['profile']
+    profile: 'ok' as FakeGitHub['profile'],
+    emailList: 'ok' as FakeGitHub['emailList']
   }
-
-  app.addHook('onRequest', async request => {
-    const url = new URL(request.url, 'http://fake')
-    fake.requests.push({ method: request.method, path: url.pathname, query: Object.fromEntries(url.searchParams), headers: request.headers, body: {} })
-  })
-  app.addHook('preHandler', async request => {
-    fake.requests[fake.requests.length - 1].body = (request.body ?? {}) as Record<string, string>
-  })
 
   app.get('/login/oauth/authorize', async (request, reply) => {
     const query = request.query as Record<string, string>
@@ -123,8 +117,10 @@ export async function startFakeGitHub (): Promise<FakeGitHub> {
   })
 
   app.get('/api/v3/user/emails', async (request, reply) => {
+    if (fake.emailList === 'hang') return hang()
     const status = authorizeApi(request.headers)
     if (status !== 'ok') return reply.code(denied(status).code).send(denied(status).body)
+    if (fake.emailList === 'no_scope') return reply.code(404).header('x-accepted-oauth-scopes', 'user, user:email').send({ message: 'Not Found', documentation_url: 'https://docs.github.com/rest/users/emails#list-email-addresses-for-the-authenticated-user', status: '404' })
     return fake.emails
   })
 

@@ -2,13 +2,12 @@ import { createHash, randomBytes } from 'node:crypto'
 import formbody from '@fastify/formbody'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose'
+import { recordRequests, type RecordedRequest } from './recorder.js'
 
-// A fake Google (or any OpenID Connect issuer, under a path prefix) speaking the format of
-// shared/providers.md: discovery, a JWKS of RS256 keys it generates (and can rotate), authorize with
-// state, nonce and PKCE, a token endpoint that checks client_secret_basic or _post, the verifier
-// and the redirect_uri, and signs the id_token; userinfo too.
-
-export interface RecordedRequest { method: string, path: string, query: Record<string, string>, headers: Record<string, string | string[] | undefined>, body: Record<string, string> }
+// A fake Google (or any OpenID Connect issuer, under a path prefix) for the Google and OpenID
+// Connect sections of docs/providers.md: discovery, a JWKS of RS256 keys it generates (and can
+// rotate), authorize with state, nonce and PKCE, a token endpoint that checks client_secret_basic or
+// _post, the verifier and the redirect_uri, and signs the id_token; userinfo too.
 
 export interface GoogleAccount { sub: string, email?: string, email_verified?: boolean, name: string, given_name: string, picture: string }
 
@@ -55,7 +54,7 @@ export async function startFakeGoogle (options: { pathPrefix?: string } = {}): P
   const fake = {
     clientId: '1234567890-fake.apps.googleusercontent.com',
     clientSecret: 'GOCSPX-fake-secret',
-    requests: [] as RecordedRequest[],
+    requests: recordRequests(app, { pathPrefix: prefix }),
     account: { sub: '110169484474386276334', email: 'gildong@gmail.com', email_verified: true, name: 'Gildong Hong', given_name: 'Gildong', picture: 'https://lh3.googleusercontent.com/a/fake' } as GoogleAccount,
     authorize: 'approve' as FakeGoogle['authorize'],
     token: 'ok' as FakeGoogle['token'],
@@ -64,14 +63,6 @@ export async function startFakeGoogle (options: { pathPrefix?: string } = {}): P
     discovery: {} as Record<string, unknown>,
     rotateKey: async () => { keys.unshift(await newKey()) }
   }
-
-  app.addHook('onRequest', async request => {
-    const url = new URL(request.url, 'http://fake')
-    fake.requests.push({ method: request.method, path: url.pathname.slice(prefix.length), query: Object.fromEntries(url.searchParams), headers: request.headers, body: {} })
-  })
-  app.addHook('preHandler', async request => {
-    fake.requests[fake.requests.length - 1].body = (request.body ?? {}) as Record<string, string>
-  })
 
   app.get(`${prefix}/.well-known/openid-configuration`, async () => ({
     issuer,

@@ -1,16 +1,15 @@
 import { createHash, randomBytes } from 'node:crypto'
 import formbody from '@fastify/formbody'
 import Fastify, { type FastifyInstance } from 'fastify'
+import { recordRequests, type RecordedRequest } from './recorder.js'
 
-// A fake Kakao (kauth + kapi on one host) speaking the format of shared/providers.md: comma-separated
+// A fake Kakao (kauth + kapi on one host) for the Kakao section of docs/providers.md: comma-separated
 // consent items in, space-separated scope out, KOE error codes with HTTP 400/401, an optional client
 // secret, and /v2/user/me ids written as bare 64-bit integers (the raw JSON text is built by hand so
 // an id above 2^53 goes over the wire exactly). PKCE as a PKCE server checks it (RFC 7636 §4.6): a
 // code issued with an S256 challenge is exchanged only with the verifier that hashes to it; a
 // missing or wrong verifier gets invalid_grant in Kakao's error format. Kakao's own KOE code for it
 // is unconfirmed (docs/providers.md): KOE320, its code for a bad authorization code, stands in.
-
-export interface RecordedRequest { method: string, path: string, query: Record<string, string>, headers: Record<string, string | string[] | undefined>, body: Record<string, string> }
 
 export interface KakaoAccount {
   /** Decimal digits, written into the JSON as a bare number. */
@@ -54,20 +53,12 @@ export async function startFakeKakao (): Promise<FakeKakao> {
     clientId: 'fake-kakao-rest-api-key',
     clientSecret: undefined as string | undefined,
     consentItems: ['profile_nickname', 'profile_image'],
-    requests: [] as RecordedRequest[],
+    requests: recordRequests(app),
     account: { id: '4287654321', nickname: '홍길동', profileImage: 'http://k.kakaocdn.net/dn/img_640x640.jpg', isEmailValid: true, isEmailVerified: true } as KakaoAccount,
     authorize: 'approve' as FakeKakao['authorize'],
     token: 'ok' as FakeKakao['token'],
     profile: 'ok' as FakeKakao['profile']
   }
-
-  app.addHook('onRequest', async request => {
-    const url = new URL(request.url, 'http://fake')
-    fake.requests.push({ method: request.method, path: url.pathname, query: Object.fromEntries(url.searchParams), headers: request.headers, body: {} })
-  })
-  app.addHook('preHandler', async request => {
-    fake.requests[fake.requests.length - 1].body = (request.body ?? {}) as Record<string, string>
-  })
 
   app.get('/oauth/authorize', async (request, reply) => {
     const query = request.query as Record<string, string>

@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto'
 import formbody from '@fastify/formbody'
 import Fastify, { type FastifyInstance } from 'fastify'
+import { recordRequests, type RecordedRequest } from './recorder.js'
 
-// A fake Naver (nid + openapi on one host) speaking the format of shared/providers.md: state
-// mandatory, the token call's parameters read from the query or a form body, token errors with
-// HTTP 200, `expires_in` as a string, the profile inside a resultcode/response envelope.
-
-export interface RecordedRequest { method: string, path: string, query: Record<string, string>, headers: Record<string, string | string[] | undefined>, body: Record<string, string> }
+// A fake Naver (nid + openapi on one host) for the Naver section of docs/providers.md: state
+// mandatory, no PKCE, the token call's parameters read from the query or a form body, token errors
+// with HTTP 200, `expires_in` as a string, the profile inside a resultcode/response envelope.
 
 export interface NaverUser { id: string, nickname: string, name: string, email?: string, profile_image: string }
 
@@ -33,20 +32,12 @@ export async function startFakeNaver (): Promise<FakeNaver> {
   const fake = {
     clientId: 'fakeNaverClientId',
     clientSecret: 'fakeNaverSecret',
-    requests: [] as RecordedRequest[],
+    requests: recordRequests(app),
     user: { id: 'Tq1lG8W1pHc7oR2xvC0Jv3p0c6pIh0oYgZbS6n5mPqs', nickname: 'OpenAPI', name: '오픈 API', email: 'openapi@naver.com', profile_image: 'https://ssl.pstatic.net/static/pwe/address/nodata_33x33.gif' } as NaverUser,
     authorize: 'approve' as FakeNaver['authorize'],
     token: 'ok' as FakeNaver['token'],
     profile: 'ok' as FakeNaver['profile']
   }
-
-  app.addHook('onRequest', async request => {
-    const url = new URL(request.url, 'http://fake')
-    fake.requests.push({ method: request.method, path: url.pathname, query: Object.fromEntries(url.searchParams), headers: request.headers, body: {} })
-  })
-  app.addHook('preHandler', async request => {
-    fake.requests[fake.requests.length - 1].body = (request.body ?? {}) as Record<string, string>
-  })
 
   app.get('/oauth2.0/authorize', async (request, reply) => {
     const query = request.query as Record<string, string>

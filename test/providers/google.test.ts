@@ -1,29 +1,26 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { startFakeGoogle, type IdTokenFault } from '../fakes/google.js'
-import { buildTestApp, FRONTEND_URL } from '../helpers/build-app.js'
-import { browse, loginThroughProvider, newBrowser } from '../helpers/login.js'
+import { FRONTEND_URL } from '../helpers/build-app.js'
+import { expectLoginFailure, providerFlow } from '../helpers/provider-flow.js'
 import { storedProfile } from '../helpers/stored-profile.js'
 
-const google = await startFakeGoogle()
-t.teardown(() => google.close())
-t.beforeEach(() => {
-  google.requests.length = 0
-  google.account = { sub: '110169484474386276334', email: 'gildong@gmail.com', email_verified: true, name: 'Gildong Hong', given_name: 'Gildong', picture: 'https://lh3.googleusercontent.com/a/fake' }
-  google.authorize = 'approve'
-  google.token = 'ok'
-  google.idToken = 'none'
-  google.jwks = 'ok'
-  google.discovery = {}
+const { fake: google, build, failures } = await providerFlow('google', () => startFakeGoogle(), {
+  reset: google => {
+    google.account = { sub: '110169484474386276334', email: 'gildong@gmail.com', email_verified: true, name: 'Gildong Hong', given_name: 'Gildong', picture: 'https://lh3.googleusercontent.com/a/fake' }
+    google.authorize = 'approve'
+    google.token = 'ok'
+    google.idToken = 'none'
+    google.jwks = 'ok'
+    google.discovery = {}
+  }
 })
 
 t.test('happy path: discovery, PKCE, nonce, verified id_token, code in the fragment, identity stored', async t => {
-  const { app } = await buildTestApp(t, google.env)
-  const browser = newBrowser()
-  const { location, params } = await loginThroughProvider(app, browser, 'google')
-  t.equal(location.origin + location.pathname, FRONTEND_URL)
-  const code = params.get('code') as string
-  t.match(code, /^[\w-]{43}$/)
+  const { app, login, exchange: exchangeCode } = await build(t)
+  const outcome = await login()
+  t.equal(outcome.location.origin + outcome.location.pathname, FRONTEND_URL)
+  t.match(outcome.code, /^[\w-]{43}$/)
 
   const authorize = google.requests.find(request => request.path === '/o/oauth2/v2/auth')
   const token = google.requests.find(request => request.path === '/token')
@@ -37,7 +34,7 @@ t.test('happy path: discovery, PKCE, nonce, verified id_token, code in the fragm
   t.match(String(token?.headers.authorization), /^Basic /, 'client_secret_basic, as discovery allows')
   t.notOk('client_secret' in (token?.body ?? {}))
 
-  const exchange = await browse(app, browser, '/auth/exchange', { method: 'POST', payload: { code } })
+  const exchange = await exchangeCode(outcome)
   t.equal(exchange.statusCode, 200)
   const stored = await storedProfile(app)
   t.equal(stored?.provider, 'google')
@@ -47,26 +44,26 @@ t.test('happy path: discovery, PKCE, nonce, verified id_token, code in the fragm
 
 t.test('iss without the scheme is accepted (Google writes both)', async t => {
   google.idToken = 'short_iss'
-  const { app } = await buildTestApp(t, google.env)
-  t.ok((await loginThroughProvider(app, newBrowser(), 'google')).params.get('code'))
+  const { login } = await build(t)
+  t.ok((await login()).code)
 })
 
 t.test('email_verified false is honoured', async t => {
   google.account.email_verified = false
-  const { app } = await buildTestApp(t, google.env)
-  t.ok((await loginThroughProvider(app, newBrowser(), 'google')).params.get('code'))
+  const { app, login } = await build(t)
+  t.ok((await login()).code)
   t.equal((await storedProfile(app))?.emailVerified, false)
 })
 
 t.test('the JWKS is cached, and fetched again when a token names an unknown kid', async t => {
-  const { app } = await buildTestApp(t, google.env)
+  const { login } = await build(t)
   const jwksCalls = () => google.requests.filter(request => request.path === '/oauth2/v3/certs').length
-  t.ok((await loginThroughProvider(app, newBrowser(), 'google')).params.get('code'))
-  t.ok((await loginThroughProvider(app, newBrowser(), 'google')).params.get('code'))
+  t.ok((await login()).code)
+  t.ok((await login()).code)
   t.equal(jwksCalls(), 1, 'one fetch for two logins')
   await google.rotateKey()
   await sleep(1100) // past the refetch cooldown
-  t.ok((await loginThroughProvider(app, newBrowser(), 'google')).params.get('code'), 'a rotated key still signs in')
+  t.ok((await login()).code, 'a rotated key still signs in')
   t.equal(jwksCalls(), 2)
 })
 
@@ -81,34 +78,20 @@ const forged: Array<[IdTokenFault, string]> = [
 for (const [fault, description] of forged) {
   t.test(`an id_token ${description} ends on the frontend with provider_token_error`, async t => {
     google.idToken = fault
-    const { app } = await buildTestApp(t, google.env)
-    const { location, params, callbackResponse } = await loginThroughProvider(app, newBrowser(), 'google')
-    t.equal(callbackResponse.statusCode, 302)
-    t.equal(location.origin + location.pathname, FRONTEND_URL)
-    t.equal(params.get('error'), 'provider_token_error')
-    t.equal(await app.handoff.db.prisma.loginCode.count(), 0)
+    const testApp = await build(t)
+    await expectLoginFailure(t, testApp, await testApp.login(), 'provider_token_error')
   })
 }
 
-const failures: Array<{ name: string, expected: string, setup: () => void, env?: Record<string, string> }> = [
+failures([
   { name: 'denied consent', expected: 'access_denied', setup: () => { google.authorize = 'deny' } },
   { name: 'token error', expected: 'provider_token_error', setup: () => { google.token = 'invalid_grant' } },
   { name: 'token endpoint hangs', expected: 'provider_timeout', setup: () => { google.token = 'hang' }, env: { PROVIDER_TIMEOUT_MS: '300' } },
   { name: 'JWKS hangs', expected: 'provider_timeout', setup: () => { google.jwks = 'hang' }, env: { PROVIDER_TIMEOUT_MS: '300' } },
   { name: 'wrong client secret', expected: 'provider_token_error', setup: () => {}, env: { GOOGLE_CLIENT_SECRET: 'wrong' } }
-]
-for (const failure of failures) {
-  t.test(`${failure.name}: redirect to the frontend with error=${failure.expected}, nothing written`, async t => {
-    const { app } = await buildTestApp(t, { ...google.env, ...failure.env })
-    failure.setup()
-    const { params } = await loginThroughProvider(app, newBrowser(), 'google')
-    t.equal(params.get('error'), failure.expected)
-    t.equal(await app.handoff.db.prisma.user.count(), 0)
-    t.equal(await app.handoff.db.prisma.loginCode.count(), 0)
-  })
-}
+])
 
 t.test('a discovery document for another issuer stops the app at start, naming the setting', async t => {
   google.discovery = { issuer: 'https://evil.example' }
-  await t.rejects(buildTestApp(t, google.env), /Invalid setting GOOGLE_ISSUER: the discovery document names issuer "https:\/\/evil.example"/)
+  await t.rejects(build(t), /Invalid setting GOOGLE_ISSUER: the discovery document names issuer "https:\/\/evil.example"/)
 })

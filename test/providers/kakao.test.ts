@@ -3,24 +3,24 @@ import t from 'tap'
 import { loginCookies } from '../../src/auth/login-cookies.js'
 import { parseKakaoUser } from '../../src/providers/kakao.js'
 import { startFakeKakao } from '../fakes/kakao.js'
-import { buildTestApp, FRONTEND_URL, PUBLIC_URL } from '../helpers/build-app.js'
-import { browse, loginThroughProvider, newBrowser } from '../helpers/login.js'
+import { FRONTEND_URL, PUBLIC_URL } from '../helpers/build-app.js'
+import { browse, newBrowser } from '../helpers/login.js'
+import { providerFlow } from '../helpers/provider-flow.js'
 import { storedProfile } from '../helpers/stored-profile.js'
 
-const kakao = await startFakeKakao()
-t.teardown(() => kakao.close())
-t.beforeEach(() => {
-  kakao.requests.length = 0
-  kakao.clientSecret = undefined
-  kakao.consentItems = ['profile_nickname', 'profile_image']
-  kakao.account = { id: '4287654321', nickname: '홍길동', profileImage: 'http://k.kakaocdn.net/dn/img_640x640.jpg', isEmailValid: true, isEmailVerified: true }
-  kakao.authorize = 'approve'
-  kakao.token = 'ok'
-  kakao.profile = 'ok'
+const { fake: kakao, build, failures } = await providerFlow('kakao', startFakeKakao, {
+  reset: kakao => {
+    kakao.clientSecret = undefined
+    kakao.consentItems = ['profile_nickname', 'profile_image']
+    kakao.account = { id: '4287654321', nickname: '홍길동', profileImage: 'http://k.kakaocdn.net/dn/img_640x640.jpg', isEmailValid: true, isEmailVerified: true }
+    kakao.authorize = 'approve'
+    kakao.token = 'ok'
+    kakao.profile = 'ok'
+  }
 })
 
 t.test('login redirects to Kakao with comma-separated default consent items and no account_email', async t => {
-  const { app } = await buildTestApp(t, kakao.env)
+  const { app } = await build(t)
   const response = await browse(app, newBrowser(), '/auth/kakao/login')
   t.equal(response.statusCode, 302)
   const location = new URL(String(response.headers.location))
@@ -35,10 +35,8 @@ t.test('login redirects to Kakao with comma-separated default consent items and 
 })
 
 t.test('PKCE: the token form carries the verifier whose S256 is the challenge sent to authorize', async t => {
-  const { app } = await buildTestApp(t, kakao.env)
-  const browser = newBrowser()
-  const { params } = await loginThroughProvider(app, browser, 'kakao')
-  t.ok(params.get('code'), 'the login succeeds')
+  const { login } = await build(t)
+  t.ok((await login()).code, 'the login succeeds')
   const authorize = kakao.requests.find(request => request.path === '/oauth/authorize')
   const token = kakao.requests.find(request => request.path === '/oauth/token')
   const verifier = token?.body.code_verifier ?? ''
@@ -48,7 +46,7 @@ t.test('PKCE: the token form carries the verifier whose S256 is the challenge se
 })
 
 t.test('PKCE: a tampered or missing verifier cookie ends as provider_token_error and signs nobody in', async t => {
-  const { app, config, logs } = await buildTestApp(t, kakao.env, { logs: true })
+  const { app, config, logs } = await build(t, {}, { logs: true })
   const verifierName = loginCookies(config, 'kakao').names.verifier
   const cases: Array<{ name: string, cookie: string, reason: RegExp, tokenCall: boolean }> = [
     // Kakao (here the fake) checks S256(verifier) against the challenge and refuses the code.
@@ -82,12 +80,11 @@ t.test('PKCE: a tampered or missing verifier cookie ends as provider_token_error
 t.test('happy path: code in the fragment, exchange answers, what we sent Kakao, the identity stored', async t => {
   kakao.account.email = 'gildong@kakao.com'
   kakao.consentItems.push('account_email')
-  const { app } = await buildTestApp(t, { ...kakao.env, KAKAO_SCOPES: 'account_email' })
-  const browser = newBrowser()
-  const { location, params, callbackUrl } = await loginThroughProvider(app, browser, 'kakao')
+  const { app, login, exchange: exchangeCode } = await build(t, { KAKAO_SCOPES: 'account_email' })
+  const outcome = await login()
+  const { location, callbackUrl } = outcome
   t.equal(location.origin + location.pathname, FRONTEND_URL)
-  const code = params.get('code') as string
-  t.match(code, /^[\w-]{43}$/)
+  t.match(outcome.code, /^[\w-]{43}$/)
   t.notOk(location.toString().includes(callbackUrl.searchParams.get('code') as string), 'no Kakao code in the URL')
 
   const authorize = kakao.requests.find(request => request.path === '/oauth/authorize')
@@ -102,7 +99,7 @@ t.test('happy path: code in the fragment, exchange answers, what we sent Kakao, 
   const me = kakao.requests.find(request => request.path === '/v2/user/me')
   t.match(String(me?.headers.authorization), /^Bearer /)
 
-  const exchange = await browse(app, browser, '/auth/exchange', { method: 'POST', payload: { code } })
+  const exchange = await exchangeCode(outcome)
   t.equal(exchange.statusCode, 200)
   t.match(exchange.body, /홍길동/, 'the Kakao nickname reaches the frontend')
   const stored = await storedProfile(app)
@@ -114,32 +111,31 @@ t.test('happy path: code in the fragment, exchange answers, what we sent Kakao, 
 
 t.test('an id above 2^53 is stored exactly', async t => {
   kakao.account.id = '9007199254740993'
-  const { app } = await buildTestApp(t, kakao.env)
-  const { params } = await loginThroughProvider(app, newBrowser(), 'kakao')
-  t.ok(params.get('code'))
+  const { app, login } = await build(t)
+  t.ok((await login()).code)
   t.equal((await storedProfile(app))?.providerUserId, '9007199254740993', 'not rounded to ...992')
 })
 
 t.test('a profile without email is a normal login; a valid but unverified email is not vouched for', async t => {
-  const { app } = await buildTestApp(t, kakao.env)
-  t.ok((await loginThroughProvider(app, newBrowser(), 'kakao')).params.get('code'))
+  const { app, login } = await build(t)
+  t.ok((await login()).code)
   t.equal((await storedProfile(app))?.email, null)
 
   kakao.account = { ...kakao.account, id: '11', email: 'new@kakao.com', isEmailVerified: false }
-  const second = await buildTestApp(t, kakao.env)
-  t.ok((await loginThroughProvider(second.app, newBrowser(), 'kakao')).params.get('code'))
+  const second = await build(t)
+  t.ok((await second.login()).code)
   t.equal((await storedProfile(second.app))?.emailVerified, false)
 })
 
 t.test('an app with a client secret sends it', async t => {
   kakao.clientSecret = 'kakao-secret'
-  const { app } = await buildTestApp(t, kakao.env)
-  t.ok((await loginThroughProvider(app, newBrowser(), 'kakao')).params.get('code'))
+  const { login } = await build(t)
+  t.ok((await login()).code)
   t.equal(kakao.requests.find(request => request.path === '/oauth/token')?.body.client_secret, 'kakao-secret')
 })
 
 t.test('asking for a consent item the app has not enabled stops on Kakao\'s page with KOE205', async t => {
-  const { app } = await buildTestApp(t, { ...kakao.env, KAKAO_SCOPES: 'account_email' })
+  const { app } = await build(t, { KAKAO_SCOPES: 'account_email' })
   const start = await browse(app, newBrowser(), '/auth/kakao/login')
   const page = await fetch(String(start.headers.location), { redirect: 'manual' })
   t.equal(page.status, 400)
@@ -147,9 +143,9 @@ t.test('asking for a consent item the app has not enabled stops on Kakao\'s page
 })
 
 t.test('KOE205 reported on the callback: its own error code and a log line naming the items', async t => {
-  const { app, logs } = await buildTestApp(t, { ...kakao.env, KAKAO_SCOPES: 'account_email' }, { logs: true })
+  const { login, logs } = await build(t, { KAKAO_SCOPES: 'account_email' }, { logs: true })
   kakao.consentItems.push('account_email')
-  const { params } = await loginThroughProvider(app, newBrowser(), 'kakao', {
+  const { params } = await login({
     tamperCallback: url => {
       url.searchParams.delete('code')
       url.searchParams.set('error', 'invalid_scope')
@@ -162,7 +158,7 @@ t.test('KOE205 reported on the callback: its own error code and a log line namin
   t.match(String(line?.reason), /Biz app/)
 })
 
-const failures: Array<{ name: string, expected: string, setup: () => void, env?: Record<string, string> }> = [
+failures([
   { name: 'denied consent', expected: 'access_denied', setup: () => { kakao.authorize = 'deny' } },
   { name: 'token error KOE320', expected: 'provider_token_error', setup: () => { kakao.token = 'KOE320' } },
   { name: 'token endpoint 500', expected: 'provider_token_error', setup: () => { kakao.token = 'status500' } },
@@ -171,21 +167,7 @@ const failures: Array<{ name: string, expected: string, setup: () => void, env?:
   { name: 'profile 401', expected: 'provider_profile_error', setup: () => { kakao.profile = 'unauthorized' } },
   { name: 'profile garbage', expected: 'provider_profile_error', setup: () => { kakao.profile = 'garbage' } },
   { name: 'profile hangs', expected: 'provider_timeout', setup: () => { kakao.profile = 'hang' }, env: { PROVIDER_TIMEOUT_MS: '300' } }
-]
-
-for (const failure of failures) {
-  t.test(`${failure.name}: redirect to the frontend with error=${failure.expected}, nothing written`, async t => {
-    const { app } = await buildTestApp(t, { ...kakao.env, ...failure.env })
-    failure.setup()
-    const { location, params, callbackResponse } = await loginThroughProvider(app, newBrowser(), 'kakao')
-    t.equal(callbackResponse.statusCode, 302)
-    t.equal(location.origin + location.pathname, FRONTEND_URL)
-    t.equal(params.get('error'), failure.expected)
-    t.equal(params.get('code'), null)
-    t.equal(await app.handoff.db.prisma.user.count(), 0)
-    t.equal(await app.handoff.db.prisma.loginCode.count(), 0)
-  })
-}
+])
 
 t.test('parseKakaoUser keeps every integer id exact and leaves strings alone', async t => {
   const cases: Array<[string, unknown]> = [

@@ -1,25 +1,22 @@
 import t from 'tap'
 import { startFakeNaver } from '../fakes/naver.js'
 import { buildTestApp, FRONTEND_URL } from '../helpers/build-app.js'
-import { browse, loginThroughProvider, newBrowser } from '../helpers/login.js'
+import { providerFlow } from '../helpers/provider-flow.js'
 import { storedProfile } from '../helpers/stored-profile.js'
 
-const naver = await startFakeNaver()
-t.teardown(() => naver.close())
-t.beforeEach(() => {
-  naver.requests.length = 0
-  naver.authorize = 'approve'
-  naver.token = 'ok'
-  naver.profile = 'ok'
+const { fake: naver, build, failures } = await providerFlow('naver', startFakeNaver, {
+  reset: naver => {
+    naver.authorize = 'approve'
+    naver.token = 'ok'
+    naver.profile = 'ok'
+  }
 })
 
 t.test('happy path: state in both steps, token call in a form body, code in the fragment, email never verified', async t => {
-  const { app } = await buildTestApp(t, naver.env)
-  const browser = newBrowser()
-  const { location, params } = await loginThroughProvider(app, browser, 'naver')
-  t.equal(location.origin + location.pathname, FRONTEND_URL)
-  const code = params.get('code') as string
-  t.match(code, /^[\w-]{43}$/)
+  const { app, login, exchange: exchangeCode } = await build(t)
+  const outcome = await login()
+  t.equal(outcome.location.origin + outcome.location.pathname, FRONTEND_URL)
+  t.match(outcome.code, /^[\w-]{43}$/)
 
   const authorize = naver.requests.find(request => request.path === '/oauth2.0/authorize')
   const token = naver.requests.find(request => request.path === '/oauth2.0/token')
@@ -33,7 +30,7 @@ t.test('happy path: state in both steps, token call in a form body, code in the 
   t.equal(token?.body.client_secret, naver.clientSecret)
   t.match(String(naver.requests.find(request => request.path === '/v1/nid/me')?.headers.authorization), /^Bearer /)
 
-  const exchange = await browse(app, browser, '/auth/exchange', { method: 'POST', payload: { code } })
+  const exchange = await exchangeCode(outcome)
   t.equal(exchange.statusCode, 200)
   const stored = await storedProfile(app)
   t.equal(stored?.provider, 'naver')
@@ -42,7 +39,7 @@ t.test('happy path: state in both steps, token call in a form body, code in the 
   t.equal(stored?.emailVerified, false, 'a Naver email is only a contact address')
 })
 
-const failures: Array<{ name: string, expected: string, setup?: () => void, tamper?: (url: URL) => void, env?: Record<string, string> }> = [
+failures([
   { name: 'denied consent', expected: 'access_denied', setup: () => { naver.authorize = 'deny' } },
   { name: 'token error with HTTP 200', expected: 'provider_token_error', setup: () => { naver.token = 'invalid_request' } },
   { name: 'wrong client secret (invalid_client with HTTP 200)', expected: 'provider_misconfigured', env: { NAVER_CLIENT_SECRET: 'wrong' } },
@@ -52,20 +49,7 @@ const failures: Array<{ name: string, expected: string, setup?: () => void, tamp
   { name: 'profile 200 with a failing resultcode', expected: 'provider_profile_error', setup: () => { naver.profile = 'resultcode_error' } },
   { name: 'profile hangs', expected: 'provider_timeout', setup: () => { naver.profile = 'hang' }, env: { PROVIDER_TIMEOUT_MS: '300' } },
   { name: 'callback without state', expected: 'invalid_state', tamper: url => url.searchParams.delete('state') }
-]
-
-for (const failure of failures) {
-  t.test(`${failure.name}: redirect to the frontend with error=${failure.expected}, nothing written`, async t => {
-    const { app } = await buildTestApp(t, { ...naver.env, ...failure.env })
-    failure.setup?.()
-    const { location, params, callbackResponse } = await loginThroughProvider(app, newBrowser(), 'naver', { tamperCallback: failure.tamper })
-    t.equal(callbackResponse.statusCode, 302)
-    t.equal(location.origin + location.pathname, FRONTEND_URL)
-    t.equal(params.get('error'), failure.expected)
-    t.equal(await app.handoff.db.prisma.user.count(), 0)
-    t.equal(await app.handoff.db.prisma.loginCode.count(), 0)
-  })
-}
+])
 
 t.test('NAVER_CLIENT_SECRET is required with NAVER_CLIENT_ID', async t => {
   await t.rejects(buildTestApp(t, { NAVER_CLIENT_ID: 'x' }), /Invalid setting NAVER_CLIENT_SECRET/)

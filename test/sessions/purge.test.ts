@@ -20,15 +20,36 @@ t.test('expired codes, signups, tokens and old sessions are purged; live rows st
   await sql.query('INSERT INTO revoked_sessions (session_id, user_id, revoked_at, expires_at) VALUES ($1, $3, $4, $5), ($2, $3, $4, $6)',
     [revokedLongAgo, revokedJustNow, user.id, at(-60), at(-1), at(900)])
 
+  // Every row by name, with its fate: each is there before the purge, and after it exactly the
+  // ones marked kept are.
+  const rows: Array<{ table: string, key: string, value: string, kept: boolean, why: string }> = [
+    { table: 'login_codes', key: 'code_hash', value: 'live', kept: true, why: 'a code still valid' },
+    { table: 'login_codes', key: 'code_hash', value: 'expired-0', kept: false, why: 'an expired code, first batch' },
+    { table: 'login_codes', key: 'code_hash', value: 'expired-1199', kept: false, why: 'an expired code, last batch' },
+    { table: 'pending_signups', key: 'token_hash', value: 'fresh', kept: true, why: 'a signup still valid' },
+    { table: 'pending_signups', key: 'token_hash', value: 'old', kept: false, why: 'an expired signup' },
+    { table: 'sessions', key: 'id', value: live, kept: true, why: 'a live session' },
+    { table: 'sessions', key: 'id', value: expired, kept: false, why: 'an expired session' },
+    { table: 'sessions', key: 'id', value: revokedLongAgo, kept: false, why: 'a session revoked two days ago' },
+    { table: 'sessions', key: 'id', value: revokedJustNow, kept: true, why: 'revoked sessions are kept a day' },
+    { table: 'refresh_tokens', key: 'token_hash', value: 'rotated-still-valid', kept: true, why: 'a rotated token is kept while it could be replayed (reuse detection)' },
+    { table: 'refresh_tokens', key: 'token_hash', value: 'expired-token', kept: false, why: 'an expired token' },
+    { table: 'revoked_sessions', key: 'session_id', value: revokedJustNow, kept: true, why: 'a revocation is kept while its access tokens could be unexpired' },
+    { table: 'revoked_sessions', key: 'session_id', value: revokedLongAgo, kept: false, why: 'a revocation whose access tokens have all expired' }
+  ]
+  const present = async ({ table, key, value }: { table: string, key: string, value: string }) =>
+    (await sql.query(`SELECT 1 FROM ${table} WHERE ${key} = $1`, [value])).length === 1
+  for (const row of rows) t.ok(await present(row), `before: ${row.table} has ${row.why}`)
+
   const removed = await purgeExpired(sql, now)
   t.same(removed, { login_codes: 1200, pending_signups: 1, refresh_tokens: 1, sessions: 2, revoked_sessions: 1 })
+  for (const row of rows) t.equal(await present(row), row.kept, `after: ${row.why}: ${row.kept ? 'kept' : 'purged'}`)
   const left = async (table: string, key: string) => (await sql.query<Record<string, string>>(`SELECT ${key} FROM ${table} ORDER BY 1`)).map(row => row[key])
-  t.same(await left('login_codes', 'code_hash'), ['live'])
+  t.same(await left('login_codes', 'code_hash'), ['live'], 'no other row is left')
   t.same(await left('pending_signups', 'token_hash'), ['fresh'])
-  t.same((await left('sessions', 'id')).sort(), [live, revokedJustNow].sort(), 'revoked sessions are kept a day')
-  t.same(await left('refresh_tokens', 'token_hash'), ['rotated-still-valid'], 'a rotated token is kept while it could be replayed (reuse detection)')
-  t.same(await left('revoked_sessions', 'session_id'), [revokedJustNow], 'a revocation is kept while its access tokens could be unexpired')
-  t.ok(expired)
+  t.same((await left('sessions', 'id')).sort(), [live, revokedJustNow].sort())
+  t.same(await left('refresh_tokens', 'token_hash'), ['rotated-still-valid'])
+  t.same(await left('revoked_sessions', 'session_id'), [revokedJustNow])
 })
 
 t.test('the purge runs on its interval in the background', async t => {
