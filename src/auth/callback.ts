@@ -43,7 +43,7 @@ export const callbackRoutes: FastifyPluginAsyncTypebox<{ config: Config, provide
     const context = { timeoutMs: config.providerTimeoutMs }
     let tokenReply: Record<string, unknown>
     if (provider.exchangeCode !== undefined) {
-      tokenReply = await provider.exchangeCode({ code, state, redirectUri: config.publicUrl + callbackPath(provider.id), codeVerifier: cookies.read(request, 'verifier') }, context)
+      tokenReply = await provider.exchangeCode({ code, state, redirectUri: config.publicUrl + callbackPath(config, provider.id), codeVerifier: cookies.read(request, 'verifier') }, context)
     } else {
       try {
         tokenReply = (await oauthDance(app, provider.id).getAccessTokenFromAuthorizationCodeFlow(request, reply)).token as unknown as Record<string, unknown>

@@ -8,7 +8,7 @@ import { hostOnlyCookie } from '../sessions/cookies.js'
 // or the session a link goes to, so over https they are `__Host-`. That prefix forces Path=/, so the
 // provider is in every name: two logins with different providers in one browser do not collide.
 
-export const callbackPath = (providerId: string) => `/auth/${providerId}/callback`
+export const callbackPath = (config: Pick<Config, 'prefix'>, providerId: string) => `${config.prefix}/auth/${providerId}/callback`
 
 /** How long a person may take on the provider's pages. */
 const LOGIN_COOKIE_MAX_AGE = 600
@@ -43,9 +43,9 @@ export interface LoginCookies {
  * https (Secure, Path=/, no Domain, whatever COOKIE_DOMAIN says: only this host reads them); over
  * plain http, where no prefix holds, `handoff_<provider>_<what>` sent only to that provider's callback.
  */
-export function loginCookies (config: Pick<Config, 'cookies'>, providerId: string): LoginCookies {
+export function loginCookies (config: Pick<Config, 'cookies' | 'prefix'>, providerId: string): LoginCookies {
   const { secure, sameSite } = config.cookies
-  const place = (suffix: string) => hostOnlyCookie(secure, `handoff_${providerId}_${suffix}`, callbackPath(providerId))
+  const place = (suffix: string) => hostOnlyCookie(secure, `handoff_${providerId}_${suffix}`, callbackPath(config, providerId))
   const names = Object.fromEntries(Object.entries(SUFFIXES).map(([cookie, suffix]) => [cookie, place(suffix).name])) as Record<LoginCookie, string>
   const { path } = place(SUFFIXES.state)
   // Lax at least: they arrive with the provider's top-level redirect back to us.
