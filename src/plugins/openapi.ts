@@ -3,13 +3,12 @@ import fastifySwaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
-import { sharedSchemas } from '../schemas/common.js'
-import { sessionCookies } from '../sessions/cookies.js'
-import { SignupProfileSchema, UserProfileSchema } from '../users/schemas.js'
 
-/** The OpenAPI document at /docs/json and Swagger UI at /docs, built from the routes' own schemas. */
-async function openapi (app: FastifyInstance, { config }: { config: Config }) {
-  for (const schema of [...sharedSchemas, SignupProfileSchema, UserProfileSchema]) app.addSchema(schema)
+/**
+ * The OpenAPI document at /docs/json and Swagger UI at /docs (under the plugin's prefix), built from
+ * the routes' own schemas: handoff's, and a host app's, tagged or not.
+ */
+async function openapi (app: FastifyInstance, { config, accessCookieName }: { config: Config, accessCookieName: string }) {
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.1.0',
@@ -32,16 +31,15 @@ async function openapi (app: FastifyInstance, { config }: { config: Config }) {
           accessCookie: {
             type: 'apiKey',
             in: 'cookie',
-            name: sessionCookies(config).accessName,
+            name: accessCookieName,
             description: 'The HttpOnly access JWT set by POST /auth/exchange. In Swagger UI on this server the browser sends it by itself once you have signed in.'
           }
         }
       }
     },
-    hideUntagged: true,
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) }
   })
-  await app.register(fastifySwaggerUi, { routePrefix: '/docs', uiConfig: { withCredentials: true } })
+  await app.register(fastifySwaggerUi, { routePrefix: `${config.prefix}/docs`, uiConfig: { withCredentials: true } })
 }
 
 export default fp(openapi, { name: 'openapi' })
