@@ -4,7 +4,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { DestinationStream } from 'pino'
 import { authPlugin } from './auth/index.js'
-import { loadConfig, type Config } from './config.js'
+import { ConfigError, loadConfig, type Config } from './config.js'
 import { databaseTarget, type DatabaseTarget } from './db/database.js'
 import { demoPage } from './demo.js'
 import { healthRoutes } from './health.js'
@@ -12,12 +12,13 @@ import type { HandoffHooks } from './lifecycle-hooks.js'
 import { AccessLog, createLogger } from './logger.js'
 import { clientErrorHandler, frameworkErrors } from './plugins/client-error.js'
 import database from './plugins/database.js'
-import errorHandler from './plugins/error-handler.js'
+import { handleError, handleNotFound, installErrorHandlers } from './plugins/error-handler.js'
 import openapi from './plugins/openapi.js'
 import rateLimit from './plugins/rate-limit.js'
-import security from './plugins/security.js'
+import security, { addSecurityHeaders } from './plugins/security.js'
 import { enabledProviders } from './providers/index.js'
 import type { Provider } from './providers/provider.js'
+import { sharedSchemas } from './schemas/common.js'
 import { sessionCookies } from './sessions/cookies.js'
 import { jwksRoutes } from './sessions/jwks-route.js'
 import { sessionRoutes } from './sessions/routes.js'
@@ -25,6 +26,7 @@ import purge from './sessions/purge.js'
 import sessionRevocations from './sessions/revocations.js'
 import accessTokens from './sessions/access-tokens.js'
 import { userRoutes } from './users/routes.js'
+import { SignupProfileSchema, UserProfileSchema } from './users/schemas.js'
 import type { Clock, HandoffNamespace } from './namespace.js'
 
 export interface HandoffOptions {
@@ -45,41 +47,100 @@ export interface HandoffOptions {
    * An id must be new and fit /auth/<id>/… and cookie names; see docs/providers.md.
    */
   providers?: Provider[]
+  /**
+   * Mounts handoff's routes under this path: with `'/api'`, /api/auth/…, /api/users/…, /api/health,
+   * /api/docs and /api/.well-known/jwks.json. The provider callback URLs
+   * (`PUBLIC_URL` + prefix + `/auth/<provider>/callback`), the cookie paths and the `loginUrl`s of
+   * `/auth/providers` follow it; `PUBLIC_URL` stays your server's address, without the prefix.
+   * (fastify-plugin ignores Fastify's own `prefix`: handoff reads it from here.) Default: none.
+   */
+  prefix?: string
+  /**
+   * `false`: handoff registers no @fastify/cors (your proxy or your own plugin answers CORS).
+   * Default: ours, for FRONTEND_URL's origin and FRONTEND_ORIGINS, unless your app registered
+   * @fastify/cors before handoff: then yours answers for handoff's routes too.
+   */
+  cors?: boolean
+  /**
+   * `false`: no OpenAPI document or Swagger UI from handoff. Default: both at /docs (under the
+   * prefix), listing your routes too, unless your app registered @fastify/swagger before handoff:
+   * then handoff's routes appear in your document.
+   */
+  openapi?: boolean
+  /** `false`: no GET /health from handoff. Default: ours, unless your app already has GET /health (under the prefix). */
+  health?: boolean
+  /**
+   * Handoff's routes always answer errors and unknown /auth/… and /users/… paths as
+   * `{ statusCode, code, error, message }`. `'global'` (default): your routes and every other unknown
+   * URL too, unless your app set its own error handler or not-found handler before registering
+   * handoff: that one stays in charge. `'scoped'`: handoff's routes only.
+   */
+  errorHandler?: 'global' | 'scoped'
+}
+
+/** `'/api'`, `'api/'` → `'/api'`; none, `''` or `'/'` → `''`. */
+function routePrefix (prefix = ''): string {
+  const path = prefix.replace(/^\/+|\/+$/g, '')
+  if (path === '') return ''
+  if (!/^[\w.~-]+(\/[\w.~-]+)*$/.test(path)) throw new ConfigError(`handoff option prefix: must be a path like '/api', not '${prefix}'`)
+  return `/${path}`
 }
 
 /**
  * Everything handoff adds to a Fastify instance, in order: the table of contents of the server.
- * Wrapped with fastify-plugin, so `authenticate`, `request.user` and the error format reach the
- * host app's own routes.
+ * Wrapped with fastify-plugin, so `authenticate`, `request.user`, the CSRF check and CORS reach the
+ * host app's own routes; the routes live in one encapsulated plugin (`handoffRoutes`), so their
+ * error handler, schemas and rate limits stay theirs.
  */
 async function registerHandoff (app: FastifyInstance, options: HandoffOptions) {
-  const config = options.config ?? loadConfig(options.settings ?? process.env)
+  const ownPrefix = routePrefix(options.prefix)
+  // app.prefix: handoff registered inside a host plugin that has a prefix of its own.
+  const config: Readonly<Config> = Object.freeze({ ...(options.config ?? loadConfig(options.settings ?? process.env)), prefix: app.prefix + ownPrefix })
   const hooks = options.hooks ?? {}
   // One namespace, filled in by the plugins below (db, accessTokens, sessionRevocations).
   const namespace: Pick<HandoffNamespace, 'config' | 'clock'> = { config, clock: options.clock ?? { now: () => new Date() } }
   app.decorate('handoff', namespace as HandoffNamespace)
   const cookies = sessionCookies(config)
+  // What the host app registered first is reused: a second @fastify/cors, @fastify/swagger or
+  // GET /health would throw, a second set of headers would overwrite its helmet's.
+  const host = {
+    cors: app.hasPlugin('@fastify/cors'),
+    swagger: app.hasPlugin('@fastify/swagger'),
+    helmet: app.hasPlugin('@fastify/helmet'),
+    health: app.hasRoute({ method: 'GET', url: `${config.prefix}/health` })
+  }
 
-  await app.register(errorHandler)
-  await app.register(security, { config })
+  await app.register(security, { config, cors: options.cors !== false && !host.cors, headers: !host.helmet })
   const target = options.database ?? databaseTarget(config)
   await app.register(database, { config, target })
   if (!app.hasRequestDecorator('cookies')) await app.register(fastifyCookie)
-  await app.register(openapi, { config })
+  if (options.openapi !== false && !host.swagger) await app.register(openapi, { config, cookies: { access: cookies.accessName, refresh: cookies.refreshName, signup: cookies.signupName } })
   // The revocation listener's own connection needs the URL; no decorator carries it (nor its password).
   await app.register(sessionRevocations, { config, hooks, postgresUrl: target.kind === 'postgres' ? target.url : undefined })
   await app.register(accessTokens, { config })
-  await app.register(rateLimit, { config })
   await app.register(purge)
+  if (options.errorHandler !== 'scoped') installErrorHandlers(app)
 
-  await app.register(healthRoutes)
-  await app.register(jwksRoutes)
-  // OpenID Connect discovery: an issuer that cannot be read stops the start here, naming its setting.
-  const providers = await enabledProviders(config, options.providers)
-  await app.register(authPlugin, { prefix: '/auth', config, providers, cookies, hooks })
-  await app.register(sessionRoutes, { prefix: '/auth', config, cookies })
-  await app.register(userRoutes, { config, cookies, hooks })
-  if (config.demoApp) await app.register(demoPage)
+  await app.register(async function handoffRoutes (routes: FastifyInstance) {
+    routes.setErrorHandler(handleError)
+    if (host.helmet) addSecurityHeaders(routes, config)
+    for (const subtree of ['/auth', '/users']) await routes.register(async scope => { scope.setNotFoundHandler(handleNotFound) }, { prefix: subtree })
+    // Here, not on the host app: its own `Error` or `User` schema must not collide with ours.
+    for (const schema of [...sharedSchemas, SignupProfileSchema, UserProfileSchema]) routes.addSchema(schema)
+    // In the host's own document our security schemes do not exist, and @fastify/swagger throws on
+    // an unknown one: the routes are listed without their `security`.
+    if (host.swagger) routes.addHook('onRoute', route => { if (route.schema?.security) route.schema = { ...route.schema, security: undefined } })
+    await routes.register(rateLimit, { config })
+
+    if (options.health !== false && !host.health) await routes.register(healthRoutes)
+    await routes.register(jwksRoutes)
+    // OpenID Connect discovery: an issuer that cannot be read stops the start here, naming its setting.
+    const providers = await enabledProviders(config, options.providers)
+    await routes.register(authPlugin, { prefix: '/auth', config, providers, cookies, hooks })
+    await routes.register(sessionRoutes, { prefix: '/auth', config, cookies })
+    await routes.register(userRoutes, { config, cookies, hooks })
+    if (config.demoApp) await routes.register(demoPage)
+  }, { prefix: ownPrefix })
 }
 
 /** `app.register(handoff, options)` in your own Fastify app. */

@@ -168,6 +168,11 @@ export interface Config {
   port: number
   /** Where browsers and providers reach this server; callback URLs are built from it. */
   publicUrl: string
+  /**
+   * The plugin's `prefix` option ('' for the standalone server): handoff's routes, callback URLs,
+   * cookie paths and login URLs are under `${prefix}/auth`, `${prefix}/users`, and so on.
+   */
+  prefix: string
   logLevel: Env['LOG_LEVEL']
   databaseUrl?: string
   dataDir: string
@@ -313,6 +318,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     host: parsed.HOST,
     port: parsed.PORT,
     publicUrl,
+    prefix: '',
     logLevel: parsed.LOG_LEVEL,
     databaseUrl: parsed.DATABASE_URL,
     dataDir: parsed.DATA_DIR,

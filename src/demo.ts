@@ -3,7 +3,7 @@ import fastifyStatic from '@fastify/static'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { demoRoot } from './paths.js'
 
-// Paths that belong to the API: an unknown one stays a JSON 404, never the SPA's index.html.
+// Paths that belong to the API (after the plugin's prefix): an unknown one stays a JSON 404, never the SPA's index.html.
 const API_PATHS = /^\/(auth|users|docs|health)(\/|$)/
 
 const notBuilt = `<!doctype html><html lang="en"><meta charset="utf-8"><title>handoff</title>
@@ -31,7 +31,7 @@ export async function demoPage (app: FastifyInstance): Promise<void> {
   const spa = async (request: FastifyRequest, reply: FastifyReply) => {
     let path: string
     try {
-      path = decodeURIComponent(request.url.split('?')[0])
+      path = decodeURIComponent(request.url.split('?')[0]).slice(app.prefix.length)
     } catch {
       return reply.callNotFound()
     }

@@ -28,7 +28,7 @@ export const callbackRoutes: FastifyPluginAsyncTypebox<{ config: Config, provide
     const context = { timeoutMs: config.providerTimeoutMs }
     const tokenReply = provider.exchangeCode === undefined
       ? await requestTokens(app, provider, request, reply)
-      : await provider.exchangeCode({ code, state, redirectUri: config.publicUrl + callbackPath(provider.id), codeVerifier: login.codeVerifier }, context)
+      : await provider.exchangeCode({ code, state, redirectUri: config.publicUrl + callbackPath(config, provider.id), codeVerifier: login.codeVerifier }, context)
     const accessToken = provider.readAccessToken(tokenReply)
     const profile = await provider.fetchProfile(accessToken, { ...context, tokenReply, nonce: nonceFor(state) })
     // An identity is (provider, id), and providers may come from the host app: a profile naming

@@ -44,7 +44,7 @@ input[type=text],input[type=email]{width:100%;box-sizing:border-box;padding:.55r
 .buttons{display:flex;gap:.5rem;margin-top:1.5rem}button{flex:1;padding:.65rem;border-radius:8px;border:0;font:inherit;cursor:pointer}
 .allow{background:#3056d3;color:#fff}.deny{background:#e8eaef;color:#3b4456}
 </style></head><body>
-<form method="post" action="/auth/dev/callback">
+<form method="post" action="callback">
 <h1>Dev login</h1><p>Sign in as any test identity. Development only.</p>
 <input type="hidden" name="state" value="${escapeHtml(state)}">
 <label for="id">Provider user id</label><input type="text" id="id" name="id" value="dev-user-1" required pattern="[A-Za-z0-9_.@\\-]+">
@@ -65,7 +65,8 @@ function isLocalRequest (request: FastifyRequest): boolean {
 }
 
 export const devLoginRoutes: FastifyPluginAsyncTypebox<{ config: Config, hooks: HandoffHooks }> = async (app, { config, hooks }) => {
-  await app.register(formbody, { bodyLimit: 4096 })
+  // A host app that parses forms already lends us its parser: a second one would throw.
+  if (!app.hasContentTypeParser('application/x-www-form-urlencoded')) await app.register(formbody, { bodyLimit: 4096 })
   // The settings check PUBLIC_URL and HOST, which say nothing of a host app listening on every
   // interface, or of a tunnel (ngrok, cloudflared) that forwards the world to localhost.
   app.addHook('onRequest', async request => {

@@ -18,8 +18,8 @@ export const authPlugin: FastifyPluginAsyncTypebox<{ config: Config, providers: 
   const byId = new Map(providers.map(provider => [provider.id, provider]))
   for (const provider of providers) await registerOAuthDance(app, config, provider)
 
-  const listed = providers.map(provider => ({ id: provider.id, name: provider.displayName, loginUrl: `/auth/${provider.id}/login` }))
-  if (config.devLogin) listed.push({ ...DEV_PROVIDER, loginUrl: '/auth/dev/login' })
+  const listed = providers.map(provider => ({ id: provider.id, name: provider.displayName, loginUrl: `${config.prefix}/auth/${provider.id}/login` }))
+  if (config.devLogin) listed.push({ ...DEV_PROVIDER, loginUrl: `${config.prefix}/auth/dev/login` })
 
   app.get('/providers', {
     schema: {

@@ -11,7 +11,7 @@ import { safeReturnTo } from './handoff.js'
 // so over https they are `__Host-`. That prefix forces Path=/, so the provider is in every name: two
 // logins with different providers in one browser do not collide.
 
-export const callbackPath = (providerId: string) => `/auth/${providerId}/callback`
+export const callbackPath = (config: Pick<Config, 'prefix'>, providerId: string) => `${config.prefix}/auth/${providerId}/callback`
 
 /** How long a person may take on the provider's pages. */
 const LOGIN_COOKIE_MAX_AGE = 600
@@ -69,9 +69,9 @@ const nonEmpty = (value: string | undefined) => value === '' ? undefined : value
  * no Domain, whatever COOKIE_DOMAIN says: only this host reads them); over plain http, where no
  * prefix holds, `handoff_<provider>_<what>` sent only to that provider's callback.
  */
-export function loginCookies (config: Pick<Config, 'cookies' | 'frontendOrigin'>, providerId: string): LoginCookies {
+export function loginCookies (config: Pick<Config, 'cookies' | 'frontendOrigin' | 'prefix'>, providerId: string): LoginCookies {
   const { secure, sameSite } = config.cookies
-  const place = (suffix: string) => hostOnlyCookie(secure, `handoff_${providerId}_${suffix}`, callbackPath(providerId))
+  const place = (suffix: string) => hostOnlyCookie(secure, `handoff_${providerId}_${suffix}`, callbackPath(config, providerId))
   const names = Object.fromEntries(Object.entries(SUFFIXES).map(([cookie, suffix]) => [cookie, place(suffix).name])) as Record<LoginCookie, string>
   const { path } = place(SUFFIXES.state)
   // Lax at least: they arrive with the provider's top-level redirect back to us.

@@ -45,7 +45,7 @@ export async function registerOAuthDance (app: FastifyInstance, config: Config, 
       http: { timeout: config.providerTimeoutMs }
     },
     scope: oauth2.scope,
-    callbackUri: config.publicUrl + callbackPath(provider.id),
+    callbackUri: config.publicUrl + callbackPath(config, provider.id),
     callbackUriParams: oauth2.authorizeParams ?? {},
     pkce: oauth2.pkce,
     generateStateFunction: () => generateSecret(),

@@ -3,9 +3,6 @@ import fastifySwaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
-import { sharedSchemas } from '../schemas/common.js'
-import { sessionCookies } from '../sessions/cookies.js'
-import { SignupProfileSchema, UserProfileSchema } from '../users/schemas.js'
 
 /** The header the CSRF check of plugins/security.ts wants on every `config.csrf` route; any value passes. */
 const CSRF_HEADER = 'X-Requested-With'
@@ -24,10 +21,14 @@ const declareCsrfHeader: SwaggerTransform = ({ schema, url, route }) => {
 // swagger-initializer.js); those functions run in the browser only.
 declare const ui: { preauthorizeApiKey (scheme: string, value: string): void }
 
-/** The OpenAPI document at /docs/json and Swagger UI at /docs (unless DOCS_ENABLED=false), built from the routes' own schemas. */
-async function openapi (app: FastifyInstance, { config }: { config: Config }) {
-  for (const schema of [...sharedSchemas, SignupProfileSchema, UserProfileSchema]) app.addSchema(schema)
-  const cookies = sessionCookies(config)
+/** The names of the cookies the document declares as security schemes (app.ts passes them: infrastructure knows no sessions). */
+export interface DocumentedCookies { access: string, refresh: string, signup: string }
+
+/**
+ * The OpenAPI document at /docs/json and Swagger UI at /docs (under the plugin's prefix; unless
+ * DOCS_ENABLED=false), built from the routes' own schemas: handoff's, and a host app's, tagged or not.
+ */
+async function openapi (app: FastifyInstance, { config, cookies }: { config: Config, cookies: DocumentedCookies }) {
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.1.0',
@@ -51,19 +52,19 @@ async function openapi (app: FastifyInstance, { config }: { config: Config }) {
           accessCookie: {
             type: 'apiKey',
             in: 'cookie',
-            name: cookies.accessName,
+            name: cookies.access,
             description: 'The HttpOnly access JWT set by POST /auth/exchange. In Swagger UI on this server the browser sends it by itself once you have signed in.'
           },
           refreshCookie: {
             type: 'apiKey',
             in: 'cookie',
-            name: cookies.refreshName,
+            name: cookies.refresh,
             description: 'The HttpOnly refresh token set beside the access cookie; over plain http it travels to /auth paths only. The browser sends it by itself.'
           },
           signupCookie: {
             type: 'apiKey',
             in: 'cookie',
-            name: cookies.signupName,
+            name: cookies.signup,
             description: 'The HttpOnly first-login cookie set by POST /auth/exchange when it answers `signup_required`; POST /auth/signup spends it. The browser sends it by itself.'
           },
           csrfHeader: {
@@ -75,13 +76,12 @@ async function openapi (app: FastifyInstance, { config }: { config: Config }) {
         }
       }
     },
-    hideUntagged: true,
     transform: declareCsrfHeader,
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) }
   })
   if (!config.docsEnabled) return
   await app.register(fastifySwaggerUi, {
-    routePrefix: '/docs',
+    routePrefix: `${config.prefix}/docs`,
     uiConfig: {
       withCredentials: true,
       // "Try it out" from this origin passes the CSRF check once the header is there: fill it in,

@@ -55,34 +55,24 @@ function prependRouteHook (route: RouteOptions, hook: onRequestHookHandler) {
  *   says where the request comes from, an allowed origin. A form posted from another site can never
  *   sign someone out, into the attacker's account, or change their nickname. Added to those routes
  *   only, so other routes do not pay for it.
- * - CORS with credentials for FRONTEND_ORIGINS (and the frontend's own origin) only.
- * - Helmet's headers everywhere (404s and errors included); `Cache-Control: no-store` on every auth
- *   and account response, both set by one hook.
+ * - CORS with credentials for FRONTEND_ORIGINS (and the frontend's own origin) only, unless `cors`
+ *   is false (a host app's own @fastify/cors, or none).
+ * - Helmet's headers (addSecurityHeaders) everywhere, unless `headers` is false: a host app with
+ *   its own @fastify/helmet keeps its headers on its routes, and app.ts adds ours to our routes.
  */
-async function security (app: FastifyInstance, { config }: { config: Config }) {
+async function security (app: FastifyInstance, { config, cors, headers }: { config: Config, cors: boolean, headers: boolean }) {
   const allowed = new Set([...config.allowedOrigins, new URL(config.publicUrl).origin])
+  if (headers) addSecurityHeaders(app, config)
 
-  const headers = helmetHeaders({
-    // Swagger UI and the demo load only same-origin scripts; the dev login page has inline styles.
-    contentSecurityPolicy: { directives: { 'img-src': ["'self'", 'data:', 'https:'], 'form-action': ["'self'"] } },
-    strictTransportSecurity: config.cookies.secure,
-    // The provider redirect sends people back to us: keep Referer out of cross-origin requests.
-    referrerPolicy: { policy: 'no-referrer' }
-  })
-  const noStoreHeaders = { ...headers, 'cache-control': 'no-store' }
-  app.addHook('onRequest', (request, reply, done) => {
-    const url = request.url
-    reply.headers(url.startsWith('/auth/') || url.startsWith('/users/') ? noStoreHeaders : headers)
-    done()
-  })
-
-  await app.register(fastifyCors, {
-    origin: (origin, callback) => callback(null, origin !== undefined && allowed.has(origin)),
-    credentials: true,
-    methods: ['GET', 'POST', 'PATCH', 'DELETE'],
-    allowedHeaders: ['Content-Type', 'X-Requested-With'],
-    maxAge: 600
-  })
+  if (cors) {
+    await app.register(fastifyCors, {
+      origin: (origin, callback) => callback(null, origin !== undefined && allowed.has(origin)),
+      credentials: true,
+      methods: ['GET', 'POST', 'PATCH', 'DELETE'],
+      allowedHeaders: ['Content-Type', 'X-Requested-With'],
+      maxAge: 600
+    })
+  }
 
   const csrfCheck: onRequestHookHandler = (request, _reply, done) => {
     if (request.headers['x-requested-with'] === undefined) return done(new CsrfRejectedError('Missing the X-Requested-With header required on this route'))
@@ -92,6 +82,27 @@ async function security (app: FastifyInstance, { config }: { config: Config }) {
   }
   app.addHook('onRoute', route => {
     if (route.config?.csrf === true) prependRouteHook(route, csrfCheck)
+  })
+}
+
+/**
+ * Helmet's headers on every response of `app` (404s and errors included), and `Cache-Control:
+ * no-store` on every auth and account response, both set by one hook.
+ */
+export function addSecurityHeaders (app: FastifyInstance, config: Config): void {
+  const headers = helmetHeaders({
+    // Swagger UI and the demo load only same-origin scripts; the dev login page has inline styles.
+    contentSecurityPolicy: { directives: { 'img-src': ["'self'", 'data:', 'https:'], 'form-action': ["'self'"] } },
+    strictTransportSecurity: config.cookies.secure,
+    // The provider redirect sends people back to us: keep Referer out of cross-origin requests.
+    referrerPolicy: { policy: 'no-referrer' }
+  })
+  const noStoreHeaders = { ...headers, 'cache-control': 'no-store' }
+  const [auth, users] = [`${config.prefix}/auth/`, `${config.prefix}/users/`]
+  app.addHook('onRequest', (request, reply, done) => {
+    const url = request.url
+    reply.headers(url.startsWith(auth) || url.startsWith(users) ? noStoreHeaders : headers)
+    done()
   })
 }
 

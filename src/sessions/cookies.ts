@@ -23,8 +23,6 @@ export interface SessionCookies {
   setDevice(reply: FastifyReply, secret: string): void
 }
 
-/** Over plain http, the refresh, signup, binding and device cookies only travel to the auth routes. */
-const AUTH_COOKIE_PATH = '/auth'
 /** A login may take this long on the provider's pages before its binding cookie expires. */
 const BINDING_MAX_AGE = 900
 
@@ -39,7 +37,7 @@ interface CookiePlacement { name: string, path: string, domain?: string }
 export const hostOnlyCookie = (secure: boolean, name: string, narrowPath: string): CookiePlacement =>
   secure ? { name: `__Host-${name}`, path: '/' } : { name, path: narrowPath }
 
-type CookieConfig = Pick<Config, 'cookies' | 'accessTokenTtlSeconds' | 'refreshTokenTtlSeconds' | 'signupTtlSeconds' | 'sessionMaxLifetimeSeconds'>
+type CookieConfig = Pick<Config, 'cookies' | 'prefix' | 'accessTokenTtlSeconds' | 'refreshTokenTtlSeconds' | 'signupTtlSeconds' | 'sessionMaxLifetimeSeconds'>
 
 /**
  * Cookie names and flags for a configuration. Always HttpOnly; over https all `__Host-`
@@ -48,16 +46,18 @@ type CookieConfig = Pick<Config, 'cookies' | 'accessTokenTtlSeconds' | 'refreshT
  * `__Secure-` (still Secure-only) and the Domain. The signup, binding and device cookies never need
  * a Domain (only this host sets and reads them), so they stay `__Host-` even then.
  */
-export function sessionCookies ({ cookies, accessTokenTtlSeconds, refreshTokenTtlSeconds, signupTtlSeconds, sessionMaxLifetimeSeconds }: CookieConfig): SessionCookies {
+export function sessionCookies ({ cookies, prefix, accessTokenTtlSeconds, refreshTokenTtlSeconds, signupTtlSeconds, sessionMaxLifetimeSeconds }: CookieConfig): SessionCookies {
   const { secure, domain, sameSite } = cookies
   const shared = (name: string, narrowPath: string): CookiePlacement => domain === undefined
     ? hostOnlyCookie(secure, name, narrowPath)
     : { name: secure ? `__Secure-${name}` : name, path: narrowPath, domain }
+  // Over plain http, the refresh, signup, binding and device cookies only travel to the auth routes.
+  const authPath = `${prefix}/auth`
   const accessCookie = shared('handoff_access', '/')
-  const refreshCookie = shared('handoff_refresh', AUTH_COOKIE_PATH)
-  const signupCookie = hostOnlyCookie(secure, 'handoff_signup', AUTH_COOKIE_PATH)
-  const bindingCookie = hostOnlyCookie(secure, 'handoff_binding', AUTH_COOKIE_PATH)
-  const deviceCookie = hostOnlyCookie(secure, 'handoff_device', AUTH_COOKIE_PATH)
+  const refreshCookie = shared('handoff_refresh', authPath)
+  const signupCookie = hostOnlyCookie(secure, 'handoff_signup', authPath)
+  const bindingCookie = hostOnlyCookie(secure, 'handoff_binding', authPath)
+  const deviceCookie = hostOnlyCookie(secure, 'handoff_device', authPath)
   const options = ({ path, domain }: CookiePlacement, more: CookieSerializeOptions): CookieSerializeOptions =>
     ({ httpOnly: true, secure, sameSite, path, ...(domain === undefined ? {} : { domain }), ...more })
   const accessName = accessCookie.name
