@@ -66,6 +66,8 @@ async function registerHandoff (app: FastifyInstance, options: HandoffOptions) {
   await app.register(sessionRevocations, { config, hooks, postgresUrl: target.kind === 'postgres' ? target.url : undefined })
   await app.register(accessTokens, { config })
   await app.register(rateLimit, { config })
+  // Before the routes, which it hooks as they are added; prom-client loads only when metrics are on.
+  if (config.metrics !== undefined) await app.register((await import('./plugins/metrics.js')).default, { config, providers })
   await app.register(purge)
 
   await app.register(healthRoutes)

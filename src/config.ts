@@ -57,6 +57,10 @@ export const EnvSchema = Type.Object({
   RATE_LIMIT_NICKNAME_PER_MINUTE: Type.Integer({ default: 60, minimum: 1 }),
   PROVIDER_TIMEOUT_MS: Type.Integer({ default: 5000, minimum: 100, maximum: 60_000 }),
 
+  METRICS_TOKEN: Type.Optional(Type.String({ minLength: 32 })),
+  METRICS_PORT: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+  METRICS_HOST: Type.Optional(Type.String({ minLength: 1 })),
+
   GITHUB_CLIENT_ID: Type.Optional(Type.String({ minLength: 1 })),
   GITHUB_CLIENT_SECRET: Type.Optional(Type.String({ minLength: 1 })),
   GITHUB_WEB_URL: Type.String({ ...HttpUrl, default: 'https://github.com' }),
@@ -172,6 +176,11 @@ export interface Config {
   /** Requests per window per client address; the window is a minute unless RATE_LIMIT_WINDOW_SECONDS says otherwise. */
   rateLimits: { enabled: boolean, windowSeconds: number, loginPerMinute: number, exchangePerMinute: number, refreshPerMinute: number, nicknamePerMinute: number }
   providerTimeoutMs: number
+  /**
+   * Prometheus metrics at GET /metrics; absent: off. `token`: on the public port, for
+   * `Authorization: Bearer <token>` only. `port`: on a listener of its own at `host`, no token.
+   */
+  metrics?: { token?: string, port?: number, host: string }
   github?: GitHubConfig
   kakao?: KakaoConfig
   naver?: NaverConfig
@@ -219,6 +228,9 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   } catch (error) {
     throw new ConfigError(`Invalid setting JWT_PRIVATE_KEYS: ${(error as Error).message}`)
   }
+  require(!production || parsed.METRICS_TOKEN === undefined || !isGuessableSecret(parsed.METRICS_TOKEN), 'METRICS_TOKEN', `too easy to guess for production (${secretRule}; generate one with: openssl rand -base64 32)`)
+  require(parsed.METRICS_HOST === undefined || parsed.METRICS_PORT !== undefined, 'METRICS_HOST', 'is only used with METRICS_PORT')
+  require(parsed.METRICS_PORT === undefined || parsed.METRICS_PORT === 0 || parsed.METRICS_PORT !== parsed.PORT, 'METRICS_PORT', 'must differ from PORT (it serves /metrics without a token)')
   require(!(production && parsed.DEV_LOGIN), 'DEV_LOGIN', 'the dev provider cannot be enabled in production')
   require(parsed.GITHUB_CLIENT_ID === undefined || parsed.GITHUB_CLIENT_SECRET !== undefined, 'GITHUB_CLIENT_SECRET', 'is required when GITHUB_CLIENT_ID is set')
   require(parsed.NAVER_CLIENT_ID === undefined || parsed.NAVER_CLIENT_SECRET !== undefined, 'NAVER_CLIENT_SECRET', 'is required when NAVER_CLIENT_ID is set')
@@ -290,6 +302,9 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
       nicknamePerMinute: parsed.RATE_LIMIT_NICKNAME_PER_MINUTE
     },
     providerTimeoutMs: parsed.PROVIDER_TIMEOUT_MS,
+    metrics: parsed.METRICS_TOKEN === undefined && parsed.METRICS_PORT === undefined
+      ? undefined
+      : { token: parsed.METRICS_TOKEN, port: parsed.METRICS_PORT, host: parsed.METRICS_HOST ?? '127.0.0.1' },
     github: parsed.GITHUB_CLIENT_ID === undefined
       ? undefined
       : {
