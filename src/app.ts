@@ -131,11 +131,13 @@ async function registerHandoff (app: FastifyInstance, options: HandoffOptions) {
     // an unknown one: the routes are listed without their `security`.
     if (host.swagger) routes.addHook('onRoute', route => { if (route.schema?.security) route.schema = { ...route.schema, security: undefined } })
     await routes.register(rateLimit, { config })
+    // OpenID Connect discovery: an issuer that cannot be read stops the start here, naming its setting.
+    const providers = await enabledProviders(config, options.providers)
+    // Before the routes, which it hooks as they are added; prom-client loads only when metrics are on.
+    if (config.metrics !== undefined) await routes.register((await import('./plugins/metrics.js')).default, { config, providers })
 
     if (options.health !== false && !host.health) await routes.register(healthRoutes)
     await routes.register(jwksRoutes)
-    // OpenID Connect discovery: an issuer that cannot be read stops the start here, naming its setting.
-    const providers = await enabledProviders(config, options.providers)
     await routes.register(authPlugin, { prefix: '/auth', config, providers, cookies, hooks })
     await routes.register(sessionRoutes, { prefix: '/auth', config, cookies })
     await routes.register(userRoutes, { config, cookies, hooks })

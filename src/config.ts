@@ -60,6 +60,10 @@ export const EnvSchema = Type.Object({
   RATE_LIMIT_NICKNAME_PER_MINUTE: Type.Integer({ default: 60, minimum: 1 }),
   PROVIDER_TIMEOUT_MS: Type.Integer({ default: 5000, minimum: 100, maximum: 60_000 }),
 
+  METRICS_TOKEN: Type.Optional(Type.String({ minLength: 32 })),
+  METRICS_PORT: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+  METRICS_HOST: Type.Optional(Type.String({ minLength: 1 })),
+
   GITHUB_CLIENT_ID: Type.Optional(Type.String({ minLength: 1 })),
   GITHUB_CLIENT_SECRET: Type.Optional(Type.String({ minLength: 1 })),
   GITHUB_WEB_URL: Type.String({ ...HttpUrl, default: 'https://github.com' }),
@@ -222,6 +226,11 @@ export interface Config {
   /** Requests per window per client address; the window is a minute unless RATE_LIMIT_WINDOW_SECONDS says otherwise. */
   rateLimits: { enabled: boolean, windowSeconds: number, loginPerMinute: number, exchangePerMinute: number, refreshPerMinute: number, nicknamePerMinute: number }
   providerTimeoutMs: number
+  /**
+   * Prometheus metrics at GET /metrics; absent: off. `token`: on the public port, for
+   * `Authorization: Bearer <token>` only. `port`: on a listener of its own at `host`, no token.
+   */
+  metrics?: { token?: string, port?: number, host: string }
   github?: GitHubConfig
   kakao?: KakaoConfig
   naver?: NaverConfig
@@ -269,6 +278,9 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   require(guessablePrevious === -1, 'JWT_PREVIOUS_SECRETS', `secret ${guessablePrevious + 1} is too easy to guess for production (${secretRule}); tokens it signed can be forged: drop it`)
   require(!production || algorithm === 'HS256' || parsed.JWT_PRIVATE_KEYS !== undefined, 'JWT_PRIVATE_KEYS', `is required in production with JWT_ALGORITHM=${algorithm}`)
   require(algorithm !== 'HS256' || parsed.JWT_PRIVATE_KEYS === undefined, 'JWT_PRIVATE_KEYS', 'is only used with JWT_ALGORITHM=ES256 or EdDSA')
+  require(!production || parsed.METRICS_TOKEN === undefined || !isGuessableSecret(parsed.METRICS_TOKEN), 'METRICS_TOKEN', `too easy to guess for production (${secretRule}; generate one with: openssl rand -base64 32)`)
+  require(parsed.METRICS_HOST === undefined || parsed.METRICS_PORT !== undefined, 'METRICS_HOST', 'is only used with METRICS_PORT')
+  require(parsed.METRICS_PORT === undefined || parsed.METRICS_PORT === 0 || parsed.METRICS_PORT !== parsed.PORT, 'METRICS_PORT', 'must differ from PORT (it serves /metrics without a token)')
   require(!(production && parsed.DEV_LOGIN), 'DEV_LOGIN', 'the dev provider cannot be enabled in production')
   require(parsed.GITHUB_CLIENT_ID === undefined || parsed.GITHUB_CLIENT_SECRET !== undefined, 'GITHUB_CLIENT_SECRET', 'is required when GITHUB_CLIENT_ID is set')
   require(parsed.NAVER_CLIENT_ID === undefined || parsed.NAVER_CLIENT_SECRET !== undefined, 'NAVER_CLIENT_SECRET', 'is required when NAVER_CLIENT_ID is set')
@@ -356,6 +368,9 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
       nicknamePerMinute: parsed.RATE_LIMIT_NICKNAME_PER_MINUTE
     },
     providerTimeoutMs: parsed.PROVIDER_TIMEOUT_MS,
+    metrics: parsed.METRICS_TOKEN === undefined && parsed.METRICS_PORT === undefined
+      ? undefined
+      : { token: parsed.METRICS_TOKEN, port: parsed.METRICS_PORT, host: parsed.METRICS_HOST ?? '127.0.0.1' },
     github: parsed.GITHUB_CLIENT_ID === undefined
       ? undefined
       : {

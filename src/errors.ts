@@ -30,6 +30,9 @@ export const UserNotFoundError = createError('user_not_found', 'This account no 
 /** The app's onUserCreated hook failed: the signup was rolled back, the signup cookie stays valid. */
 export const SignupHookFailedError = createError('signup_hook_failed', 'The account could not be set up; nothing was saved. Try again.', 500)
 
+/** GET /metrics on the public port (METRICS_TOKEN) without `Authorization: Bearer <METRICS_TOKEN>`. */
+export const MetricsTokenInvalidError = createError('metrics_token_invalid', 'GET /metrics needs the header Authorization: Bearer <METRICS_TOKEN>', 401)
+
 export const DatabaseUnavailableError = createError('database_unavailable', 'The database is unavailable; try again shortly', 503)
 export const InternalError = createError('internal_error', 'Something went wrong on our side', 500)
 

@@ -19,6 +19,8 @@ export interface Database {
   sql: Sql
   /** For everything off the hot path. Shares the connection (PGlite) or pool (PostgreSQL) with `sql`. */
   prisma: PrismaClient
+  /** PostgreSQL only: the pool's connections and the queries waiting for one, right now (metrics). */
+  poolStats?: () => { total: number, idle: number, waiting: number }
   close(): Promise<void>
 }
 
@@ -95,6 +97,7 @@ async function openPostgres (url: string, poolSize = 10): Promise<Database> {
     kind: 'postgres',
     sql,
     prisma,
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async close () {
       await prisma.$disconnect()
       await pool.end()

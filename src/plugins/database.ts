@@ -6,7 +6,7 @@ import { migrate } from '../db/migrate.js'
 
 declare module '../namespace.js' {
   interface HandoffNamespace {
-    db: Pick<Database, 'sql' | 'prisma' | 'kind'>
+    db: Pick<Database, 'sql' | 'prisma' | 'kind' | 'poolStats'>
   }
 }
 
@@ -30,7 +30,7 @@ async function database (app: FastifyInstance, { config, target }: { config: Con
     const { applied } = await migrate(db.sql, { postgres: db.kind === 'postgres' })
     if (applied.length > 0) app.log.info({ applied }, 'database migrated')
   }
-  app.handoff.db = { sql: db.sql, prisma: db.prisma, kind: db.kind }
+  app.handoff.db = { sql: db.sql, prisma: db.prisma, kind: db.kind, poolStats: db.poolStats }
 }
 
 export default fp(database, { name: 'database' })
