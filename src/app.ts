@@ -27,7 +27,8 @@ import sessionRevocations from './sessions/revocations.js'
 import accessTokens from './sessions/access-tokens.js'
 import { userRoutes } from './users/routes.js'
 import { SignupProfileSchema, UserProfileSchema } from './users/schemas.js'
-import type { Clock, HandoffNamespace } from './namespace.js'
+import type { Clock } from './clock.js'
+import type { HandoffNamespace } from './namespace.js'
 
 export interface HandoffOptions {
   /**

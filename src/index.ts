@@ -1,6 +1,7 @@
 // The package entry: `import handoff from 'handoff'`, then `app.register(handoff, { settings, hooks })`.
 export { handoff, handoff as default, buildApp, type HandoffOptions, type BuildAppOptions } from './app.js'
-export type { Clock, HandoffNamespace } from './namespace.js'
+export type { Clock } from './clock.js'
+export type { HandoffNamespace } from './namespace.js'
 export { loadConfig, ConfigError, type Config } from './config.js'
 export type { Sql } from './db/database.js'
 // For your own providers (`providers: [myProvider]`): docs/providers.md, "Writing your own provider".

@@ -1,6 +1,5 @@
+import type { Clock } from './clock.js'
 import type { Config } from './config.js'
-
-export interface Clock { now(): Date }
 
 /**
  * Everything handoff decorates on a Fastify instance, under one name, so a host app's own

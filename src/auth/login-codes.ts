@@ -3,7 +3,8 @@ import type { Sql } from '../db/database.js'
 import type { NormalizedProfile } from '../providers/provider.js'
 import { generateSecret, hashSecret } from '../secrets.js'
 import { isForeignKeyViolation } from '../db/errors.js'
-import { expiry, grantFromRow, openSessionFragment, type SessionGrant, type SessionRequestInfo } from '../sessions/store.js'
+import { secondsAfter } from '../clock.js'
+import { grantFromRow, openSessionFragment, type SessionGrant, type SessionRequestInfo } from '../sessions/store.js'
 
 // The one-time code handed to the frontend: at least 128 bits (we use 256), stored only as its
 // hash, short-lived and single-use.
@@ -20,7 +21,7 @@ export async function createLoginCode (sql: Sql, target: LoginCodeTarget, bindin
   await sql.query(
     `INSERT INTO login_codes (code_hash, user_id, pending_profile, browser_binding_hash, code_challenge, created_at, expires_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-    [hashSecret(code), userId, pendingProfile, binding.bindingHash ?? null, binding.codeChallenge ?? null, now, expiry(now, ttlSeconds)]
+    [hashSecret(code), userId, pendingProfile, binding.bindingHash ?? null, binding.codeChallenge ?? null, now, secondsAfter(now, ttlSeconds)]
   )
   return code
 }
@@ -75,7 +76,7 @@ export async function redeemLoginCode (sql: Sql, code: string, info: RedeemInfo)
     hashSecret(code), info.now,
     info.proof.bindingSecret === undefined ? null : hashSecret(info.proof.bindingSecret),
     info.proof.codeVerifier === undefined ? null : createHash('sha256').update(info.proof.codeVerifier).digest('base64url'),
-    hashSecret(signupToken), expiry(info.now, info.signupTtlSeconds),
+    hashSecret(signupToken), secondsAfter(info.now, info.signupTtlSeconds),
     ...session.values
   ]).catch(error => {
     // The code's account was deleted while this ran: the statement rolled back, the code is gone with it.

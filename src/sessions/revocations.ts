@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import type { Clock } from '../namespace.js'
+import type { Clock } from '../clock.js'
 import type { Config } from '../config.js'
 import type { Sql } from '../db/database.js'
 import { runAfterHook, type HandoffHooks, type SessionRevokedReason } from '../lifecycle-hooks.js'

@@ -57,7 +57,13 @@ function keyPair (privateKey: KeyObject, algorithm: Exclude<JwtAlgorithm, 'HS256
 export function parsePrivateKeys (text: string, algorithm: Exclude<JwtAlgorithm, 'HS256'>): KeyPair[] {
   const value = text.trim().replaceAll('\\n', '\n')
   if (value.startsWith('{') || value.startsWith('[')) {
-    const json = JSON.parse(value) as JsonWebKey | JsonWebKey[] | { keys: JsonWebKey[] }
+    let json: JsonWebKey | JsonWebKey[] | { keys: JsonWebKey[] }
+    try {
+      json = JSON.parse(value)
+    } catch {
+      // Not the parser's message: newer Node versions quote the input around the error, which here is key material.
+      throw new Error('not valid JSON (expected a private JWK, an array of them or a JWKS)')
+    }
     const jwks = Array.isArray(json) ? json : Array.isArray((json as { keys?: unknown }).keys) ? (json as { keys: JsonWebKey[] }).keys : [json as JsonWebKey]
     if (jwks.length === 0) throw new Error('no key in the JSON')
     return jwks.map(jwk => keyPair(createPrivateKey({ key: jwk, format: 'jwk' }), algorithm, typeof jwk.kid === 'string' ? jwk.kid : undefined))

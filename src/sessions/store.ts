@@ -1,4 +1,5 @@
 import type { Sql } from '../db/database.js'
+import { secondsAfter } from '../clock.js'
 import { generateSecret, hashSecret, safeEqual } from '../secrets.js'
 import type { PublicUser } from '../users/public-user.js'
 import { RECORD_REVOCATIONS, revocationValues, type RevocationRecord, type Revoker, type RevokedSessions } from './revocations.js'
@@ -34,10 +35,8 @@ export interface SessionRequestInfo {
   ip?: string
 }
 
-const expiry = (now: Date, ttlSeconds: number) => new Date(now.getTime() + ttlSeconds * 1000)
-
 /** When a session opened now (and its first refresh token) expires: never past its absolute lifetime. */
-const sessionExpiry = (info: SessionRequestInfo): Date => expiry(info.now, Math.min(info.ttlSeconds, info.maxLifetimeSeconds))
+const sessionExpiry = (info: SessionRequestInfo): Date => secondsAfter(info.now, Math.min(info.ttlSeconds, info.maxLifetimeSeconds))
 
 const deviceHash = (info: SessionRequestInfo): string | null => info.device === undefined ? null : hashSecret(info.device)
 
@@ -139,7 +138,7 @@ export async function rotateRefreshToken (sql: Sql, presented: string, info: Ses
   const presentedHash = hashSecret(presented)
   const device = deviceHash(info)
   const [row] = await sql.query<GrantRow & { expires_at: Date, device_hash: string | null }>(ROTATE,
-    [presentedHash, info.now, hashSecret(next), expiry(info.now, info.ttlSeconds), info.maxLifetimeSeconds, device])
+    [presentedHash, info.now, hashSecret(next), secondsAfter(info.now, info.ttlSeconds), info.maxLifetimeSeconds, device])
   if (row !== undefined) {
     return { status: 'rotated', grant: grantFromRow(row, next), expiresAt: row.expires_at, sessionDevice: device !== null && row.device_hash === device }
   }
@@ -230,5 +229,3 @@ export async function deleteEndedSessions (sql: Pick<Sql, 'query'>, { now, revok
     'DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE expires_at < $1 OR revoked_at < $2 LIMIT $3) RETURNING 1', [now, revokedBefore, limit])
   return rows.length
 }
-
-export { expiry }
