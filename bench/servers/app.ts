@@ -44,8 +44,8 @@ export async function startApp (options: { database: DatabaseKind, databaseUrl?:
     async seed (kind, count) {
       users ??= await createUsers(app.handoff.db.sql, benchUserCount())
       switch (kind) {
-        // What signAccessToken puts in the token, signed with the app's own @fastify/jwt options.
-        case 'access': return users.slice(0, count).map(user => app.jwt.sign({ sub: user.id, sid: randomUUID(), nickname: user.nickname }))
+        // What signAccessToken puts in the token, signed with the app's own signer.
+        case 'access': return users.slice(0, count).map(user => app.handoff.accessTokens.sign({ sub: user.id, sid: randomUUID(), nickname: user.nickname }))
         case 'refresh': return issueRefreshTokens(app.handoff.db.sql, users, count)
         case 'code': return issueLoginCodes(app.handoff.db.sql, users, count)
         case 'nickname': return nicknameQueries(users, count)

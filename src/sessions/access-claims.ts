@@ -20,9 +20,9 @@ export interface AuthUser {
   avatarUrl: string | null
 }
 
-declare module '@fastify/jwt' {
-  interface FastifyJWT {
-    payload: AccessClaims
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by `authenticate` and `authenticateSession` (guards.ts); undefined on a route without them. */
     user: AuthUser
   }
 }

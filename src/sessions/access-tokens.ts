@@ -1,9 +1,9 @@
-import fastifyJwt from '@fastify/jwt'
+import { createSigner } from 'fast-jwt'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
 import { NotAuthenticatedError } from '../errors.js'
-import { ACCESS_TOKEN_AUDIENCE, type AuthUser } from './access-claims.js'
+import { ACCESS_TOKEN_AUDIENCE, type AccessClaims, type AuthUser } from './access-claims.js'
 import { accessTokenVerifier } from './access-token-verification.js'
 import { sessionCookies } from './cookies.js'
 import { authenticate, authenticateSession } from './guards.js'
@@ -12,6 +12,8 @@ import { loadSigningKeys, type PublicJwk } from './signing-keys.js'
 declare module '../namespace.js' {
   interface HandoffNamespace {
     accessTokens: {
+      /** Signs the access JWT of these claims with the newest key (access-token-signing.ts). */
+      sign(claims: AccessClaims): string
       verify(request: FastifyRequest): AuthUser
       /** The public keys that verify our access tokens (none for HS256), for /.well-known/jwks.json. */
       publicKeys: PublicJwk[]
@@ -33,15 +35,23 @@ declare module 'fastify' {
 }
 
 /**
- * The access cookie's JWT: loads the keys (signing-keys.ts), lets @fastify/jwt sign with the newest
+ * The access cookie's JWT: loads the keys (signing-keys.ts), signs with the newest
  * (access-token-signing.ts) and verifies with each key by kid (access-token-verification.ts).
  */
 async function accessTokens (app: FastifyInstance, { config }: { config: Config }) {
   const keys = await loadSigningKeys(config, app.log)
   const cookieName = sessionCookies(config).accessName
-  await app.register(fastifyJwt, {
-    secret: keys.sign.key,
-    sign: { algorithm: keys.algorithm, expiresIn: config.accessTokenTtlSeconds, iss: config.publicUrl, aud: ACCESS_TOKEN_AUDIENCE, kid: keys.sign.kid }
+  // fast-jwt directly (the engine inside @fastify/jwt, which verification uses already, one verifier
+  // per key id): @fastify/jwt would decorate `jwt` and `request.user` on the host app, and a host
+  // app that signs its own tokens with @fastify/jwt could then not register handoff. One signer,
+  // made once: building one per token costs ~10 µs.
+  const signer = createSigner({
+    key: typeof keys.sign.key === 'string' ? keys.sign.key : keys.sign.key.private,
+    algorithm: keys.algorithm,
+    expiresIn: config.accessTokenTtlSeconds * 1000,
+    iss: config.publicUrl,
+    aud: ACCESS_TOKEN_AUDIENCE,
+    kid: keys.sign.kid
   })
   const verify = accessTokenVerifier({ keys, issuer: config.publicUrl, ttlSeconds: config.accessTokenTtlSeconds, revoked: app.handoff.sessionRevocations })
 
@@ -51,6 +61,7 @@ async function accessTokens (app: FastifyInstance, { config }: { config: Config 
   if (!app.hasDecorator('authenticate')) app.decorate('authenticate', authenticate)
   if (!app.hasDecorator('authenticateSession')) app.decorate('authenticateSession', authenticateSession)
   app.handoff.accessTokens = {
+    sign: claims => signer({ ...claims }),
     publicKeys: keys.publicKeys,
     verify (request: FastifyRequest): AuthUser {
       const token = request.cookies[cookieName]

@@ -3,6 +3,7 @@ import fastifyCors from '@fastify/cors'
 import fastifyEnv from '@fastify/env'
 import createError from '@fastify/error'
 import formbody from '@fastify/formbody'
+import fastifyJwt from '@fastify/jwt'
 import fastifyRateLimit from '@fastify/rate-limit'
 import fastifySwagger from '@fastify/swagger'
 import fastifySwaggerUi from '@fastify/swagger-ui'
@@ -182,6 +183,31 @@ t.test('a host that registered @fastify/cookie, @fastify/rate-limit and @fastify
   t.same(statuses, [200, 200, 429], 'the sign-in opened the login page once: two more, then the limit')
   t.equal((await app.inject('/auth/dev/login')).json().code, 'rate_limited')
 })
+
+for (const order of ['before', 'after'] as const) {
+  t.test(`a host that signs its own tokens with @fastify/jwt, registered ${order} handoff: both work`, async t => {
+    const app = Fastify()
+    t.teardown(() => app.close())
+    const hostJwt = async () => { await app.register(fastifyJwt, { secret: 'the host app\'s own secret, not handoff\'s' }) }
+    if (order === 'before') await hostJwt()
+    await app.register(handoff, { settings: { ...settings, DEV_LOGIN: 'true' }, database: (await freshTestDatabase()).target })
+    if (order === 'after') await hostJwt()
+    app.get('/api/host-token', async () => ({ token: app.jwt.sign({ scope: 'host' }) }))
+    app.get('/api/host-verify', async request => ({ scope: (await request.jwtVerify<{ scope: string }>()).scope }))
+    app.get('/api/me', { preHandler: app.authenticate }, async request => ({ nickname: request.user.nickname }))
+    await app.ready()
+
+    const { token } = (await app.inject('/api/host-token')).json()
+    const verified = await app.inject({ url: '/api/host-verify', headers: { authorization: `Bearer ${token}` } })
+    t.same(verified.json(), { scope: 'host' }, 'the host\'s own @fastify/jwt signs and verifies')
+    const browser = newBrowser()
+    await signInWithDev(app, browser, 'jwt_host')
+    t.same((await browse(app, browser, '/api/me')).json(), { nickname: 'jwt_host' }, 'handoff\'s access cookie works on the host\'s guarded route')
+    t.equal((await browse(app, browser, '/auth/me')).statusCode, 200)
+    const forged = await app.inject({ url: '/auth/me', cookies: { handoff_access: token } })
+    t.equal(forged.statusCode, 401, 'a token of the host\'s key is no handoff access token')
+  })
+}
 
 t.test('a host with its own helmet keeps its headers on its routes; ours stay on ours', async t => {
   // Stands in for @fastify/helmet (not a dependency): found by its plugin name, as the real one would be.
