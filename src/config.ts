@@ -97,13 +97,14 @@ export const EnvSchema = Type.Object({
 export type Env = Static<typeof EnvSchema>
 
 /** OIDC_<NAME>_ISSUER and its siblings: one more OpenID Connect issuer per NAME (docs/providers.md). */
-const NAMED_OIDC_SETTING = /^OIDC_(.+)_(ISSUER|CLIENT_ID|CLIENT_SECRET|SCOPES|NAME)$/
+const NAMED_OIDC_SETTING = /^OIDC_(.+)_(ISSUER|CLIENT_ID|CLIENT_SECRET|SCOPES|NAME|TRUST_EMAIL)$/
 const namedOidcSettings = (prefix: string) => ({
   [`${prefix}_ISSUER`]: Type.Optional(HttpUrl),
   [`${prefix}_CLIENT_ID`]: Type.Optional(Type.String({ minLength: 1 })),
   [`${prefix}_CLIENT_SECRET`]: Type.Optional(Type.String({ minLength: 1 })),
   [`${prefix}_SCOPES`]: Type.String({ default: 'openid email profile', minLength: 1 }),
-  [`${prefix}_NAME`]: Type.Optional(Type.String({ minLength: 1, maxLength: 64 }))
+  [`${prefix}_NAME`]: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  [`${prefix}_TRUST_EMAIL`]: Type.Boolean({ default: false })
 })
 
 /**
@@ -164,6 +165,8 @@ export interface OidcIssuerConfig extends OidcConfig {
   id: string
   /** `OIDC_<NAME>`, to name its settings in errors. */
   settingPrefix: string
+  /** OIDC_<NAME>_TRUST_EMAIL: its verified emails may join existing accounts (off by default). */
+  trustEmail: boolean
 }
 
 export interface Config {
@@ -299,7 +302,8 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
       clientId: setting('CLIENT_ID') as string,
       clientSecret: setting('CLIENT_SECRET') as string,
       scopes: (setting('SCOPES') as string).split(/\s+/).filter(Boolean),
-      displayName: setting('NAME') ?? id
+      displayName: setting('NAME') ?? id,
+      trustEmail: (parsed as unknown as Record<string, boolean>)[`${prefix}_TRUST_EMAIL`]
     }
   })
 

@@ -39,7 +39,7 @@ export const callbackRoutes: FastifyPluginAsyncTypebox<{ config: Config, provide
       await completeLink(app, request, hooks, verifyLinkingSession(request, login.linkSessionId), profile)
       return { linked: provider.id }
     }
-    return { code: await completeLogin(app, hooks, request, reply, { profile, codeChallenge: login.codeChallenge }) }
+    return { code: await completeLogin(app, hooks, request, reply, { profile, codeChallenge: login.codeChallenge, linkByVerifiedEmail: provider.linkByVerifiedEmail === true }) }
   }
 
   app.get('/:provider/callback', {

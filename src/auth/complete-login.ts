@@ -29,13 +29,14 @@ function bindCode (request: FastifyRequest, reply: FastifyReply, config: Config,
  * or linked by a verified email), or, for a first-time identity, a code that carries the pending
  * profile to the nickname signup.
  */
-export async function completeLogin (app: FastifyInstance, hooks: HandoffHooks, request: FastifyRequest, reply: FastifyReply, login: { profile: NormalizedProfile, codeChallenge?: string }): Promise<string> {
+export async function completeLogin (app: FastifyInstance, hooks: HandoffHooks, request: FastifyRequest, reply: FastifyReply, login: { profile: NormalizedProfile, codeChallenge?: string, linkByVerifiedEmail: boolean }): Promise<string> {
   const { profile } = login
   const now = app.handoff.clock.now()
   const { prisma, sql } = app.handoff.db
   let userId = await findUserByIdentity(prisma, profile, now)
-  // The dev provider's email is typed into a form by anyone: it never joins an account.
-  if (userId === null && app.handoff.config.linkByVerifiedEmail && profile.provider !== DEV_PROVIDER.id) {
+  // Only a provider trusted to verify addresses joins an account by email (Provider.linkByVerifiedEmail):
+  // never the dev provider, whose email is typed into a form by anyone.
+  if (userId === null && app.handoff.config.linkByVerifiedEmail && login.linkByVerifiedEmail && profile.provider !== DEV_PROVIDER.id) {
     const joined = await linkByVerifiedEmail(prisma, profile, now)
     userId = joined?.userId ?? null
     if (joined?.created === true) {

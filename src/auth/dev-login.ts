@@ -89,7 +89,7 @@ export const devLoginRoutes: FastifyPluginAsyncTypebox<{ config: Config, hooks: 
       email: form.email === '' ? undefined : form.email,
       emailVerified: false
     }
-    return completeLogin(app, hooks, request, reply, { profile, codeChallenge: login.codeChallenge })
+    return completeLogin(app, hooks, request, reply, { profile, codeChallenge: login.codeChallenge, linkByVerifiedEmail: false })
   }
 
   app.get('/dev/login', {

@@ -19,13 +19,17 @@ export async function enabledProviders (config: Config, extra: readonly Provider
     taken.add(provider.id)
   })
   const context = { timeoutMs: config.providerTimeoutMs }
+  // Email linking trusts the built-in providers' verification (and the one OIDC_* issuer, as before
+  // issuers could be named); a named issuer only with OIDC_<NAME>_TRUST_EMAIL=true, the host's own
+  // providers only when they say so.
+  const trusted = async (provider: Provider | Promise<Provider>): Promise<Provider> => ({ ...await provider, linkByVerifiedEmail: true })
   const configured = await Promise.all([
-    config.kakao && createKakaoProvider(config.kakao),
-    config.naver && createNaverProvider(config.naver),
-    config.google && createGoogleProvider(config.google, context),
-    config.github && createGitHubProvider(config.github),
-    config.oidc && createGenericOidcProvider({ ...config.oidc, id: 'oidc', settingPrefix: 'OIDC' }, context),
-    ...config.oidcIssuers.map(issuer => createGenericOidcProvider(issuer, context))
+    config.kakao && trusted(createKakaoProvider(config.kakao)),
+    config.naver && trusted(createNaverProvider(config.naver)),
+    config.google && trusted(createGoogleProvider(config.google, context)),
+    config.github && trusted(createGitHubProvider(config.github)),
+    config.oidc && trusted(createGenericOidcProvider({ ...config.oidc, id: 'oidc', settingPrefix: 'OIDC', trustEmail: true }, context)),
+    ...config.oidcIssuers.map(issuer => createGenericOidcProvider(issuer, context).then((provider): Provider => ({ ...provider, linkByVerifiedEmail: issuer.trustEmail })))
   ])
   return [...configured.filter(provider => provider !== undefined), ...extra]
 }

@@ -74,6 +74,13 @@ export interface Provider {
   id: string
   /** The label GET /auth/providers gives the frontend's login button. */
   displayName: string
+  /**
+   * `true`: a profile with `emailVerified: true` may join the existing account that has the same
+   * verified address (LINK_BY_VERIFIED_EMAIL). Only for a provider that verifies addresses itself
+   * and lets no user claim one unverified: anyone else's "verified" address is an account takeover.
+   * Default: never links by email.
+   */
+  linkByVerifiedEmail?: boolean
   oauth2: OAuth2Settings
   /** For a token call @fastify/oauth2 cannot make faithfully: the provider makes it itself. */
   exchangeCode?(exchange: CodeExchange, context: ProviderCallContext): Promise<TokenResponse>

@@ -43,7 +43,8 @@ export async function findUserByIdentity (prisma: PrismaClient, profile: Normali
  * wins over an account's own, the oldest first.
  */
 export async function linkByVerifiedEmail (prisma: PrismaClient, profile: NormalizedProfile, now: Date): Promise<LinkedIdentity | null> {
-  if (!profile.emailVerified || profile.email === undefined) return null
+  // `=== true`: a provider of the host app's may hand us a truthy string.
+  if (profile.emailVerified !== true || typeof profile.email !== 'string') return null
   const key = Prisma.sql`lower(btrim(${profile.email}::text, E' \\t\\r\\n'))`
   const owners = await prisma.$queryRaw<Array<{ user_id: string }>>`
     SELECT user_id FROM (

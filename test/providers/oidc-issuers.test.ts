@@ -128,3 +128,29 @@ t.test('an extra provider cannot take an OIDC_<NAME> issuer\'s id', async t => {
     providers: [provider]
   }), /Invalid option providers\[0\]\.id: "staff" is the id of another provider/)
 })
+
+t.test('a named issuer\'s "verified" email joins an existing account only with OIDC_<NAME>_TRUST_EMAIL=true', async t => {
+  // A partner's IdP may let its users type any address and call it verified: by default its
+  // logins never join an account by email (an account takeover otherwise).
+  const lax = await startIssuer('lax')
+  lax.server.service.on('beforeTokenSigning', (token: { payload: Record<string, unknown> }) => {
+    token.payload.email = 'owner@example.com'
+    token.payload.email_verified = true
+  })
+  const laxEnv = { OIDC_LAX_ISSUER: lax.url, OIDC_LAX_CLIENT_ID: 'lax-client', OIDC_LAX_CLIENT_SECRET: 'lax-secret' }
+  for (const trust of [undefined, 'true'] as const) {
+    const { app } = await buildTestApp(t, { ...laxEnv, ...(trust === undefined ? {} : { OIDC_LAX_TRUST_EMAIL: trust }) })
+    const owner = await app.handoff.db.prisma.user.create({ data: { nickname: 'owner', nicknameKey: 'owner', email: 'owner@example.com', emailVerified: true } })
+    const browser = newBrowser()
+    const { params } = await loginThroughProvider(app, browser, 'lax')
+    const exchange = await browse(app, browser, '/auth/exchange', { method: 'POST', payload: { code: params.get('code') } })
+    const identities = await app.handoff.db.prisma.identity.findMany({ where: { provider: 'lax' } })
+    if (trust === undefined) {
+      t.equal(exchange.json().status, 'signup_required', 'untrusted by default: a new person, not the owner')
+      t.same(identities, [], 'nothing linked to the owner')
+    } else {
+      t.equal(exchange.json().status, 'authenticated', 'OIDC_LAX_TRUST_EMAIL=true: signed in as the owner')
+      t.same(identities.map(identity => identity.userId), [owner.id])
+    }
+  }
+})
