@@ -80,11 +80,24 @@ export interface HandoffOptions {
 }
 
 /** `'/api'`, `'api/'` → `'/api'`; none, `''` or `'/'` → `''`. */
-function routePrefix (prefix = ''): string {
+function routePrefix (prefix: unknown = ''): string {
+  if (typeof prefix !== 'string') throw new ConfigError(`Invalid option prefix: must be a path like '/api', not ${JSON.stringify(prefix)}`)
   const path = prefix.replace(/^\/+|\/+$/g, '')
   if (path === '') return ''
-  if (!/^[\w.~-]+(\/[\w.~-]+)*$/.test(path)) throw new ConfigError(`handoff option prefix: must be a path like '/api', not '${prefix}'`)
+  // No `.` or `..` segment: browsers and providers normalize them away, so routes and cookie paths would never match.
+  if (!/^[\w.~-]+(\/[\w.~-]+)*$/.test(path) || path.split('/').some(segment => /^\.+$/.test(segment))) {
+    throw new ConfigError(`Invalid option prefix: must be a path like '/api', not '${prefix}'`)
+  }
   return `/${path}`
+}
+
+/** Options a JavaScript caller may get wrong: a clear start error instead of a silent default. */
+function checkOptions (options: HandoffOptions): void {
+  for (const option of ['cors', 'openapi', 'health'] as const) {
+    if (options[option] !== undefined && typeof options[option] !== 'boolean') throw new ConfigError(`Invalid option ${option}: must be true or false`)
+  }
+  if (options.errorHandler !== undefined && options.errorHandler !== 'global' && options.errorHandler !== 'scoped') throw new ConfigError('Invalid option errorHandler: must be \'global\' or \'scoped\'')
+  if (options.providers !== undefined && !Array.isArray(options.providers)) throw new ConfigError('Invalid option providers: must be an array of providers')
 }
 
 /**
@@ -94,6 +107,7 @@ function routePrefix (prefix = ''): string {
  * error handler, schemas and rate limits stay theirs.
  */
 async function registerHandoff (app: FastifyInstance, options: HandoffOptions) {
+  checkOptions(options)
   const ownPrefix = routePrefix(options.prefix)
   // app.prefix: handoff registered inside a host plugin that has a prefix of its own.
   const config: Readonly<Config> = Object.freeze({ ...(options.config ?? loadConfig(options.settings ?? process.env)), prefix: app.prefix + ownPrefix })
@@ -115,7 +129,7 @@ async function registerHandoff (app: FastifyInstance, options: HandoffOptions) {
   const target = options.database ?? databaseTarget(config)
   await app.register(database, { config, target })
   if (!app.hasRequestDecorator('cookies')) await app.register(fastifyCookie)
-  if (options.openapi !== false && !host.swagger) await app.register(openapi, { config, cookies: { access: cookies.accessName, refresh: cookies.refreshName, signup: cookies.signupName } })
+  if (options.openapi !== false && !host.swagger) await app.register(openapi, { config, routePrefix: ownPrefix, cookies: { access: cookies.accessName, refresh: cookies.refreshName, signup: cookies.signupName } })
   // The revocation listener's own connection needs the URL; no decorator carries it (nor its password).
   await app.register(sessionRevocations, { config, hooks, postgresUrl: target.kind === 'postgres' ? target.url : undefined })
   await app.register(accessTokens, { config })

@@ -46,7 +46,7 @@ t.test('off by default: no /metrics route, no plugin', async t => {
   const response = await fetch(`${await listen(app)}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })
   t.equal(response.status, 404)
   t.equal(((await response.json()) as { code: string }).code, 'not_found')
-  t.notOk(app.hasPlugin('metrics'), 'no hook runs for metrics')
+  t.notOk(app.hasRoute({ method: 'GET', url: '/metrics' }), 'no /metrics route')
   t.equal(app.handoff.metrics, undefined)
 })
 

@@ -28,7 +28,8 @@ export interface DocumentedCookies { access: string, refresh: string, signup: st
  * The OpenAPI document at /docs/json and Swagger UI at /docs (under the plugin's prefix; unless
  * DOCS_ENABLED=false), built from the routes' own schemas: handoff's, and a host app's, tagged or not.
  */
-async function openapi (app: FastifyInstance, { config, cookies }: { config: Config, cookies: DocumentedCookies }) {
+/** `routePrefix`: handoff's own `prefix` option; a host plugin's prefix around handoff applies by itself (this plugin is not encapsulated). */
+async function openapi (app: FastifyInstance, { config, cookies, routePrefix }: { config: Config, cookies: DocumentedCookies, routePrefix: string }) {
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.1.0',
@@ -81,7 +82,7 @@ async function openapi (app: FastifyInstance, { config, cookies }: { config: Con
   })
   if (!config.docsEnabled) return
   await app.register(fastifySwaggerUi, {
-    routePrefix: `${config.prefix}/docs`,
+    routePrefix: `${routePrefix}/docs`,
     uiConfig: {
       withCredentials: true,
       // "Try it out" from this origin passes the CSRF check once the header is there: fill it in,

@@ -58,8 +58,10 @@ async function accessTokens (app: FastifyInstance, { config }: { config: Config 
   app.handoff.authenticate = authenticate
   app.handoff.authenticateSession = authenticateSession
   // The short names are the ones the README shows; a host app that has its own keeps them.
-  if (!app.hasDecorator('authenticate')) app.decorate('authenticate', authenticate)
-  if (!app.hasDecorator('authenticateSession')) app.decorate('authenticateSession', authenticateSession)
+  for (const [name, guard] of [['authenticate', authenticate], ['authenticateSession', authenticateSession]] as const) {
+    if (!app.hasDecorator(name)) app.decorate(name, guard)
+    else app.log.warn(`handoff: this app has its own ${name}; handoff's is app.handoff.${name}`)
+  }
   app.handoff.accessTokens = {
     sign: claims => signer({ ...claims }),
     publicKeys: keys.publicKeys,

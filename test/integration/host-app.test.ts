@@ -77,7 +77,7 @@ t.test('a typical host app: its plugins, handlers and /health stay its own, and 
   const unknown = await app.inject('/nope')
   t.same([unknown.statusCode, unknown.json()], [404, { ok: false, reason: 'nothing at /nope' }], 'an unknown host path gets the host\'s 404')
   const guarded = await app.inject('/api/me')
-  t.same([guarded.statusCode, guarded.json()], [401, { ok: false, reason: guarded.json().reason }], 'app.authenticate on a host route: the host\'s handler answers')
+  t.same([guarded.statusCode, guarded.json()], [401, { ok: false, reason: 'Sign in first: the access token is missing, expired or invalid' }], 'app.authenticate on a host route: the host\'s handler answers')
 
   const providers = await app.inject('/auth/providers')
   t.equal(providers.statusCode, 200)
@@ -235,10 +235,25 @@ t.test('handoff inside a host plugin that has a prefix: that prefix counts too',
   t.same(providers.json().providers[0].loginUrl, '/v1/accounts/auth/github/login')
   const start = await app.inject('/v1/accounts/auth/github/login')
   t.equal(new URL(String(start.headers.location)).searchParams.get('redirect_uri'), `${PUBLIC_URL}/v1/accounts/auth/github/callback`)
+  t.equal((await app.inject('/v1/accounts/docs/json')).statusCode, 200, 'the docs under both prefixes, once each')
+  t.equal((await app.inject('/v1/v1/accounts/docs/json')).statusCode, 404)
 })
 
 t.test('a prefix that is not a path is refused at registration', async t => {
   const app = Fastify()
   t.teardown(() => app.close())
   await t.rejects(async () => { await app.register(handoff, { prefix: '/api?x=1', settings }) }, { name: 'ConfigError', message: /prefix: must be a path like '\/api'/ })
+  for (const prefix of ['/v1/../api', '/./api', 42]) {
+    const other = Fastify()
+    t.teardown(() => other.close())
+    await t.rejects(async () => { await other.register(handoff, { prefix: prefix as string, settings }) }, { name: 'ConfigError', message: /Invalid option prefix/ }, `prefix ${JSON.stringify(prefix)}`)
+  }
+})
+
+t.test('options of the wrong type are refused at registration, naming the option', async t => {
+  for (const [option, value] of [['errorHandler', 'scope'], ['cors', 'false'], ['providers', {}]] as const) {
+    const app = Fastify()
+    t.teardown(() => app.close())
+    await t.rejects(async () => { await app.register(handoff, { [option]: value, settings } as HandoffOptions) }, { name: 'ConfigError', message: new RegExp(`Invalid option ${option}`) })
+  }
 })
