@@ -14,3 +14,6 @@ export const seedFile = fromRoot('prisma/pglite-seed.tar.gz')
 
 /** The demo SPA (examples/spa, built by `npm run build:spa`), served at `/` with DEMO_APP=true. */
 export const demoRoot = fromRoot('examples/spa/dist/')
+
+/** The package's own manifest: `handoff --version` and the start line read its version. */
+export const packageJsonFile = fromRoot('package.json')

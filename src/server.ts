@@ -1,11 +1,15 @@
 import type { PGlite } from '@electric-sql/pglite'
 import closeWithGrace from 'close-with-grace'
 import type { FastifyInstance } from 'fastify'
+import { describeDatabase, docsUrl, NO_PROVIDER_WARNING, providerCallbacks } from './cli/describe.js'
+import { packageVersion } from './cli/version.js'
 import { ConfigError, loadConfig } from './config.js'
 import { databaseTarget, DatabaseUnreachableError } from './db/database.js'
 import { createPglite } from './db/pglite.js'
+import { prettyLogStream } from './logger.js'
 
 // The process: settings, app, listen, graceful shutdown. Everything else lives in buildApp.
+// `handoff` with no command (src/cli/main.ts) imports this module; `npm run dev` runs it directly.
 
 let config
 try {
@@ -25,9 +29,9 @@ let embedded: PGlite | undefined
 
 let app: FastifyInstance
 try {
-  const { buildApp } = await import('./app.js')
+  const [{ buildApp }, logStream] = await Promise.all([import('./app.js'), prettyLogStream(config)])
   embedded = await opening
-  app = await buildApp({ config, database: embedded === undefined ? undefined : { kind: 'pglite', instance: embedded } })
+  app = await buildApp({ config, logStream, database: embedded === undefined ? undefined : { kind: 'pglite', instance: embedded } })
 } catch (error) {
   await embedded?.close()
   // A setting only checked while building (OIDC discovery) or an unreachable database: one line.
@@ -59,3 +63,15 @@ try {
   await embedded?.close()
   process.exit(1)
 }
+
+// Where this server is, in one line: the URL to open (a login started on another host name of this
+// machine loses its cookies), what it runs on, and what to register with each provider.
+const providers = providerCallbacks(config)
+app.log.info({
+  version: packageVersion(),
+  database: describeDatabase(config),
+  providers,
+  frontend: config.frontendUrl,
+  docs: docsUrl(config)
+}, `handoff ${packageVersion()} ready at ${config.publicUrl}`)
+if (Object.keys(providers).length === 0) app.log.warn(NO_PROVIDER_WARNING)
