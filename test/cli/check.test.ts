@@ -3,7 +3,7 @@ import { OAuth2Server } from 'oauth2-mock-server'
 import t from 'tap'
 import { crossSiteOrigins, siteOf } from '../../src/cli/site.js'
 import { freePort } from '../reliability/server-process.js'
-import { runCli } from './run-cli.js'
+import { runCli } from '../helpers/run-cli.js'
 
 // `handoff check`: what a start would meet, reported without starting. Each problem is one line on
 // stderr and makes the exit code 1; a warning does not.

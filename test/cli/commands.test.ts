@@ -3,7 +3,7 @@ import t from 'tap'
 import { newKeySettings } from '../../src/cli/keygen.js'
 import { loadConfig } from '../../src/config.js'
 import { JWT_ALGORITHMS } from '../../src/sessions/signing-keys.js'
-import { runCli } from './run-cli.js'
+import { runCli } from '../helpers/run-cli.js'
 
 const { version } = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 const cwd = t.testdir({})

@@ -4,7 +4,7 @@ import t from 'tap'
 import { onPostgres } from '../helpers/database.js'
 import { emptyPostgresDatabase } from '../helpers/empty-database.js'
 import { freePort } from '../reliability/server-process.js'
-import { runCli } from './run-cli.js'
+import { runCli } from '../helpers/run-cli.js'
 
 // `handoff migrate` applies the package's migrations and exits; `handoff check` then finds none pending.
 
