@@ -2,6 +2,7 @@ import type { PGlite } from '@electric-sql/pglite'
 import closeWithGrace from 'close-with-grace'
 import type { FastifyInstance } from 'fastify'
 import { describeDatabase, docsUrl, NO_PROVIDER_WARNING, providerCallbacks } from './cli/describe.js'
+import { oneLine } from './cli/one-line.js'
 import { packageVersion } from './cli/version.js'
 import { ConfigError, loadConfig } from './config.js'
 import { databaseTarget, DatabaseUnreachableError } from './db/database.js'
@@ -36,7 +37,9 @@ try {
   await embedded?.close()
   // A setting only checked while building (OIDC discovery) or an unreachable database: one line.
   const known = error instanceof ConfigError || error instanceof DatabaseUnreachableError
-  console.error(`handoff: ${known ? (error as Error).message : `could not start: ${(error as Error).stack ?? String(error)}`}`)
+  console.error(`handoff: ${known ? (error as Error).message : `could not start: ${oneLine(error)}`}`)
+  // The stack, for a bug of ours, when asked for.
+  if (!known && (config.logLevel === 'debug' || config.logLevel === 'trace')) console.error((error as Error).stack)
   process.exit(1)
 }
 
@@ -58,7 +61,8 @@ closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
 try {
   await app.listen({ host: config.host, port: config.port })
 } catch (error) {
-  app.log.error({ err: error }, 'could not listen')
+  // A port in use, a HOST that is not this machine's: one line, as for every other failed start.
+  console.error(`handoff: could not listen on ${config.host}:${config.port}: ${oneLine(error)}`)
   await app.close()
   await embedded?.close()
   process.exit(1)

@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -47,6 +49,18 @@ t.test('an OpenID Connect issuer that cannot be discovered at start: one line na
   t.not(code, 0)
   t.equal(stderr.split('\n').length, 1, `one line: ${stderr.slice(0, 300)}`)
   t.match(stderr, /^handoff: Invalid setting OIDC_ISSUER: discovery failed/)
+})
+
+t.test('a port already in use: one line naming the address', async t => {
+  const taken = net.createServer().listen(0, '127.0.0.1')
+  await once(taken, 'listening')
+  t.teardown(() => { taken.close() })
+  const port = (taken.address() as net.AddressInfo).port
+  const server = await startServer({ DATA_DIR: await mkdtemp(path.join(dataDir, 'port-')) }, { waitReady: false, port })
+  t.teardown(() => stopServer(server))
+  const { code } = await server.exited
+  t.not(code, 0)
+  t.match(server.stderr(), new RegExp(`^handoff: could not listen on 127\\.0\\.0\\.1:${port}: listen EADDRINUSE[^\\n]*\\n$`))
 })
 
 // Started, the server says in one line where it is: what to open, the database (never its
