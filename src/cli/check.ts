@@ -36,7 +36,7 @@ export async function checkCommand (): Promise<void> {
   else console.log(report.warnings.length === 0 ? 'no problems found' : 'no problems found; see the warnings above')
 }
 
-export async function checkConfig (config: Readonly<Config>): Promise<Report> {
+async function checkConfig (config: Readonly<Config>): Promise<Report> {
   const report: Report = { found: [], warnings: [], problems: [] }
   report.found.push(['server', `listens on ${config.host}:${config.port}, reached at ${config.publicUrl}`])
   report.found.push(['signing', describeSigning(config)])
