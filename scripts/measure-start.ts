@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdtemp, rm, stat } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
@@ -24,7 +24,28 @@ const freePort = () => new Promise<number>((resolve, reject) => {
   }).on('error', reject)
 })
 
-async function timeStart (dataDir: string): Promise<number> {
+/**
+ * CPU time (ms) of each process's main thread in the tree under `pid` (Linux; empty elsewhere). On a
+ * busy machine the wall time says little; the main threads run one after the other (npm, its shell,
+ * the server), so their sum is about what an idle machine would take.
+ */
+async function mainThreadCpu (pid: number): Promise<Map<string, number>> {
+  const found = new Map<string, number>()
+  const visit = async (id: number): Promise<void> => {
+    const stat = await readFile(`/proc/${id}/task/${id}/stat`, 'utf8').catch(() => '')
+    if (stat === '') return
+    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    const ms = (Number(fields[11]) + Number(fields[12])) * 1000 / 100 // clock ticks, USER_HZ = 100
+    found.set(`${name} ${id}`, ms)
+    const children = await readFile(`/proc/${id}/task/${id}/children`, 'utf8').catch(() => '')
+    for (const child of children.split(' ').filter(Boolean)) await visit(Number(child))
+  }
+  await visit(pid)
+  return found
+}
+
+async function timeStart (dataDir: string): Promise<{ wall: number, cpu: number }> {
   const port = await freePort()
   const { DATABASE_URL: _unused, ...env } = process.env
   const started = performance.now()
@@ -41,7 +62,11 @@ async function timeStart (dataDir: string): Promise<number> {
   try {
     for (;;) {
       if (child.exitCode !== null) throw new Error(`npm start exited with ${child.exitCode}: ${stderr.trim()}`)
-      if (await fetch(`http://127.0.0.1:${port}/health`).then(res => res.status === 200, () => false)) return performance.now() - started
+      if (await fetch(`http://127.0.0.1:${port}/health`).then(res => res.status === 200, () => false)) {
+        const wall = performance.now() - started
+        const cpu = [...(await mainThreadCpu(child.pid as number)).values()].reduce((sum, ms) => sum + ms, 0)
+        return { wall, cpu }
+      }
       if (performance.now() - started > 60_000) throw new Error('not ready within 60 s')
       await new Promise(resolve => setTimeout(resolve, 10))
     }
@@ -56,12 +81,16 @@ const before = await built().catch(() => { throw new Error('dist/cli.js is missi
 const dataDir = await mkdtemp(path.join(os.tmpdir(), 'handoff-start-'))
 try {
   const fresh = await timeStart(dataDir)
-  const restarts: number[] = []
+  const restarts: Array<{ wall: number, cpu: number }> = []
   for (let i = 0; i < RESTARTS; i++) restarts.push(await timeStart(dataDir))
-  const median = [...restarts].sort((a, b) => a - b)[Math.floor(RESTARTS / 2)]
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
+  const wall = median(restarts.map(start => start.wall))
   const rebuilt = await built() !== before
-  console.log(`npm start to ready: empty DATA_DIR ${Math.round(fresh)} ms; existing DATA_DIR median ${Math.round(median)} ms of ${restarts.map(Math.round).join(', ')} (target < ${TARGET_MS} ms)${rebuilt ? '; dist/cli.js was rebuilt' : ''}`)
-  if (median >= TARGET_MS || rebuilt) process.exitCode = 1
+  console.log(`npm start to ready (Node ${process.version}, load average ${os.loadavg()[0].toFixed(1)} on ${os.availableParallelism()} cores):`)
+  console.log(`  empty DATA_DIR ${Math.round(fresh.wall)} ms; existing DATA_DIR median ${Math.round(wall)} ms of ${restarts.map(start => Math.round(start.wall)).join(', ')} (target < ${TARGET_MS} ms)`)
+  console.log(`  main threads' CPU (npm, shell, server) to ready on an existing DATA_DIR: median ${Math.round(median(restarts.map(start => start.cpu)))} ms`)
+  if (rebuilt) console.log('  dist/cli.js was rebuilt by a start')
+  if (wall >= TARGET_MS || rebuilt) process.exitCode = 1
 } finally {
   await rm(dataDir, { recursive: true, force: true })
 }
