@@ -18,5 +18,5 @@ export async function compileBench (): Promise<void> {
   await rm(buildDir, { recursive: true, force: true })
   await promisify(execFile)(process.execPath, [`${root}node_modules/typescript/bin/tsc`, '-p', `${root}bench/tsconfig.json`], { cwd: root })
   await symlink(`${root}prisma`, `${buildDir}prisma`)
-  await bundleServer(bundledServer)
+  await bundleServer(`${buildDir}bundle/`)
 }

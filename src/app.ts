@@ -12,6 +12,7 @@ import type { HandoffHooks } from './lifecycle-hooks.js'
 import { AccessLog, createLogger } from './logger.js'
 import { clientErrorHandler, frameworkErrors } from './plugins/client-error.js'
 import database from './plugins/database.js'
+import devHostRedirect from './plugins/dev-host-redirect.js'
 import { handleError, handleNotFound, installErrorHandlers } from './plugins/error-handler.js'
 import openapi from './plugins/openapi.js'
 import rateLimit from './plugins/rate-limit.js'
@@ -197,6 +198,7 @@ export async function buildApp ({ logStream, ...options }: BuildAppOptions): Pro
     // Keep 4xx for unknown JSON fields out of the way: extra fields are rejected by each schema.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } }
   }).withTypeProvider<TypeBoxTypeProvider>()
+  if (config.nodeEnv === 'development') await app.register(devHostRedirect, { publicUrl: config.publicUrl })
   await app.register(handoff, options)
   await app.ready()
   return app

@@ -48,6 +48,22 @@ export function createLogger (config: Pick<Config, 'logLevel'>, stream: Destinat
 }
 
 /**
+ * Readable lines for a person at a terminal in development (pino-pretty, an optional dependency);
+ * undefined, so JSON lines, anywhere else: in production, into a pipe, a file or a log collector, or
+ * when pino-pretty was left out (`npm install --omit=optional`).
+ */
+export async function prettyLogStream (config: Pick<Config, 'nodeEnv'>, stdout: { isTTY?: boolean } = process.stdout): Promise<DestinationStream | undefined> {
+  if (config.nodeEnv === 'production' || stdout.isTTY !== true) return undefined
+  try {
+    const { default: pretty } = await import('pino-pretty')
+    // In this thread, not as a transport: a worker would cost a start that a person is waiting for.
+    return pretty({ translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', sync: true })
+  } catch {
+    return undefined
+  }
+}
+
+/**
  * One line per request, when it is answered, instead of Fastify's two ("incoming request" and
  * "request completed"); errors keep Fastify's own line, with the full redaction. The line holds only
  * values chosen here, the URL with its secret query values replaced, so it skips the redaction walk

@@ -1,11 +1,16 @@
 import type { PGlite } from '@electric-sql/pglite'
 import closeWithGrace from 'close-with-grace'
 import type { FastifyInstance } from 'fastify'
+import { describeDatabase, docsUrl, NO_PROVIDER_WARNING, providerCallbacks } from './cli/describe.js'
+import { oneLine } from './cli/one-line.js'
+import { packageVersion } from './cli/version.js'
 import { ConfigError, loadConfig } from './config.js'
 import { databaseTarget, DatabaseUnreachableError } from './db/database.js'
 import { createPglite } from './db/pglite.js'
+import { prettyLogStream } from './logger.js'
 
 // The process: settings, app, listen, graceful shutdown. Everything else lives in buildApp.
+// `handoff` with no command (src/cli/main.ts) imports this module; `npm run dev` runs it directly.
 
 let config
 try {
@@ -25,14 +30,16 @@ let embedded: PGlite | undefined
 
 let app: FastifyInstance
 try {
-  const { buildApp } = await import('./app.js')
+  const [{ buildApp }, logStream] = await Promise.all([import('./app.js'), prettyLogStream(config)])
   embedded = await opening
-  app = await buildApp({ config, database: embedded === undefined ? undefined : { kind: 'pglite', instance: embedded } })
+  app = await buildApp({ config, logStream, database: embedded === undefined ? undefined : { kind: 'pglite', instance: embedded } })
 } catch (error) {
   await embedded?.close()
   // A setting only checked while building (OIDC discovery) or an unreachable database: one line.
   const known = error instanceof ConfigError || error instanceof DatabaseUnreachableError
-  console.error(`handoff: ${known ? (error as Error).message : `could not start: ${(error as Error).stack ?? String(error)}`}`)
+  console.error(`handoff: ${known ? (error as Error).message : `could not start: ${oneLine(error)}`}`)
+  // The stack, for a bug of ours, when asked for.
+  if (!known && (config.logLevel === 'debug' || config.logLevel === 'trace')) console.error((error as Error).stack)
   process.exit(1)
 }
 
@@ -54,8 +61,21 @@ closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
 try {
   await app.listen({ host: config.host, port: config.port })
 } catch (error) {
-  app.log.error({ err: error }, 'could not listen')
+  // A port in use, a HOST that is not this machine's: one line, as for every other failed start.
+  console.error(`handoff: could not listen on ${config.host}:${config.port}: ${oneLine(error)}`)
   await app.close()
   await embedded?.close()
   process.exit(1)
 }
+
+// Where this server is, in one line: the URL to open (a login started on another host name of this
+// machine loses its cookies), what it runs on, and what to register with each provider.
+const providers = providerCallbacks(config)
+app.log.info({
+  version: packageVersion(),
+  database: describeDatabase(config),
+  providers,
+  frontend: config.frontendUrl,
+  docs: docsUrl(config)
+}, `handoff ${packageVersion()} ready at ${config.publicUrl}`)
+if (Object.keys(providers).length === 0) app.log.warn(NO_PROVIDER_WARNING)

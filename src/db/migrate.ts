@@ -25,10 +25,12 @@ const CREATE_HISTORY_TABLE = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
 
 interface MigrationResult { applied: string[] }
 
+const migrationNames = async (dir: string): Promise<string[]> => (await readdir(dir, { withFileTypes: true }))
+  .filter(entry => entry.isDirectory()).map(entry => entry.name).sort()
+
 export async function migrate (sql: Sql, options: { postgres: boolean, dir?: string }): Promise<MigrationResult> {
   const dir = options.dir ?? migrationsDir
-  const names = (await readdir(dir, { withFileTypes: true }))
-    .filter(entry => entry.isDirectory()).map(entry => entry.name).sort()
+  const names = await migrationNames(dir)
 
   return sql.transaction(async tx => {
     if (options.postgres) await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY])
@@ -51,4 +53,14 @@ export async function migrate (sql: Sql, options: { postgres: boolean, dir?: str
     }
     return { applied }
   })
+}
+
+/** How many of the package's migrations the database has, and which it lacks; changes nothing (`handoff check`). */
+export async function migrationStatus (sql: Sql, dir = migrationsDir): Promise<{ applied: number, pending: string[] }> {
+  const names = await migrationNames(dir)
+  const [{ present }] = await sql.query<{ present: boolean }>('SELECT to_regclass(\'"_prisma_migrations"\') IS NOT NULL AS present')
+  const done = new Set(present
+    ? (await sql.query<{ migration_name: string }>('SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL')).map(row => row.migration_name)
+    : [])
+  return { applied: names.filter(name => done.has(name)).length, pending: names.filter(name => !done.has(name)) }
 }

@@ -31,7 +31,7 @@ const thumbprint = (jwk: JsonWebKey): string => {
   return createHash('sha256').update(JSON.stringify(members)).digest('base64url')
 }
 
-function keyPair (privateKey: KeyObject, algorithm: Exclude<JwtAlgorithm, 'HS256'>, kid?: string): KeyPair {
+export function keyPair (privateKey: KeyObject, algorithm: Exclude<JwtAlgorithm, 'HS256'>, kid?: string): KeyPair {
   const expected = CURVE[algorithm]
   if (privateKey.type !== 'private') throw new Error('expected a private key')
   if (privateKey.asymmetricKeyType !== expected.type || (expected.curve !== undefined && privateKey.asymmetricKeyDetails?.namedCurve !== expected.curve)) {
@@ -73,7 +73,7 @@ export function parsePrivateKeys (text: string, algorithm: Exclude<JwtAlgorithm,
   return blocks.map(pem => keyPair(createPrivateKey(pem), algorithm))
 }
 
-function generatePrivateKey (algorithm: Exclude<JwtAlgorithm, 'HS256'>): KeyObject {
+export function generatePrivateKey (algorithm: Exclude<JwtAlgorithm, 'HS256'>): KeyObject {
   return algorithm === 'ES256'
     ? generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey
     : generateKeyPairSync('ed25519').privateKey

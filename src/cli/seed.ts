@@ -1,9 +1,9 @@
-import { openDatabase } from './db/database.js'
-import { migrate } from './db/migrate.js'
-import { writeSeed } from './db/pglite.js'
-import { seedFile } from './paths.js'
+import { openDatabase } from '../db/database.js'
+import { migrate } from '../db/migrate.js'
+import { writeSeed } from '../db/pglite.js'
+import { seedFile } from '../paths.js'
 
-// `npm run db:seed` (run by `npm install` and `npm pack`): the initialised, migrated database every
+// `npm run db:seed` (run by `npm install` and `npm pack` in a clone, as `prepare`): the initialised, migrated database every
 // new embedded database starts from (src/db/pglite.ts).
 
 const started = performance.now()
