@@ -13,6 +13,10 @@ import { emptyPostgresDatabase } from '../helpers/empty-database.js'
 // own-routes example imports it by name. It needs a PostgreSQL server, so it runs in the PostgreSQL
 // pass; about a minute, most of it npm installing from its cache.
 
+// npm installing, three starts and a build: well within the suite's 120 s per file on its own, not
+// always beside other test files on a busy 2-core machine.
+t.setTimeout(300_000)
+
 const run = promisify(execFile)
 const root = fileURLToPath(new URL('../../', import.meta.url))
 
