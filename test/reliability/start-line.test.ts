@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -54,13 +54,19 @@ t.test('no login provider enabled: a warning that says how to enable one', async
 
 t.test('at a terminal in development: readable lines, not JSON', async t => {
   // script(1) gives the server a terminal for its stdout, as a person running `npm start` has.
-  const command = [process.execPath, '--import', 'tsx', 'src/server.ts'].join(' ')
+  // The marker names this server for the teardown: script(1) puts it in a session of its own, so
+  // killing script leaves it running (a server per run, found still busy hours later).
+  const marker = `handoff-tty-test-${process.pid}-${Date.now()}`
+  const command = [process.execPath, '--import', 'tsx', 'src/server.ts', marker].join(' ')
   const child = spawn('script', ['-qec', command, '/dev/null'], {
     cwd: fileURLToPath(new URL('../../', import.meta.url)),
     env: { PATH: process.env.PATH, NODE_ENV: 'development', HOST: '127.0.0.1', PORT: String(await freePort()), DATA_DIR: await mkdtemp(path.join(dataDir, 'tty-')), LOG_LEVEL: 'info', TERM: 'dumb' },
     stdio: ['pipe', 'pipe', 'pipe']
   })
-  t.teardown(() => { child.kill('SIGKILL') })
+  t.teardown(() => {
+    child.kill('SIGKILL')
+    spawnSync('pkill', ['-KILL', '-f', marker])
+  })
   let output = ''
   child.stdout.on('data', chunk => { output += chunk })
   for (let i = 0; i < 900 && !output.includes('ready at'); i++) await new Promise(resolve => setTimeout(resolve, 100))
