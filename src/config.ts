@@ -12,6 +12,12 @@ const Seconds = (fallback: number, minimum: number, maximum: number) =>
   Type.Integer({ default: fallback, minimum, maximum })
 const HttpUrl = Type.String({ pattern: '^https?://[^\\s/?#]+[^\\s]*$' })
 
+/** Profile fields an app may require of Kakao and Naver (consent repair asks once more for a missing one). */
+export const PROFILE_FIELDS = ['email', 'name', 'nickname', 'avatar'] as const
+export type ProfileField = typeof PROFILE_FIELDS[number]
+const REQUIRED_FIELDS_PATTERN = `^((${PROFILE_FIELDS.join('|')})(\\s*,\\s*(${PROFILE_FIELDS.join('|')}))*)?$`
+const requiredFields = (value: string): ProfileField[] => [...new Set(value.split(/[\s,]+/).filter(Boolean))] as ProfileField[]
+
 /** Every setting the server reads. `.env.example` documents each one. */
 export const EnvSchema = Type.Object({
   NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('production'), Type.Literal('test')], { default: 'development' }),
@@ -74,11 +80,22 @@ export const EnvSchema = Type.Object({
   KAKAO_AUTH_URL: Type.String({ ...HttpUrl, default: 'https://kauth.kakao.com' }),
   KAKAO_API_URL: Type.String({ ...HttpUrl, default: 'https://kapi.kakao.com' }),
   KAKAO_SCOPES: Type.String({ default: '', pattern: '^[a-z0-9_, ]*$' }),
+  KAKAO_OIDC: Bool(false),
+  KAKAO_ADMIN_KEY: Type.Optional(Type.String({ minLength: 1 })),
+  KAKAO_APP_ID: Type.Optional(Type.String({ pattern: '^[0-9]{1,20}$' })),
+  KAKAO_LOGOUT_REDIRECT_URI: Type.Optional(HttpUrl),
+  KAKAO_REQUIRED_FIELDS: Type.String({ default: '', pattern: REQUIRED_FIELDS_PATTERN }),
 
   NAVER_CLIENT_ID: Type.Optional(Type.String({ minLength: 1 })),
   NAVER_CLIENT_SECRET: Type.Optional(Type.String({ minLength: 1 })),
   NAVER_AUTH_URL: Type.String({ ...HttpUrl, default: 'https://nid.naver.com' }),
   NAVER_API_URL: Type.String({ ...HttpUrl, default: 'https://openapi.naver.com' }),
+  NAVER_OIDC: Bool(false),
+  NAVER_REQUIRED_FIELDS: Type.String({ default: '', pattern: REQUIRED_FIELDS_PATTERN }),
+  NAVER_UNLINK_WINDOW_SECONDS: Seconds(300, 10, 3600),
+
+  PROVIDER_TOKEN_KEYS: Type.Optional(Type.String({ minLength: 1 })),
+  ON_LAST_IDENTITY_UNLINKED: Type.Union([Type.Literal('delete'), Type.Literal('keep')], { default: 'delete' }),
 
   GOOGLE_CLIENT_ID: Type.Optional(Type.String({ minLength: 1 })),
   GOOGLE_CLIENT_SECRET: Type.Optional(Type.String({ minLength: 1 })),
@@ -141,6 +158,16 @@ export interface KakaoConfig {
   apiUrl: string
   /** Consent items added to the default profile_nickname,profile_image. */
   extraScopes: string[]
+  /** KAKAO_OIDC: OpenID Connect mode (`openid` scope, nonce, the id_token verified against Kakao's JWKS). */
+  oidc: boolean
+  /** KAKAO_ADMIN_KEY: the app's primary admin key (unlink webhook check, unlink on withdrawal). Never logged. */
+  adminKey?: string
+  /** KAKAO_APP_ID: the numeric app id the unlink webhook must name. */
+  appId?: string
+  /** KAKAO_LOGOUT_REDIRECT_URI: registered in Kakao's console; enables "logout with the Kakao account". */
+  logoutRedirectUri?: string
+  /** Fields a Kakao login must bring; a missing one is asked once more as an additional consent. */
+  requiredFields: ProfileField[]
 }
 
 export interface NaverConfig {
@@ -148,6 +175,12 @@ export interface NaverConfig {
   clientSecret: string
   authUrl: string
   apiUrl: string
+  /** NAVER_OIDC: OpenID Connect with PKCE on Naver's /oauth2/* endpoints instead of the legacy /oauth2.0/*. */
+  oidc: boolean
+  /** Fields a Naver login must bring; a missing one sends the person back once with auth_type=reprompt. */
+  requiredFields: ProfileField[]
+  /** How far the unlink webhook's timestamp may be from our clock, in seconds. */
+  unlinkWindowSeconds: number
 }
 
 export interface OidcConfig {
@@ -241,6 +274,14 @@ export interface Config {
   oidc?: OidcConfig
   /** The OIDC_<NAME>_* issuers, by NAME. */
   oidcIssuers: OidcIssuerConfig[]
+  /**
+   * PROVIDER_TOKEN_KEYS as given: AES-256-GCM keys for the providers' tokens kept at rest, the
+   * encrypting one first (src/providers/token-vault.ts parses them). Absent outside production: a key
+   * is generated and kept under dataDir; absent in production: no provider token is kept.
+   */
+  providerTokenKeys?: string
+  /** When a provider unlinks an account's last identity: delete the account, or keep it signed out. */
+  onLastIdentityUnlinked: 'delete' | 'keep'
   devLogin: boolean
   demoApp: boolean
   /** Swagger UI at /docs and the OpenAPI document at /docs/json. */
@@ -287,6 +328,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   require(!(production && parsed.DEV_LOGIN), 'DEV_LOGIN', 'the dev provider cannot be enabled in production')
   require(parsed.GITHUB_CLIENT_ID === undefined || parsed.GITHUB_CLIENT_SECRET !== undefined, 'GITHUB_CLIENT_SECRET', 'is required when GITHUB_CLIENT_ID is set')
   require(parsed.NAVER_CLIENT_ID === undefined || parsed.NAVER_CLIENT_SECRET !== undefined, 'NAVER_CLIENT_SECRET', 'is required when NAVER_CLIENT_ID is set')
+  require(parsed.KAKAO_ADMIN_KEY === undefined || parsed.KAKAO_APP_ID !== undefined, 'KAKAO_APP_ID', 'is required when KAKAO_ADMIN_KEY is set (the unlink webhook checks both)')
   require(parsed.GOOGLE_CLIENT_ID === undefined || parsed.GOOGLE_CLIENT_SECRET !== undefined, 'GOOGLE_CLIENT_SECRET', 'is required when GOOGLE_CLIENT_ID is set')
   require(parsed.OIDC_CLIENT_ID === undefined || parsed.OIDC_ISSUER !== undefined, 'OIDC_ISSUER', 'is required when OIDC_CLIENT_ID is set')
   require(parsed.OIDC_CLIENT_ID === undefined || parsed.OIDC_CLIENT_SECRET !== undefined, 'OIDC_CLIENT_SECRET', 'is required when OIDC_CLIENT_ID is set')
@@ -390,11 +432,24 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
           clientSecret: parsed.KAKAO_CLIENT_SECRET,
           authUrl: trimSlash(parsed.KAKAO_AUTH_URL),
           apiUrl: trimSlash(parsed.KAKAO_API_URL),
-          extraScopes: parsed.KAKAO_SCOPES.split(/[\s,]+/).filter(Boolean)
+          extraScopes: parsed.KAKAO_SCOPES.split(/[\s,]+/).filter(Boolean),
+          oidc: parsed.KAKAO_OIDC,
+          adminKey: parsed.KAKAO_ADMIN_KEY,
+          appId: parsed.KAKAO_APP_ID,
+          logoutRedirectUri: parsed.KAKAO_LOGOUT_REDIRECT_URI,
+          requiredFields: requiredFields(parsed.KAKAO_REQUIRED_FIELDS)
         },
     naver: parsed.NAVER_CLIENT_ID === undefined
       ? undefined
-      : { clientId: parsed.NAVER_CLIENT_ID, clientSecret: parsed.NAVER_CLIENT_SECRET as string, authUrl: trimSlash(parsed.NAVER_AUTH_URL), apiUrl: trimSlash(parsed.NAVER_API_URL) },
+      : {
+          clientId: parsed.NAVER_CLIENT_ID,
+          clientSecret: parsed.NAVER_CLIENT_SECRET as string,
+          authUrl: trimSlash(parsed.NAVER_AUTH_URL),
+          apiUrl: trimSlash(parsed.NAVER_API_URL),
+          oidc: parsed.NAVER_OIDC,
+          requiredFields: requiredFields(parsed.NAVER_REQUIRED_FIELDS),
+          unlinkWindowSeconds: parsed.NAVER_UNLINK_WINDOW_SECONDS
+        },
     google: parsed.GOOGLE_CLIENT_ID === undefined
       ? undefined
       : { issuer: parsed.GOOGLE_ISSUER, clientId: parsed.GOOGLE_CLIENT_ID, clientSecret: parsed.GOOGLE_CLIENT_SECRET as string },
@@ -408,6 +463,8 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
           displayName: parsed.OIDC_NAME
         },
     oidcIssuers,
+    providerTokenKeys: parsed.PROVIDER_TOKEN_KEYS,
+    onLastIdentityUnlinked: parsed.ON_LAST_IDENTITY_UNLINKED,
     devLogin: parsed.DEV_LOGIN,
     demoApp: parsed.DEMO_APP,
     docsEnabled: parsed.DOCS_ENABLED

@@ -30,6 +30,11 @@ export const UserNotFoundError = createError('user_not_found', 'This account no 
 /** The app's onUserCreated hook failed: the signup was rolled back, the signup cookie stays valid. */
 export const SignupHookFailedError = createError('signup_hook_failed', 'The account could not be set up; nothing was saved. Try again.', 500)
 
+/** A provider's unlink webhook (Kakao, Naver) without the provider's credentials: wrong admin key, app id, client id or signature. */
+export const UnlinkUnauthorizedError = createError('unlink_unauthorized', '%s', 401)
+/** A provider's unlink webhook whose fields are missing, malformed, undecryptable or outside the timestamp window. */
+export const UnlinkRequestInvalidError = createError('unlink_request_invalid', '%s', 400)
+
 /** GET /metrics on the public port (METRICS_TOKEN) without `Authorization: Bearer <METRICS_TOKEN>`. */
 export const MetricsTokenInvalidError = createError('metrics_token_invalid', 'GET /metrics needs the header Authorization: Bearer <METRICS_TOKEN>', 401)
 
@@ -59,6 +64,11 @@ export const LoginErrorCode = {
   providerScopeNotEnabled: 'provider_scope_not_enabled',
   /** The provider did not answer in time. */
   providerTimeout: 'provider_timeout',
+  /**
+   * A profile field the app requires (KAKAO_REQUIRED_FIELDS, NAVER_REQUIRED_FIELDS) is still missing
+   * after asking the person once more: the redirect also carries `missing=<field,…>`.
+   */
+  providerConsentMissing: 'provider_consent_missing',
   /** Linking: the identity already belongs to another account. */
   identityInUse: 'identity_in_use',
   /** Linking: the session that started the link is gone or is not this browser's. */
@@ -68,10 +78,26 @@ export const LoginErrorCode = {
 } as const
 export type LoginErrorCodeValue = typeof LoginErrorCode[keyof typeof LoginErrorCode]
 
+export interface LoginFlowErrorOptions {
+  cause?: unknown
+  /**
+   * The provider's own error code when it names what to fix (Kakao's `KOE010`…): sent to the
+   * frontend as `provider_code=<code>`, and the message catalog explains it.
+   */
+  providerCode?: string
+  /** For provider_consent_missing: our field names (`email`, …), sent as `missing=email,…`. */
+  missing?: string[]
+}
+
 /** A failure during the browser steps, carried to the frontend as `error=<code>`. */
 export class LoginFlowError extends Error {
-  constructor (readonly code: LoginErrorCodeValue, message: string, options?: { cause?: unknown }) {
-    super(message, options)
+  readonly providerCode?: string
+  readonly missing?: string[]
+
+  constructor (readonly code: LoginErrorCodeValue, message: string, options: LoginFlowErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
     this.name = 'LoginFlowError'
+    this.providerCode = options.providerCode
+    this.missing = options.missing
   }
 }

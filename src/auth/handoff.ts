@@ -54,9 +54,18 @@ export function redirectToFrontend (reply: FastifyReply, config: Config, outcome
  * JSON page or a 500. Only our own failures are logged as errors; a provider's or the person's is a warning.
  */
 export function redirectWithLoginError (request: FastifyRequest, reply: FastifyReply, config: Config, providerId: string, error: unknown): FastifyReply {
-  const code = error instanceof LoginFlowError ? error.code : LoginErrorCode.serverError
+  const flowError = error instanceof LoginFlowError ? error : undefined
+  const code = flowError?.code ?? LoginErrorCode.serverError
   const log = { provider: providerId, error: code, reason: (error as Error).message }
   if (code === LoginErrorCode.serverError) request.log.error({ ...log, err: error }, 'login failed')
   else request.log.warn(log, 'login failed')
-  return reply.redirect(frontendRedirectUrl(config, { error: code }), 302)
+  // Only codes and field names, never the provider's free text: it is the provider's to word, and
+  // the frontend shows our catalog's message for each (GET /auth/messages).
+  const providerCode = flowError?.providerCode !== undefined && /^[A-Za-z0-9_-]{1,32}$/.test(flowError.providerCode) ? flowError.providerCode : undefined
+  return reply.redirect(frontendRedirectUrl(config, {
+    error: code,
+    provider: providerCode === undefined && flowError?.missing === undefined ? undefined : providerId,
+    provider_code: providerCode,
+    missing: flowError?.missing?.join(',')
+  }), 302)
 }

@@ -69,6 +69,27 @@ export const PROVIDER_ID_RULE = '1 to 32 lower-case letters, digits and hyphens,
  */
 export const BUILT_IN_PROVIDER_IDS: ReadonlySet<string> = new Set(['kakao', 'naver', 'google', 'github', 'oidc', 'dev'])
 
+/** A provider's tokens for one identity, as kept (encrypted) after a login: see src/providers/token-vault.ts. */
+export interface ProviderTokens {
+  accessToken: string
+  /** Absent when the provider did not say (GitHub's do not expire). */
+  accessTokenExpiresAt?: Date
+  refreshToken?: string
+}
+
+/** One identity as the provider knows it, for calls made after the login (unlink, revoke). */
+export interface ProviderIdentity {
+  providerUserId: string
+  /** The kept tokens, when there are any (none without PROVIDER_TOKEN_KEYS in production, or for old identities). */
+  tokens: ProviderTokens | null
+}
+
+/** What the login URL may ask of the provider besides the login itself. */
+export interface AuthorizeOptions {
+  /** `?prompt=login`: show the provider's login screen again instead of reusing its session (account switching). */
+  promptLogin?: boolean
+}
+
 export interface Provider {
   /** Matches PROVIDER_ID_PATTERN, and fetchProfile's profiles carry it as `provider`. */
   id: string
@@ -89,6 +110,19 @@ export interface Provider {
   /** Reads the token reply, turning a provider's error-in-a-200 into a LoginFlowError. */
   readAccessToken(reply: TokenResponse): string
   fetchProfile(accessToken: string, context: ProfileContext): Promise<NormalizedProfile>
+  /** Extra authorize parameters for one login's options (Kakao `prompt=login`, Naver `auth_type=reauthenticate`). */
+  loginParams?(options: AuthorizeOptions): Record<string, string>
+  /**
+   * A refresh-token grant. The reply may lack `refresh_token` (Naver never sends a new one, Kakao only
+   * near the old one's expiry): the caller keeps the old one then.
+   */
+  refreshTokens?(refreshToken: string, context: ProviderCallContext): Promise<TokenResponse>
+  /**
+   * Tells the provider we no longer use this identity (the account was deleted, or the person
+   * unlinked it here), so the provider stops listing our app. Runs in the background after the
+   * identity is gone and is retried while it throws; it never blocks the deletion.
+   */
+  revokeGrant?(identity: ProviderIdentity, context: ProviderCallContext): Promise<void>
 }
 
 /**
