@@ -8,7 +8,7 @@ import type { Provider } from '../providers/provider.js'
 import { ErrorRef } from '../schemas/common.js'
 import { routeRateLimit } from '../plugins/rate-limit.js'
 import { completeLogin } from './complete-login.js'
-import { redirectToFrontend, redirectWithLoginError, type LoginOutcome } from './handoff.js'
+import { redirectToFrontend, redirectWithCode, redirectWithLoginError, type LoginOutcome } from './handoff.js'
 import { completeLink, verifyLinkingSession } from './link.js'
 import { callbackPath, loginCookies, type RememberedLogin } from './login-cookies.js'
 import { nonceFor, requestTokens } from './oauth-dance.js'
@@ -39,7 +39,10 @@ export const callbackRoutes: FastifyPluginAsyncTypebox<{ config: Config, provide
       await completeLink(app, request, hooks, verifyLinkingSession(request, login.linkSessionId), profile)
       return { linked: provider.id }
     }
-    return { code: await completeLogin(app, hooks, request, reply, { profile, codeChallenge: login.codeChallenge, linkByVerifiedEmail: provider.linkByVerifiedEmail === true }) }
+    // A native app's login was started with PKCE; a challenge cookie gone missing is not to be replaced by the browser's binding.
+    if (login.native !== undefined && login.codeChallenge === undefined) throw new LoginFlowError(LoginErrorCode.invalidState, 'native login without its code_challenge')
+    const client = login.native === undefined ? 'browser' : 'native'
+    return { code: await completeLogin(app, hooks, request, reply, { profile, codeChallenge: login.codeChallenge, linkByVerifiedEmail: provider.linkByVerifiedEmail === true, client }) }
   }
 
   app.get('/:provider/callback', {
@@ -50,7 +53,7 @@ export const callbackRoutes: FastifyPluginAsyncTypebox<{ config: Config, provide
       description: AuthDescriptions.callback,
       params: ProviderParamsSchema,
       querystring: CallbackQuerySchema,
-      response: { 302: { description: 'To the frontend, with `code` or `error`', type: 'null' }, 404: ErrorRef, 429: ErrorRef }
+      response: { 302: { description: 'To the frontend (or the native app\'s redirect_uri), with `code` or `error`', type: 'null' }, 404: ErrorRef, 429: ErrorRef }
     },
     config: { rateLimit: routeRateLimit(config, config.rateLimits.loginPerMinute) }
   }, async (request, reply) => {
@@ -59,9 +62,10 @@ export const callbackRoutes: FastifyPluginAsyncTypebox<{ config: Config, provide
     const login = loginCookies(config, provider.id).take(request, reply)
     try {
       const outcome = await runCallback(provider, login, request, reply)
+      if ('code' in outcome) return redirectWithCode(reply, config, outcome.code, login)
       return redirectToFrontend(reply, config, { ...outcome, returnTo: login.returnTo })
     } catch (error) {
-      return redirectWithLoginError(request, reply, config, provider.id, error)
+      return redirectWithLoginError(request, reply, config, provider.id, error, login.native)
     }
   })
 }

@@ -4,7 +4,7 @@ import type { Provider, ProviderCallContext } from './provider.js'
 
 // Google Identity's OpenID Connect (developers.google.com/identity/openid-connect/openid-connect):
 // discovery at GOOGLE_ISSUER, PKCE, nonce, id_token checked against Google's rotating JWKS.
-export function createGoogleProvider (config: Omit<OidcConfig, 'scopes' | 'displayName'>, context: ProviderCallContext): Promise<Provider> {
+export function createGoogleProvider (config: Omit<OidcConfig, 'scopes' | 'displayName'> & { nativeClientIds?: string[] }, context: ProviderCallContext): Promise<Provider> {
   return createOidcProvider({
     ...config,
     id: 'google',
@@ -16,6 +16,8 @@ export function createGoogleProvider (config: Omit<OidcConfig, 'scopes' | 'displ
     // One issuer, so `sub` alone is the stable id (up to 255 ASCII characters).
     providerUserId: claims => claims.sub,
     // With `email profile`, Google's id_token carries every claim we read.
-    useUserinfo: false
+    useUserinfo: false,
+    // POST /auth/google/token: id_tokens of the iOS and Android apps (GOOGLE_NATIVE_CLIENT_IDS).
+    nativeClientIds: config.nativeClientIds ?? []
   }, context)
 }

@@ -1,5 +1,6 @@
 import type { KakaoConfig } from '../config.js'
 import { LoginErrorCode, LoginFlowError, type LoginErrorCodeValue } from '../errors.js'
+import { kakaoSdkLogin } from './kakao-native.js'
 import { fetchProviderJson, optionalString, postTokenForm, type Provider, type TokenResponse } from './provider.js'
 
 // Kakao Login REST API (developers.kakao.com/docs/latest/ko/kakaologin/rest-api). Paths are Kakao's;
@@ -47,7 +48,7 @@ export function createKakaoProvider (config: KakaoConfig): Provider {
   const scopes = [...new Set([...DEFAULT_KAKAO_SCOPES, ...config.extraScopes])]
   const consentHint = `requested consent items: ${scopes.join(',')}; enable each under Kakao Login > Consent items (account_email needs a Biz app) or remove it from KAKAO_SCOPES`
 
-  return {
+  const provider: Provider = {
     id: 'kakao',
     displayName: 'Kakao',
     oauth2: {
@@ -117,4 +118,7 @@ export function createKakaoProvider (config: KakaoConfig): Provider {
       }
     }
   }
+  // Kakao's own SDKs in native apps (kakao-native.ts); an SDK access token's profile is read like a login's.
+  provider.verifyNativeToken = kakaoSdkLogin(config, (accessToken, context) => provider.fetchProfile(accessToken, { ...context, tokenReply: { access_token: accessToken }, nonce: '' }))
+  return provider
 }

@@ -14,7 +14,7 @@ t.test('migrations apply once, recorded the way Prisma records them', async t =>
   t.teardown(async () => { await db.close(); await instance.close() })
 
   const first = await migrate(db.sql, { postgres: false })
-  t.same(first.applied, ['20261123000000_init', '20261129000000_security_hardening'])
+  t.same(first.applied, ['20261123000000_init', '20261129000000_security_hardening', '20261130000200_native_clients'])
   t.same((await migrate(db.sql, { postgres: false })).applied, [], 'nothing to do the second time')
 
   const [row] = await db.sql.query<{ checksum: string, finished_at: Date | null, applied_steps_count: number }>(
@@ -23,7 +23,7 @@ t.test('migrations apply once, recorded the way Prisma records them', async t =>
   t.equal(row.checksum, createHash('sha256').update(script).digest('hex'), 'Prisma\'s checksum: sha256 of the file')
   t.ok(row.finished_at)
   const tables = await db.sql.query<{ tablename: string }>("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")
-  t.same(tables.map(table => table.tablename), ['_prisma_migrations', 'identities', 'login_codes', 'pending_signups', 'refresh_tokens', 'revoked_sessions', 'sessions', 'users'])
+  t.same(tables.map(table => table.tablename), ['_prisma_migrations', 'identities', 'login_codes', 'native_nonces', 'pending_signups', 'refresh_tokens', 'revoked_sessions', 'sessions', 'users'])
 })
 
 t.test('a failing migration leaves nothing half-applied', async t => {
