@@ -65,7 +65,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies:
     }
     const { grant } = result
     const accessToken = signAccessToken(reply, grant.user, grant.sessionId, client)
-    if (result.status === 'grace') request.log.info({ userId: grant.user.id, sessionId: grant.sessionId, client }, 'refresh: rotated token presented again within the grace window by the same client')
+    if (result.status === 'grace') request.log.info({ userId: grant.user.id, sessionId: grant.sessionId }, `refresh: rotated token presented again within the grace window by the same ${client === 'native' ? 'app' : 'browser'}`)
     if (client === 'native') {
       const refresh = result.status === 'rotated' ? { token: result.grant.refreshToken, expiresInSeconds: secondsUntil(result.expiresAt, now) } : undefined
       return { status: 'refreshed' as const, user: grant.user, tokens: nativeTokens(config, accessToken, refresh) }
