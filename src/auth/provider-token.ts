@@ -22,18 +22,19 @@ import { ProviderParamsSchema, ProviderTokenBodySchema, ProviderTokenResponses }
 // the native exchange does. Every refusal is a 4xx before anything is written.
 
 /** Longer than any SDK id_token lives (Google 1 h, Apple 10 min, Kakao as its access token, 12 h at most). */
-const NONCE_RETENTION_SECONDS = 86_400
+const USED_RETENTION_SECONDS = 86_400
 
 /**
- * Marks an id_token's nonce used; false when it already was (the same id_token, or another one minted
- * with a nonce the app used before). A row past its retention may be taken again.
+ * Marks an id_token used; false when it already was. By the token, not the nonce sent with it: the
+ * same token comes with its raw nonce or with the claim's own value (a hash, for an app that gave the
+ * SDK one), and must work once either way. A row past its retention may be taken again.
  */
-async function consumeNonce (sql: Sql, providerId: string, nonce: string, now: Date): Promise<boolean> {
+async function markIdTokenUsed (sql: Sql, providerId: string, idToken: string, now: Date): Promise<boolean> {
   const rows = await sql.query(
-    `INSERT INTO native_nonces (nonce_hash, expires_at) VALUES ($1, $2)
-     ON CONFLICT (nonce_hash) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE native_nonces.expires_at <= $3
+    `INSERT INTO used_id_tokens (token_hash, expires_at) VALUES ($1, $2)
+     ON CONFLICT (token_hash) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE used_id_tokens.expires_at <= $3
      RETURNING 1`,
-    [hashSecret(`${providerId}:${nonce}`), secondsAfter(now, NONCE_RETENTION_SECONDS), now])
+    [hashSecret(`${providerId}:${idToken}`), secondsAfter(now, USED_RETENTION_SECONDS), now])
   return rows.length === 1
 }
 
@@ -60,7 +61,7 @@ export const providerTokenRoutes: FastifyPluginAsyncTypebox<{ config: Config, pr
       operationId: 'signInWithProviderToken',
       tags: ['login'],
       summary: 'Native apps: sign in with what the provider\'s SDK gave the app (an id_token and its nonce, or a Kakao access token)',
-      description: 'Kakao: an id_token (OpenID Connect on; audience one of KAKAO_NATIVE_APP_KEYS) or an access token (its token info must name KAKAO_APP_ID). Google: an id_token of one of GOOGLE_NATIVE_CLIENT_IDS (or GOOGLE_CLIENT_ID as audience with such an `azp`). Naver: refused (Naver cannot say which app a token belongs to): use the system browser. The nonce is the raw value the app generated; the id_token may carry it raw or as its SHA-256 in hex; each nonce signs in once. Then the same rules as a browser login: a returning user gets `tokens`, a first login a `signupToken` for POST /auth/signup. No cookie is read or set.',
+      description: 'Kakao: an id_token (OpenID Connect on; audience one of KAKAO_NATIVE_APP_KEYS) or an access token (its token info must name KAKAO_APP_ID). Google: an id_token of one of GOOGLE_NATIVE_CLIENT_IDS (or GOOGLE_CLIENT_ID as audience with such an `azp`). Naver: refused (Naver cannot say which app a token belongs to): use the system browser. The nonce is the raw value the app generated; the id_token may carry it raw or as its SHA-256 in hex; each id_token signs in once. Then the same rules as a browser login: a returning user gets `tokens`, a first login a `signupToken` for POST /auth/signup. No cookie is read or set.',
       params: ProviderParamsSchema,
       body: ProviderTokenBodySchema,
       response: ProviderTokenResponses
@@ -85,7 +86,7 @@ export const providerTokenRoutes: FastifyPluginAsyncTypebox<{ config: Config, pr
     }
     const { sql } = app.handoff.db
     const now = app.handoff.clock.now()
-    if ('idToken' in token && !await consumeNonce(sql, provider.id, token.nonce, now)) throw new NativeTokenInvalidError('This nonce was already used to sign in: generate a new one for every sign-in')
+    if ('idToken' in token && !await markIdTokenUsed(sql, provider.id, token.idToken, now)) throw new NativeTokenInvalidError('This id_token was already used to sign in: sign in with the SDK again, with a new nonce')
 
     // A code bound to a verifier only this request knows, redeemed at once: the single statement that
     // opens a session or a pending signup for every other login opens this one too.

@@ -92,7 +92,7 @@ export const ExchangeResponses = {
 export const ProviderTokenBodySchema = Type.Union([
   Type.Object({
     idToken: Type.String({ minLength: 1, maxLength: 8192, description: 'The id_token from the SDK (Kakao with OpenID Connect, Google Sign-In, Sign in with Apple)' }),
-    nonce: Type.String({ minLength: 16, maxLength: 256, description: 'The raw nonce the app generated for this sign-in; the SDK got it, or its SHA-256 in hex (Apple\'s convention, recommended everywhere: the raw value then never appears in the token). Each nonce signs in once.' }),
+    nonce: Type.String({ minLength: 16, maxLength: 256, description: 'The raw nonce the app generated for this sign-in; the SDK got it, or its SHA-256 in hex (Apple\'s convention, recommended everywhere: the raw value then never appears in the token). Each id_token signs in once.' }),
     deviceSecret: Type.Optional(DeviceSecretSchema)
   }, { additionalProperties: false }),
   Type.Object({
@@ -104,7 +104,7 @@ export const ProviderTokenBodySchema = Type.Union([
 export const ProviderTokenResponses = {
   200: Type.Union([AuthenticatedSchema, SignupRequiredSchema], { description: 'As POST /auth/exchange with `client: "native"`: branch on `status`' }),
   400: { ...ErrorRef, description: '`native_token_unsupported`: this provider takes no SDK token (Naver, GitHub, OpenID Connect issuers), or not this kind, or its native app keys are not configured; `invalid_request`' },
-  401: { ...ErrorRef, description: '`native_token_invalid`: the token failed the provider\'s checks (signature, expiry, issuer, audience: another app\'s, nonce, a nonce already used); nothing was created' },
+  401: { ...ErrorRef, description: '`native_token_invalid`: the token failed the provider\'s checks (signature, expiry, issuer, audience: another app\'s, nonce, a token already used); nothing was created' },
   404: { ...ErrorRef, description: '`provider_not_found`' },
   429: { ...ErrorRef, description: '`rate_limited`' },
   502: { ...ErrorRef, description: '`provider_error`: the provider failed; retry later' },

@@ -54,6 +54,7 @@ t.test('the example signs up through the dev provider, calls /users/me with its 
     server: origin,
     provider: 'dev',
     nickname: 'cli_user',
+    timeoutMs: 20_000,
     log: line => lines.push(line),
     onUrl: url => {
       landed = (async () => {
@@ -91,6 +92,8 @@ t.test('the example through Kakao\'s authorize page (the fake), a returning user
   const run = () => runNativeLogin({
     server: origin,
     provider: 'kakao',
+    timeoutMs: 20_000,
+    // A failure here shows as the program's timeout.
     onUrl: url => { follow(browser, url).catch(() => {}) }
   })
   const first = await run()

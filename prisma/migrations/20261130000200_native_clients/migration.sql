@@ -9,13 +9,13 @@ ALTER TABLE "pending_signups" ADD CONSTRAINT "pending_signups_client_check" CHEC
 ALTER TABLE "sessions" ADD COLUMN "client" TEXT NOT NULL DEFAULT 'browser';
 ALTER TABLE "sessions" ADD CONSTRAINT "sessions_client_check" CHECK ("client" IN ('browser', 'native'));
 
--- The nonces of provider SDK id_tokens already used to sign in (POST /auth/:provider/token): each
--- signs in once, so an id_token and its nonce caught on the way cannot be replayed. Only a hash of
--- the provider and the nonce; kept until every id_token that could carry it has expired.
-CREATE TABLE "native_nonces" (
-    "nonce_hash" TEXT NOT NULL,
+-- The id_tokens of provider SDKs already used to sign in (POST /auth/:provider/token): each signs in
+-- once, whichever form of its nonce comes with it, so one caught on its way cannot be replayed. Only
+-- a hash of the provider and the token; kept until every such token has expired.
+CREATE TABLE "used_id_tokens" (
+    "token_hash" TEXT NOT NULL,
     "expires_at" TIMESTAMPTZ(3) NOT NULL,
 
-    CONSTRAINT "native_nonces_pkey" PRIMARY KEY ("nonce_hash")
+    CONSTRAINT "used_id_tokens_pkey" PRIMARY KEY ("token_hash")
 );
-CREATE INDEX "native_nonces_expires_at_idx" ON "native_nonces"("expires_at");
+CREATE INDEX "used_id_tokens_expires_at_idx" ON "used_id_tokens"("expires_at");
