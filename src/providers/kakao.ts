@@ -40,7 +40,7 @@ function tokenError (status: number, body: unknown): LoginFlowError {
   const reply = (body ?? {}) as { error?: unknown, error_code?: unknown }
   const koe = typeof reply.error_code === 'string' ? reply.error_code : undefined
   const code: LoginErrorCodeValue = koe !== undefined && MISCONFIGURED.has(koe) ? LoginErrorCode.providerMisconfigured : LoginErrorCode.providerTokenError
-  return new LoginFlowError(code, `Kakao token endpoint answered ${status}: ${String(reply.error ?? 'no error field')}${koe === undefined ? '' : ` (${koe})`}`)
+  return new LoginFlowError(code, `Kakao token endpoint answered ${status}: ${String(reply.error ?? 'no error field')}${koe === undefined ? '' : ` (${koe})`}`, { providerCode: koe })
 }
 
 export function createKakaoProvider (config: KakaoConfig): Provider {
@@ -68,7 +68,7 @@ export function createKakaoProvider (config: KakaoConfig): Provider {
       const description = String(query.error_description ?? '')
       // KOE205 is usually shown on Kakao's own page; if it does come back to us, say which items.
       if (query.error === 'invalid_scope' || /KOE205/.test(description) || query.error_code === 'KOE205') {
-        return new LoginFlowError(LoginErrorCode.providerScopeNotEnabled, `Kakao KOE205: a consent item is not enabled for this app (${consentHint})`)
+        return new LoginFlowError(LoginErrorCode.providerScopeNotEnabled, `Kakao KOE205: a consent item is not enabled for this app (${consentHint})`, { providerCode: 'KOE205' })
       }
       return undefined
     },
