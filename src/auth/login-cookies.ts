@@ -1,6 +1,6 @@
 import type { CookieSerializeOptions } from '@fastify/cookie'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { Config } from '../config.js'
+import { PROFILE_FIELDS, type Config, type ProfileField } from '../config.js'
 import { safeEqual } from '../secrets.js'
 import { hostOnlyCookie } from '../sessions/cookies.js'
 import { safeReturnTo } from './handoff.js'
@@ -29,7 +29,13 @@ const SUFFIXES = {
   /** The session a link started from (/auth/:provider/link): the callback links for it alone. */
   link: 'link_session',
   /** A native app's login (RFC 8252): its redirect_uri (listed in NATIVE_REDIRECT_URIS) and its own state. */
-  native: 'native'
+  native: 'native',
+  /**
+   * The fields a consent repair round asked for again: set only when the callback sends the browser
+   * back to the provider for them, so the next callback knows it is the second round and ends the
+   * login instead of asking once more.
+   */
+  repair: 'consent_repair'
 } as const
 
 export type LoginCookie = keyof typeof SUFFIXES
@@ -48,6 +54,8 @@ export interface LoginRequest {
   linkSessionId?: string
   /** Only for a native app's login (never with a link): where its code goes instead of the frontend. */
   native?: NativeLogin
+  /** Only for a consent repair round: the required fields the first round's profile lacked. */
+  consentRepair?: ProfileField[]
 }
 
 /** What the callback finds of its login in this browser. */
@@ -62,9 +70,11 @@ export interface LoginCookies {
   /** The dev form's state; @fastify/oauth2 sets the state (and verifier) of every other provider. */
   setState(reply: FastifyReply, state: string): void
   /**
-   * At the start of a login or a link. Whichever of returnTo, challenge, link and native this start does not
-   * set is cleared: an abandoned start leaves its cookies for 10 minutes, and a plain login must not
-   * link (or fail) for an old link's session, bind its code to an old challenge or go to an old page.
+   * At the start of a login or a link (or of a consent repair round, which carries the first round's
+   * returnTo, challenge, link and native app over). Whichever of returnTo, challenge, link, native and
+   * repair this start does not set is cleared: an abandoned start leaves its cookies for 10 minutes,
+   * and a plain login must not link (or fail) for an old link's session, bind its code to an old
+   * challenge, go to an old page or app, or skip its own consent repair.
    */
   remember(reply: FastifyReply, login: LoginRequest): void
   /** The state a callback carries must equal the one this browser got at the start (login CSRF). */
@@ -74,6 +84,12 @@ export interface LoginCookies {
 }
 
 const nonEmpty = (value: string | undefined) => value === '' ? undefined : value
+
+/** The repair cookie's fields, only known ones (it may have been planted); undefined when none. */
+function repairFields (value: string | undefined): ProfileField[] | undefined {
+  const fields = (value ?? '').split(',').filter((field): field is ProfileField => (PROFILE_FIELDS as readonly string[]).includes(field))
+  return fields.length === 0 ? undefined : [...new Set(fields)]
+}
 
 /**
  * The login cookies of one provider: `__Host-handoff_<provider>_<what>` over https (Secure, Path=/,
@@ -107,10 +123,11 @@ export function loginCookies (config: Pick<Config, 'cookies' | 'frontendOrigin' 
         ['returnTo', safeReturnTo(login.returnTo, config.frontendOrigin)],
         ['challenge', login.codeChallenge],
         ['link', login.linkSessionId],
-        ['native', native === undefined ? undefined : new URLSearchParams({ redirect_uri: native.redirectUri, ...(native.state === undefined ? {} : { state: native.state }) }).toString()]
+        ['native', native === undefined ? undefined : new URLSearchParams({ redirect_uri: native.redirectUri, ...(native.state === undefined ? {} : { state: native.state }) }).toString()],
+        ['repair', login.consentRepair?.join(',')]
       ]
       for (const [cookie, value] of values) {
-        if (value === undefined) reply.clearCookie(names[cookie], expired)
+        if (value === undefined || value === '') reply.clearCookie(names[cookie], expired)
         else reply.setCookie(names[cookie], value, options)
       }
     },
@@ -127,7 +144,8 @@ export function loginCookies (config: Pick<Config, 'cookies' | 'frontendOrigin' 
         linkSessionId,
         // A link ends in the browser that started it, never in an app.
         native: linkSessionId === undefined ? readNative(read(request, 'native')) : undefined,
-        codeVerifier: nonEmpty(read(request, 'verifier'))
+        codeVerifier: nonEmpty(read(request, 'verifier')),
+        consentRepair: repairFields(read(request, 'repair'))
       }
       for (const name of Object.values(names)) reply.clearCookie(name, expired)
       return remembered

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Static } from 'typebox'
 import type { Config } from '../config.js'
-import { CodeChallengeRequiredError, ProviderNotFoundError, RedirectUriNotAllowedError } from '../errors.js'
+import { CodeChallengeRequiredError, providerNotFound, RedirectUriNotAllowedError } from '../errors.js'
 import type { Provider } from '../providers/provider.js'
 import { ErrorRef } from '../schemas/common.js'
 import { routeRateLimit } from '../plugins/rate-limit.js'
@@ -39,8 +39,9 @@ export const loginRoutes: FastifyPluginAsyncTypebox<{ config: Config, providers:
     config: { rateLimit: routeRateLimit(config, config.rateLimits.loginPerMinute) }
   }, async (request, reply) => {
     const provider = providers.get(request.params.provider)
-    if (provider === undefined) throw new ProviderNotFoundError(request.params.provider)
+    if (provider === undefined) throw providerNotFound(request.params.provider)
     loginCookies(config, provider.id).remember(reply, loginRequest(config, request.query))
-    return reply.redirect(await authorizationUrl(app, provider.id, request, reply), 302)
+    const params = provider.loginParams?.({ promptLogin: request.query.prompt === 'login' })
+    return reply.redirect(await authorizationUrl(app, provider.id, request, reply, params), 302)
   })
 }

@@ -3,13 +3,14 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Config } from '../config.js'
 import { secondsAfter } from '../clock.js'
 import type { Sql } from '../db/database.js'
-import { LoginErrorCode, LoginFlowError, NativeTokenInvalidError, NativeTokenUnsupportedError, ProviderNotFoundError, ProviderTimeoutError, ProviderUnavailableError } from '../errors.js'
+import { LoginErrorCode, LoginFlowError, NativeTokenInvalidError, NativeTokenUnsupportedError, ProviderConsentMissingError, providerNotFound, ProviderTimeoutError, ProviderUnavailableError } from '../errors.js'
 import type { HandoffHooks } from '../lifecycle-hooks.js'
 import { routeRateLimit } from '../plugins/rate-limit.js'
 import type { NativeSdkToken, NormalizedProfile, Provider } from '../providers/provider.js'
 import { generateSecret, hashSecret } from '../secrets.js'
 import type { SessionCookies } from '../sessions/cookies.js'
 import { completeLogin } from './complete-login.js'
+import { missingFields } from './consent-repair.js'
 import { answerRedeemed } from './exchange.js'
 import { redeemLoginCode } from './login-codes.js'
 import { ProviderParamsSchema, ProviderTokenBodySchema, ProviderTokenResponses } from './schemas.js'
@@ -69,7 +70,7 @@ export const providerTokenRoutes: FastifyPluginAsyncTypebox<{ config: Config, pr
     config: { rateLimit: routeRateLimit(config, config.rateLimits.exchangePerMinute) }
   }, async (request, reply) => {
     const provider = providers.get(request.params.provider)
-    if (provider === undefined) throw new ProviderNotFoundError(request.params.provider)
+    if (provider === undefined) throw providerNotFound(request.params.provider)
     if (provider.verifyNativeToken === undefined) throw unsupported(config, provider)
     const { body } = request
     const token: NativeSdkToken = 'idToken' in body ? { idToken: body.idToken, nonce: body.nonce } : { accessToken: body.accessToken }
@@ -84,6 +85,9 @@ export const providerTokenRoutes: FastifyPluginAsyncTypebox<{ config: Config, pr
     if (profile.provider !== provider.id || typeof profile.providerUserId !== 'string' || profile.providerUserId === '') {
       throw new ProviderUnavailableError(`${provider.displayName} returned an unusable profile`)
     }
+    // As the callback would after its one repair round: a login without a field the app requires ends here.
+    const missing = missingFields(profile, provider.requiredFields ?? [])
+    if (missing.length > 0) throw new ProviderConsentMissingError(`${provider.displayName} did not share: ${missing.join(', ')}`)
     const { sql } = app.handoff.db
     const now = app.handoff.clock.now()
     if ('idToken' in token && !await markIdTokenUsed(sql, provider.id, token.idToken, now)) throw new NativeTokenInvalidError('This id_token was already used to sign in: sign in with the SDK again, with a new nonce')

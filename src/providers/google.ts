@@ -17,6 +17,9 @@ export function createGoogleProvider (config: Omit<OidcConfig, 'scopes' | 'displ
     providerUserId: claims => claims.sub,
     // With `email profile`, Google's id_token carries every claim we read.
     useUserinfo: false,
+    // Google documents `none`, `consent` and `select_account` only; the account chooser is its way
+    // to sign in as someone else (and to add an account there).
+    accountSwitchPrompt: 'select_account',
     // POST /auth/google/token: id_tokens of the iOS and Android apps (GOOGLE_NATIVE_CLIENT_IDS).
     nativeClientIds: config.nativeClientIds ?? []
   }, context)

@@ -22,6 +22,8 @@ export interface OidcProviderOptions extends OidcConfig {
    * their client ids, accepted as audience (and authorized party) beside `clientId`. Empty: none yet.
    */
   nativeClientIds?: string[]
+  /** The `prompt` that lets the person pick another account (`?prompt=login`). Default: OIDC Core's `login`. */
+  accountSwitchPrompt?: string
 }
 
 interface DiscoveryDocument {
@@ -121,6 +123,8 @@ export async function createOidcProvider (options: OidcProviderOptions, { timeou
     id: options.id,
     displayName: options.displayName,
     oauth2,
+
+    loginParams: ({ promptLogin }): Record<string, string> => promptLogin === true ? { prompt: options.accountSwitchPrompt ?? 'login' } : {},
 
     readAccessToken (reply) {
       if (typeof reply.access_token !== 'string' || reply.access_token === '') throw new LoginFlowError(LoginErrorCode.providerTokenError, `${options.displayName} token reply has no access_token`)
