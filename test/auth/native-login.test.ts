@@ -1,10 +1,12 @@
 import t from 'tap'
 import { loginCookies } from '../../src/auth/login-cookies.js'
 import { startFakeGitHub } from '../fakes/github.js'
+import { startFakeKakao } from '../fakes/kakao.js'
 import { buildTestApp, FRONTEND_URL, type TestApp } from '../helpers/build-app.js'
 import { parseSetCookies } from '../helpers/cookies.js'
 import { browse, loginThroughProvider, newBrowser } from '../helpers/login.js'
 import { APP_LINK_REDIRECT, APP_REDIRECT, appRequest, NATIVE_ENV, nativeLogin, nativeSignIn, pkcePair } from '../helpers/native.js'
+import { resetKakao } from '../helpers/provider-resets.js'
 
 // Path A of native apps (RFC 8252): the app opens our login in the system browser with a listed
 // redirect_uri and a PKCE challenge; the callback hands the one-time code to that URI; the app
@@ -12,8 +14,12 @@ import { APP_LINK_REDIRECT, APP_REDIRECT, appRequest, NATIVE_ENV, nativeLogin, n
 // TEST_DATABASE_URL, on PostgreSQL.
 
 const github = await startFakeGitHub()
-t.teardown(() => github.close())
-t.beforeEach(() => { github.authorize = 'approve' })
+const kakao = await startFakeKakao()
+t.teardown(() => Promise.all([github.close(), kakao.close()]))
+t.beforeEach(() => {
+  github.authorize = 'approve'
+  resetKakao(kakao)
+})
 
 const build = (t: Tap, env: Record<string, string> = {}) => buildTestApp(t, { ...github.env, ...NATIVE_ENV, ...env })
 type Tap = Parameters<typeof buildTestApp>[0]
@@ -237,4 +243,27 @@ t.test('native sign-in end to end, with the returning user\'s tokens on the bear
   const me = await appRequest(app, 'GET', '/auth/me', { accessToken: session.accessToken })
   t.equal(me.statusCode, 200)
   t.same(me.json().user, { id: session.user.id, nickname: 'octocat', avatarUrl: github.user.avatar_url })
+})
+
+t.test('a consent repair round (KAKAO_REQUIRED_FIELDS) keeps the native app: the code still goes to its redirect', async t => {
+  const { app } = await buildTestApp(t, { ...kakao.env, ...NATIVE_ENV, KAKAO_REQUIRED_FIELDS: 'email' })
+  kakao.declines = [['account_email']]
+  const browser = newBrowser()
+  const { verifier, challenge } = pkcePair()
+  const start = await browse(app, browser, `/auth/kakao/login?${new URLSearchParams({ redirect_uri: APP_REDIRECT, code_challenge: challenge, code_challenge_method: 'S256', state: 'repair-1' })}`)
+  let next = String(start.headers.location)
+  let location: URL | undefined
+  for (let round = 1; round <= 2 && location === undefined; round++) {
+    const authorize = await fetch(next, { redirect: 'manual' })
+    const callbackUrl = new URL(String(authorize.headers.get('location')))
+    const callback = await browse(app, browser, callbackUrl.pathname + callbackUrl.search)
+    const target = new URL(String(callback.headers.location))
+    if (target.protocol === 'com.example.app:') location = target
+    else next = target.toString()
+  }
+  t.ok(location, 'the second round ends at the app')
+  t.equal(location?.searchParams.get('state'), 'repair-1', 'with its state')
+  const exchange = await appRequest(app, 'POST', '/auth/exchange', { payload: { code: location?.searchParams.get('code'), code_verifier: verifier, client: 'native' } })
+  t.equal(exchange.statusCode, 200, exchange.body)
+  t.equal(exchange.json().profile.email, 'gildong@kakao.com', 'with the field asked again')
 })

@@ -4,6 +4,7 @@ import { startFakeGoogle } from '../fakes/google.js'
 import { startFakeKakao } from '../fakes/kakao.js'
 import { buildTestApp, type TestApp } from '../helpers/build-app.js'
 import { appRequest } from '../helpers/native.js'
+import { resetKakao } from '../helpers/provider-resets.js'
 
 // Path B of native apps: POST /auth/:provider/token with what the provider's own SDK gave the app.
 // Every token is checked with the provider's rules over real HTTP (the fakes' JWKS and token info);
@@ -13,9 +14,9 @@ const kakao = await startFakeKakao()
 const google = await startFakeGoogle()
 t.teardown(() => Promise.all([kakao.close(), google.close()]))
 t.beforeEach(() => {
+  resetKakao(kakao)
   kakao.tokenInfo = 'ok'
   kakao.requests.length = 0
-  kakao.account = { ...kakao.account, id: '4287654321' }
 })
 
 const ENV = {
@@ -138,6 +139,26 @@ t.test('Kakao access token above 2^53: the ids of token info and profile are com
   const signup = await appRequest(app, 'POST', '/auth/signup', { payload: { nickname: '큰번호', signupToken: accepted.json().signupToken } })
   t.equal(signup.statusCode, 201)
   t.equal((await app.handoff.db.prisma.identity.findFirstOrThrow()).providerUserId, '9007199254740993')
+})
+
+t.test('Kakao in OpenID Connect mode (KAKAO_OIDC=true) still takes an SDK access token: the browser login\'s id_token check is not in its way', async t => {
+  const { app } = await build(t, { KAKAO_OIDC: 'true' })
+  const accepted = await signInWithToken(app, 'kakao', { accessToken: kakao.sdkAccessToken() })
+  t.equal(accepted.statusCode, 200, accepted.body)
+  t.match(accepted.json(), { status: 'signup_required', profile: { email: 'gildong@kakao.com', provider: 'kakao' } })
+})
+
+t.test('a field the app requires that the SDK\'s token lacks: 403 provider_consent_missing, nothing written', async t => {
+  const testApp = await build(t, { KAKAO_REQUIRED_FIELDS: 'email' })
+  const nonce = newNonce()
+  const refused = await signInWithToken(testApp.app, 'kakao', { idToken: await kakao.sdkIdToken({ nonce }), nonce })
+  t.equal(refused.statusCode, 403)
+  t.equal(refused.json().code, 'provider_consent_missing')
+  t.match(refused.json().message, /email/)
+  await nothingWritten(t, testApp)
+  const withEmail = newNonce()
+  const accepted = await signInWithToken(testApp.app, 'kakao', { idToken: await kakao.sdkIdToken({ nonce: withEmail, email: 'gildong@kakao.com' }), nonce: withEmail })
+  t.equal(accepted.statusCode, 200, 'with the email (after the SDK\'s additional consent) it signs in')
 })
 
 t.test('Kakao failing: a transient token-info error is 502 provider_error, a silent one 504 provider_timeout', async t => {
