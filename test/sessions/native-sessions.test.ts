@@ -182,3 +182,17 @@ t.test('logout, sessions and account deletion with the bearer token: no cookie t
   t.equal(deleted.headers['set-cookie'], undefined)
   t.equal(await app.handoff.db.prisma.user.count(), 0)
 })
+
+t.test('no token, code or device secret of a native app reaches the log', async t => {
+  const { app, rawLogs } = await buildTestApp(t, { ...github.env, ...NATIVE_ENV, LOG_LEVEL: 'debug' }, { logs: true })
+  const deviceSecret = randomBytes(32).toString('base64url')
+  const session = await nativeSignIn(app, 'github', { deviceSecret })
+  const refreshed = (await appRequest(app, 'POST', '/auth/refresh', { payload: { refreshToken: session.refreshToken, deviceSecret } })).json().tokens
+  await appRequest(app, 'POST', '/auth/refresh', { payload: { refreshToken: session.refreshToken, deviceSecret: randomBytes(32).toString('base64url') } })
+  await appRequest(app, 'GET', '/users/me', { accessToken: refreshed.accessToken })
+  const logs = rawLogs()
+  t.ok(logs.length > 0, 'the app logged')
+  for (const [name, secret] of Object.entries({ accessToken: session.accessToken, refreshToken: session.refreshToken, newAccess: refreshed.accessToken, newRefresh: refreshed.refreshToken, deviceSecret })) {
+    t.notOk(logs.includes(secret), `no ${name} in the log`)
+  }
+})
