@@ -5,6 +5,7 @@ import type { Config } from '../config.js'
 import { LoginErrorCode, LoginFlowError, ProviderNotFoundError } from '../errors.js'
 import type { HandoffHooks } from '../lifecycle-hooks.js'
 import type { Provider } from '../providers/provider.js'
+import { tokensFromReply } from '../providers/provider-tokens.js'
 import { ErrorRef } from '../schemas/common.js'
 import { routeRateLimit } from '../plugins/rate-limit.js'
 import { completeLogin } from './complete-login.js'
@@ -35,11 +36,13 @@ export const callbackRoutes: FastifyPluginAsyncTypebox<{ config: Config, provide
     // another provider would sign in as one of its users.
     if (profile.provider !== provider.id) throw new LoginFlowError(LoginErrorCode.serverError, `provider ${provider.id} returned a profile of provider "${String(profile.provider)}"`)
     if (typeof profile.providerUserId !== 'string' || profile.providerUserId === '') throw new LoginFlowError(LoginErrorCode.providerProfileError, `${provider.displayName} profile has no user id`)
+    // Kept (sealed) for later calls: app.handoff.providerAccessToken, the grant's revocation.
+    const tokens = tokensFromReply(tokenReply, app.handoff.clock.now())
     if (login.linkSessionId !== undefined) {
-      await completeLink(app, request, hooks, verifyLinkingSession(request, login.linkSessionId), profile)
+      await completeLink(app, request, hooks, verifyLinkingSession(request, login.linkSessionId), profile, tokens)
       return { linked: provider.id }
     }
-    return { code: await completeLogin(app, hooks, request, reply, { profile, codeChallenge: login.codeChallenge, linkByVerifiedEmail: provider.linkByVerifiedEmail === true }) }
+    return { code: await completeLogin(app, hooks, request, reply, { profile, tokens, codeChallenge: login.codeChallenge, linkByVerifiedEmail: provider.linkByVerifiedEmail === true }) }
   }
 
   app.get('/:provider/callback', {

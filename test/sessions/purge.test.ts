@@ -19,6 +19,11 @@ t.test('expired codes, signups, tokens and old sessions are purged; live rows st
     ['rotated-still-valid', live, at(3600), at(-30), 'expired-token', at(-1)])
   await sql.query('INSERT INTO revoked_sessions (session_id, user_id, revoked_at, expires_at) VALUES ($1, $3, $4, $5), ($2, $3, $4, $6)',
     [revokedLongAgo, revokedJustNow, user.id, at(-60), at(-1), at(900)])
+  // Kept tokens live as long as their identity, and a grant revocation until it is done or given
+  // up, however old: the purge has no business with either.
+  const [identity] = await sql.query<{ id: string }>("INSERT INTO identities (user_id, provider, provider_user_id, created_at) VALUES ($1, 'naver', 'n1', $2) RETURNING id", [user.id, at(-400 * 24 * 3600)])
+  await sql.query("INSERT INTO provider_tokens (identity_id, ciphertext, key_id, updated_at) VALUES ($1, 'sealed', 'k', $2)", [identity.id, at(-400 * 24 * 3600)])
+  const [job] = await sql.query<{ id: string }>("INSERT INTO provider_grant_revocations (provider, provider_user_id, attempts, next_attempt_at, created_at) VALUES ('naver', 'n0', 3, $1, $2) RETURNING id", [at(-3 * 24 * 3600), at(-4 * 24 * 3600)])
 
   // Every row by name, with its fate: each is there before the purge, and after it exactly the
   // ones marked kept are.
@@ -35,7 +40,9 @@ t.test('expired codes, signups, tokens and old sessions are purged; live rows st
     { table: 'refresh_tokens', key: 'token_hash', value: 'rotated-still-valid', kept: true, why: 'a rotated token is kept while it could be replayed (reuse detection)' },
     { table: 'refresh_tokens', key: 'token_hash', value: 'expired-token', kept: false, why: 'an expired token' },
     { table: 'revoked_sessions', key: 'session_id', value: revokedJustNow, kept: true, why: 'a revocation is kept while its access tokens could be unexpired' },
-    { table: 'revoked_sessions', key: 'session_id', value: revokedLongAgo, kept: false, why: 'a revocation whose access tokens have all expired' }
+    { table: 'revoked_sessions', key: 'session_id', value: revokedLongAgo, kept: false, why: 'a revocation whose access tokens have all expired' },
+    { table: 'provider_tokens', key: 'identity_id', value: identity.id, kept: true, why: 'an identity\'s tokens, however old' },
+    { table: 'provider_grant_revocations', key: 'id', value: job.id, kept: true, why: 'a grant revocation still to do, however overdue' }
   ]
   const present = async ({ table, key, value }: { table: string, key: string, value: string }) =>
     (await sql.query(`SELECT 1 FROM ${table} WHERE ${key} = $1`, [value])).length === 1
