@@ -87,7 +87,7 @@ t.test('upgrading to provider_lifecycle: sessions and codes from before carry no
   const [session] = await db.sql.query<{ id: string }>("INSERT INTO sessions (user_id, expires_at) VALUES ($1, now() + interval '1 day') RETURNING id", [user.id])
   await db.sql.query("INSERT INTO login_codes (code_hash, user_id, expires_at) VALUES ('old-code', $1, now() + interval '1 minute')", [user.id])
 
-  t.same((await migrate(db.sql, { postgres: false })).applied, ['20261130000000_provider_lifecycle'])
+  t.same((await migrate(db.sql, { postgres: false })).applied.slice(0, 1), ['20261130000000_provider_lifecycle'], 'provider_lifecycle first, then the later ones')
   t.same(await db.sql.query('SELECT identity_id FROM sessions'), [{ identity_id: null }], 'an existing session has no identity')
   t.same(await db.sql.query('SELECT code_hash, identity_id FROM login_codes'), [{ code_hash: 'old-code', identity_id: null }], 'an existing code stays usable')
 
