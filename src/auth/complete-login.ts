@@ -35,8 +35,9 @@ export async function completeLogin (app: FastifyInstance, hooks: HandoffHooks, 
   const { prisma, sql } = app.handoff.db
   let userId = await findUserByIdentity(prisma, profile, now)
   // Only a provider trusted to verify addresses joins an account by email (Provider.linkByVerifiedEmail):
-  // never the dev provider, whose email is typed into a form by anyone.
-  if (userId === null && app.handoff.config.linkByVerifiedEmail && login.linkByVerifiedEmail && profile.provider !== DEV_PROVIDER.id) {
+  // never the dev provider, whose email is typed into a form by anyone, nor an address its provider
+  // marks as not linkable (Apple's private relay: linkByVerifiedEmail refuses it too).
+  if (userId === null && app.handoff.config.linkByVerifiedEmail && login.linkByVerifiedEmail && profile.emailLinkable !== false && profile.provider !== DEV_PROVIDER.id) {
     const joined = await linkByVerifiedEmail(prisma, profile, now)
     userId = joined?.userId ?? null
     if (joined?.created === true) {
