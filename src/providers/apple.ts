@@ -1,9 +1,9 @@
-import type { createRemoteJWKSet, JWTPayload } from 'jose'
 import type { AppleConfig } from '../config.js'
 import { LoginErrorCode, LoginFlowError } from '../errors.js'
 import { clientSecretSource } from './apple-client-secret.js'
 import { parseAppleUser } from './apple-user.js'
-import { optionalString, postTokenForm, type Provider, type ProviderCallContext, type TokenResponse } from './provider.js'
+import { createIdTokenVerifier, type IdTokenClaims, type IdTokenVerifier } from './id-token.js'
+import { optionalString, postTokenForm, type NormalizedProfile, type Provider, type ProviderCallContext, type TokenResponse } from './provider.js'
 
 // Sign in with Apple, REST (developer.apple.com/documentation/signinwithapplerestapi; docs/providers.md).
 // The web flow: authorize with response_mode=form_post, so Apple's page POSTs the callback from its own
@@ -21,50 +21,34 @@ export const APPLE_RELAY_DOMAIN = 'privaterelay.appleid.com'
 /** Apple writes its booleans as JSON booleans or as the strings "true" / "false" (docs/providers.md, quirk 9). */
 export const appleBoolean = (value: unknown): boolean => value === true || value === 'true'
 
-/** The id_token claims handoff reads (developer.apple.com/documentation/signinwithapplerestapi/authenticating-users-with-sign-in-with-apple). */
-export interface AppleIdClaims extends JWTPayload {
-  sub: string
-  email?: unknown
-  email_verified?: unknown
-  is_private_email?: unknown
-  nonce?: unknown
-}
-
-export type AppleJwtVerifier = (token: string, audiences: string[]) => Promise<JWTPayload & { sub?: string }>
-
 /**
- * Verifies a JWT Apple signed (id_tokens, server-to-server notifications): RS256 with a key of
- * Apple's JWKS (cached by jose, fetched again for an unknown `kid`), issued by APPLE_AUTH_URL, for one
- * of `audiences`, not expired. Throws jose's errors (`code` ERR_JWKS_TIMEOUT, ERR_JWT_EXPIRED…).
+ * Apple's id_tokens for `audiences`: the Services ID for the web login, a bundle id (APPLE_APP_IDS)
+ * for a native app's token. RS256 with a key of Apple's JWKS, issued by APPLE_AUTH_URL
+ * (https://appleid.apple.com, or a fake's origin in tests), not expired; the nonce checked per call.
+ * The same keys sign server-to-server notifications.
  */
-export function appleJwtVerifier (config: Pick<AppleConfig, 'authUrl'>, timeoutMs: number): AppleJwtVerifier {
-  let jwks: ReturnType<typeof createRemoteJWKSet> | undefined
-  return async (token, audiences) => {
-    // Imported here: only a server with Apple enabled pays for loading jose.
-    const { createRemoteJWKSet, jwtVerify } = await import('jose')
-    jwks ??= createRemoteJWKSet(new URL(config.authUrl + KEYS_PATH), { timeoutDuration: timeoutMs, cooldownDuration: 1000 })
-    const { payload } = await jwtVerify(token, jwks, { issuer: config.authUrl, audience: audiences, algorithms: ['RS256'], requiredClaims: ['sub', 'iat', 'exp'] })
-    return payload
-  }
+export function appleIdTokenVerifier (config: Pick<AppleConfig, 'authUrl'>, audiences: readonly string[], timeoutMs: number): IdTokenVerifier {
+  return createIdTokenVerifier({ displayName: 'Apple', jwksUri: config.authUrl + KEYS_PATH, issuers: [config.authUrl], audiences, algorithms: ['RS256'], timeoutMs })
 }
 
 /**
- * Checks an id_token for one of `audiences` (the Services ID on the web; a bundle id from an app) whose
- * `nonce` is one of `nonces`. Failures are LoginFlowErrors: provider_timeout when the JWKS does not
- * answer, provider_token_error for anything forged, expired or meant for someone else.
+ * The profile a verified Apple id_token (web or native) describes, with the name from the unsigned
+ * `user` field of the first authorization when there is one. A relay address is Apple's own and
+ * reaches this person: verified for them, linkable to no one.
  */
-export async function verifyAppleIdToken (verify: AppleJwtVerifier, idToken: string, { audiences, nonces }: { audiences: string[], nonces: string[] }): Promise<AppleIdClaims> {
-  let claims: JWTPayload
-  try {
-    claims = await verify(idToken, audiences)
-  } catch (error) {
-    const code = (error as { code?: string }).code
-    if (code === 'ERR_JWKS_TIMEOUT') throw new LoginFlowError(LoginErrorCode.providerTimeout, 'Apple JWKS did not answer in time', { cause: error })
-    throw new LoginFlowError(LoginErrorCode.providerTokenError, `Apple id_token rejected: ${code ?? (error as Error).message}`, { cause: error })
+export function appleProfile (claims: IdTokenClaims, userField?: unknown): NormalizedProfile {
+  const email = optionalString(claims.email)
+  const relay = appleBoolean(claims.is_private_email) || email?.toLowerCase().endsWith(`@${APPLE_RELAY_DOMAIN}`) === true
+  const user = parseAppleUser(userField)
+  return {
+    provider: 'apple',
+    providerUserId: claims.sub,
+    nickname: user.nickname,
+    name: user.name,
+    email,
+    emailVerified: email !== undefined && (appleBoolean(claims.email_verified) || relay),
+    ...(relay ? { emailLinkable: false } : {})
   }
-  if (typeof claims.nonce !== 'string' || !nonces.includes(claims.nonce)) throw new LoginFlowError(LoginErrorCode.providerTokenError, 'Apple id_token nonce does not match this login')
-  if (typeof claims.sub !== 'string' || claims.sub === '') throw new LoginFlowError(LoginErrorCode.providerTokenError, 'Apple id_token has no sub')
-  return claims as AppleIdClaims
 }
 
 /** Apple's token errors: `invalid_client` means our client secret, Services ID or key is wrong. */
@@ -77,7 +61,7 @@ function tokenError (status: number, body: unknown, call: string): LoginFlowErro
 /** Sign in with Apple as a provider. `now` (milliseconds) is for tests of the client secret's renewal. */
 export function createAppleProvider (config: AppleConfig, { timeoutMs }: ProviderCallContext, now?: () => number): Provider {
   const clientSecret = clientSecretSource({ teamId: config.teamId, keyId: config.keyId, clientId: config.clientId, privateKey: config.privateKey }, now)
-  const verify = appleJwtVerifier(config, timeoutMs)
+  const idTokens = appleIdTokenVerifier(config, [config.clientId], timeoutMs)
 
   async function tokenCall (form: Record<string, string>, timeoutMs: number): Promise<TokenResponse> {
     const { status, body } = await postTokenForm(config.authUrl + TOKEN_PATH, { ...form, client_id: config.clientId, client_secret: await clientSecret.get() }, timeoutMs)
@@ -119,20 +103,7 @@ export function createAppleProvider (config: AppleConfig, { timeoutMs }: Provide
 
     async fetchProfile (_accessToken, { tokenReply, nonce, callbackParams }) {
       // The id_token from our own token call, never the one in the form: that one came through the browser.
-      const claims = await verifyAppleIdToken(verify, String(tokenReply.id_token), { audiences: [config.clientId], nonces: [nonce] })
-      const email = optionalString(claims.email)
-      const relay = appleBoolean(claims.is_private_email) || email?.toLowerCase().endsWith(`@${APPLE_RELAY_DOMAIN}`) === true
-      const user = parseAppleUser(callbackParams?.user)
-      return {
-        provider: 'apple',
-        providerUserId: claims.sub,
-        nickname: user.nickname,
-        name: user.name,
-        email,
-        // A relay address is Apple's own and reaches this person: verified for them, linkable to no one.
-        emailVerified: email !== undefined && (appleBoolean(claims.email_verified) || relay),
-        ...(relay ? { emailLinkable: false } : {})
-      }
+      return appleProfile(await idTokens.verify(String(tokenReply.id_token), { nonce }), callbackParams?.user)
     },
 
     refreshTokens (refreshToken, { timeoutMs }) {
