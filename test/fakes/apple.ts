@@ -40,7 +40,8 @@ export interface FakeApple {
   authorized: Set<string>
   /** Overrides the `user` form field (any string, for sanitizing tests); undefined: Apple's own. */
   userField?: string
-  authorize: 'approve' | 'deny'
+  /** `hold`: the person stays on Apple's page (an abandoned login): nothing is posted back. */
+  authorize: 'approve' | 'deny' | 'hold'
   token: 'ok' | 'invalid_grant' | 'hang'
   idToken: AppleIdTokenFault
   jwks: 'ok' | 'hang'
@@ -126,6 +127,7 @@ export async function startFakeApple (options: { host?: string } = {}): Promise<
     if (query.scope !== undefined && query.scope !== '' && query.response_mode !== 'form_post') return page(400, 'response_mode must be form_post when name or email scope is requested')
     let back: URL
     try { back = new URL(query.redirect_uri) } catch { return page(400, 'invalid redirect_uri') }
+    if (fake.authorize === 'hold') return reply.type('text/html; charset=utf-8').send('<h1>Sign in with Apple</h1>')
     const fields: Record<string, string> = {}
     if (fake.authorize === 'deny') {
       fields.error = 'user_cancelled_authorize'
