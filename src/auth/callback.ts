@@ -86,7 +86,7 @@ export const callbackRoutes: FastifyPluginAsyncTypebox<{ config: Config, provide
       params: ProviderParamsSchema,
       body: CallbackFormSchema,
       response: {
-        200: { description: 'The relay page: posts the same fields again from this origin (HTML)', type: 'string' },
+        200: { description: 'The relay page: posts the same fields again from this origin', content: { 'text/html': { schema: { type: 'string' } } } },
         302: { description: 'To the frontend, with `code` or `error`', type: 'null' },
         404: ErrorRef,
         429: ErrorRef
