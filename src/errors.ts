@@ -30,10 +30,13 @@ export const UserNotFoundError = createError('user_not_found', 'This account no 
 /** The app's onUserCreated hook failed: the signup was rolled back, the signup cookie stays valid. */
 export const SignupHookFailedError = createError('signup_hook_failed', 'The account could not be set up; nothing was saved. Try again.', 500)
 
-/** A provider's unlink webhook (Kakao, Naver) without the provider's credentials: wrong admin key, app id, client id or signature. */
+/** A provider's unlink webhook (Kakao, Naver) or Apple notification without the provider's credentials: wrong admin key, app id, client id or signature. */
 export const UnlinkUnauthorizedError = createError('unlink_unauthorized', '%s', 401)
 /** A provider's unlink webhook whose fields are missing, malformed, undecryptable or outside the timestamp window. */
 export const UnlinkRequestInvalidError = createError('unlink_request_invalid', '%s', 400)
+
+/** A provider's webhook we cannot check right now (Apple's signing keys did not answer): nothing changed; the provider may deliver again. */
+export const ProviderUnavailableError = createError('provider_unavailable', '%s', 503)
 
 /** GET /metrics on the public port (METRICS_TOKEN) without `Authorization: Bearer <METRICS_TOKEN>`. */
 export const MetricsTokenInvalidError = createError('metrics_token_invalid', 'GET /metrics needs the header Authorization: Bearer <METRICS_TOKEN>', 401)

@@ -13,10 +13,14 @@ import { optionalString, postTokenForm, type NormalizedProfile, type Provider, t
 const AUTHORIZE_PATH = '/auth/authorize'
 const TOKEN_PATH = '/auth/token'
 const REVOKE_PATH = '/auth/revoke'
-const KEYS_PATH = '/auth/keys'
+/** Apple's JWKS: the keys of its id_tokens and of its server-to-server notifications. */
+export const APPLE_KEYS_PATH = '/auth/keys'
 
 /** The domain of Apple's "Hide My Email" addresses. */
 export const APPLE_RELAY_DOMAIN = 'privaterelay.appleid.com'
+
+/** An address of Apple's private relay, by its domain (Apple's is_private_email flag may be missing). */
+export const isAppleRelayAddress = (email: string | null | undefined): boolean => email?.trim().toLowerCase().endsWith(`@${APPLE_RELAY_DOMAIN}`) === true
 
 /** Apple writes its booleans as JSON booleans or as the strings "true" / "false" (docs/providers.md, quirk 9). */
 export const appleBoolean = (value: unknown): boolean => value === true || value === 'true'
@@ -28,7 +32,7 @@ export const appleBoolean = (value: unknown): boolean => value === true || value
  * The same keys sign server-to-server notifications.
  */
 export function appleIdTokenVerifier (config: Pick<AppleConfig, 'authUrl'>, audiences: readonly string[], timeoutMs: number): IdTokenVerifier {
-  return createIdTokenVerifier({ displayName: 'Apple', jwksUri: config.authUrl + KEYS_PATH, issuers: [config.authUrl], audiences, algorithms: ['RS256'], timeoutMs })
+  return createIdTokenVerifier({ displayName: 'Apple', jwksUri: config.authUrl + APPLE_KEYS_PATH, issuers: [config.authUrl], audiences, algorithms: ['RS256'], timeoutMs })
 }
 
 /**
@@ -38,7 +42,7 @@ export function appleIdTokenVerifier (config: Pick<AppleConfig, 'authUrl'>, audi
  */
 export function appleProfile (claims: IdTokenClaims, userField?: unknown): NormalizedProfile {
   const email = optionalString(claims.email)
-  const relay = appleBoolean(claims.is_private_email) || email?.toLowerCase().endsWith(`@${APPLE_RELAY_DOMAIN}`) === true
+  const relay = appleBoolean(claims.is_private_email) || isAppleRelayAddress(email)
   const user = parseAppleUser(userField)
   return {
     provider: 'apple',

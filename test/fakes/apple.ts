@@ -26,6 +26,16 @@ export type AppleIdTokenFault = 'none' | 'wrong_key' | 'wrong_aud' | 'wrong_nonc
 
 export interface AppleEvent { type: string, sub: string, event_time?: number, email?: string, is_private_email?: string | boolean }
 
+export interface NotificationOptions {
+  aud?: string
+  iss?: string
+  /** Apple's examples carry `events` as an object; real deliveries as a JSON string (the default). */
+  eventsAsObject?: boolean
+  /** `events` exactly as given (malformed-notification tests). */
+  eventsOverride?: string
+  key?: 'apple' | 'stranger'
+}
+
 export interface FakeApple {
   /** The fake's origin: the issuer of its id_tokens and what APPLE_AUTH_URL points at. */
   issuer: string
@@ -53,7 +63,7 @@ export interface FakeApple {
   /** Refresh tokens issued and not revoked. */
   refreshTokens: Set<string>
   /** A notification JWT as Apple signs it; `events` JSON-encoded unless `eventsAsObject`. */
-  signNotification(event: AppleEvent, options?: { aud?: string, eventsAsObject?: boolean, key?: 'apple' | 'stranger', iss?: string }): Promise<string>
+  signNotification(event: AppleEvent, options?: NotificationOptions): Promise<string>
   env: Record<string, string>
   close(): Promise<void>
 }
@@ -103,10 +113,10 @@ export async function startFakeApple (options: { host?: string } = {}): Promise<
     clientSecrets: [] as FakeApple['clientSecrets'],
     revoked: [] as FakeApple['revoked'],
     refreshTokens: new Set<string>(),
-    async signNotification (event: AppleEvent, options: { aud?: string, eventsAsObject?: boolean, key?: 'apple' | 'stranger', iss?: string } = {}) {
+    async signNotification (event: AppleEvent, options: NotificationOptions = {}) {
       const key = options.key === 'stranger' ? strangerKey : appleKey
       const events = { event_time: Date.now(), ...event }
-      return new SignJWT({ events: options.eventsAsObject === true ? events : JSON.stringify(events) })
+      return new SignJWT({ events: options.eventsOverride ?? (options.eventsAsObject === true ? events : JSON.stringify(events)) })
         .setProtectedHeader({ alg: 'RS256', kid: key.kid })
         .setIssuer(options.iss ?? issuer)
         .setAudience(options.aud ?? fake.clientId)
