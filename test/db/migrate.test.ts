@@ -14,7 +14,7 @@ t.test('migrations apply once, recorded the way Prisma records them', async t =>
   t.teardown(async () => { await db.close(); await instance.close() })
 
   const first = await migrate(db.sql, { postgres: false })
-  t.same(first.applied, ['20261123000000_init', '20261129000000_security_hardening'])
+  t.same(first.applied, ['20261123000000_init', '20261129000000_security_hardening', '20261130100000_apple_email_forwarding'])
   t.same((await migrate(db.sql, { postgres: false })).applied, [], 'nothing to do the second time')
 
   const [row] = await db.sql.query<{ checksum: string, finished_at: Date | null, applied_steps_count: number }>(
@@ -61,7 +61,7 @@ t.test('upgrading: addresses typed into the dev form stop counting as verified o
   const both = await user('both', 'Both@Example.com', [['dev', true], ['google', true]])
   const real = await user('real', 'real@example.com', [['google', true]])
 
-  t.same((await migrate(db.sql, { postgres: false })).applied, ['20261129000000_security_hardening'])
+  t.same((await migrate(db.sql, { postgres: false })).applied, ['20261129000000_security_hardening', '20261130100000_apple_email_forwarding'])
   const verified = async (table: string, where: string, id: string) =>
     (await db.sql.query<{ email_verified: boolean }>(`SELECT email_verified FROM ${table} WHERE ${where} = $1`, [id])).map(row => row.email_verified)
   t.same(await verified('identities', 'user_id', squatter), [false], 'a dev identity is no longer verified')
