@@ -16,6 +16,8 @@ export interface OidcProviderOptions extends OidcConfig {
   providerUserId(claims: IdTokenClaims): string
   /** Ask the userinfo endpoint for claims the id_token lacks (issuers differ in what they put there). */
   useUserinfo: boolean
+  /** The `prompt` that lets the person pick another account (`?prompt=login`). Default: OIDC Core's `login`. */
+  accountSwitchPrompt?: string
 }
 
 interface DiscoveryDocument {
@@ -95,6 +97,8 @@ export async function createOidcProvider (options: OidcProviderOptions, { timeou
     id: options.id,
     displayName: options.displayName,
     oauth2,
+
+    loginParams: ({ promptLogin }): Record<string, string> => promptLogin === true ? { prompt: options.accountSwitchPrompt ?? 'login' } : {},
 
     readAccessToken (reply) {
       if (typeof reply.access_token !== 'string' || reply.access_token === '') throw new LoginFlowError(LoginErrorCode.providerTokenError, `${options.displayName} token reply has no access_token`)
