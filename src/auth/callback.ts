@@ -109,7 +109,7 @@ export const callbackRoutes: FastifyPluginAsyncTypebox<{ config: Config, provide
     config: { rateLimit: routeRateLimit(config, config.rateLimits.loginPerMinute) }
   }, async (request, reply) => {
     const provider = providers.get(request.params.provider)
-    if (provider === undefined || provider.oauth2.responseMode !== 'form_post') throw new ProviderNotFoundError(request.params.provider)
+    if (provider === undefined || provider.oauth2.responseMode !== 'form_post') throw providerNotFound(request.params.provider)
     const cookies = loginCookies(config, provider.id)
     const form = (request.body ?? {}) as CallbackParams
     // Straight from the provider's site, the browser sent no Lax cookie: post it again from here

@@ -29,6 +29,7 @@ export const en = {
     signup_hook_failed: 'The account could not be set up; nothing was saved. Try again.',
     unlink_unauthorized: 'The unlink notification does not carry this app\'s credentials.',
     unlink_request_invalid: 'The unlink notification is malformed or outside its time window.',
+    provider_unavailable: 'The provider could not be reached to check this call; nothing was changed. Please try again later.',
     metrics_token_invalid: 'GET /metrics needs the header Authorization: Bearer <METRICS_TOKEN>.',
     database_unavailable: 'The service is briefly unavailable. Please try again in a few seconds.',
     internal_error: 'Something went wrong on our side. Please try again.',

@@ -28,6 +28,7 @@ export const ko: Translation = {
     signup_hook_failed: '계정을 준비하지 못했어요. 아무것도 저장되지 않았으니 다시 시도해 주세요.',
     unlink_unauthorized: '연결 끊기 알림에 이 앱의 인증 정보가 없어요.',
     unlink_request_invalid: '연결 끊기 알림의 형식이 올바르지 않거나 허용 시간을 벗어났어요.',
+    provider_unavailable: '제공자에 연결하지 못해 이 요청을 확인하지 못했어요. 아무것도 바뀌지 않았으니 잠시 후 다시 시도해 주세요.',
     metrics_token_invalid: 'GET /metrics에는 Authorization: Bearer <METRICS_TOKEN> 헤더가 필요해요.',
     database_unavailable: '서비스를 잠시 이용할 수 없어요. 몇 초 뒤에 다시 시도해 주세요.',
     internal_error: '서버에서 문제가 생겼어요. 다시 시도해 주세요.',

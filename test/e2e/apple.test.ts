@@ -17,7 +17,7 @@ t.test('first login with Apple: the cross-site form_post is relayed once, the lo
   const session = await Session.open(browser, server)
   t.teardown(() => session.close())
   const page = await session.page('/')
-  await page.getByRole('link', { name: 'Continue with Apple' }).click()
+  await page.getByRole('link', { name: 'Sign in with Apple' }).click()
   await page.locator('#nickname').waitFor()
   t.equal(page.url(), `${server.base}/`, 'back on the frontend, the code already out of the address bar')
   t.equal(await page.inputValue('#nickname'), 'Gildong', 'the name Apple sent once suggests the nickname')
