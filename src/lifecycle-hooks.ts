@@ -20,8 +20,11 @@ export interface UserCreatedEvent {
 export interface LoginEvent {
   user: PublicUser
   sessionId: string
-  /** `exchange`: a returning user traded a one-time code; `signup`: a first login picked a nickname. */
-  method: 'exchange' | 'signup'
+  /**
+   * `exchange`: a returning user traded a one-time code; `signup`: a first login picked a nickname;
+   * `provider_token`: a returning user's native app signed in with a provider SDK's token.
+   */
+  method: 'exchange' | 'signup' | 'provider_token'
   request: FastifyRequest
 }
 

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Config } from '../config.js'
 import type { HandoffHooks } from '../lifecycle-hooks.js'
 import type { NormalizedProfile } from '../providers/provider.js'
+import type { ClientKind } from '../sessions/access-claims.js'
 import { generateSecret, hashSecret } from '../secrets.js'
 import { sessionCookies } from '../sessions/cookies.js'
 import { recordIdentityLinked } from '../users/identity-events.js'
@@ -27,9 +28,10 @@ function bindCode (request: FastifyRequest, reply: FastifyReply, config: Config,
 /**
  * The end of every login, whatever the provider: a one-time code for the profile's user (known,
  * or linked by a verified email), or, for a first-time identity, a code that carries the pending
- * profile to the nickname signup.
+ * profile to the nickname signup. A native app's code (`client: 'native'`) is always bound to its
+ * code_challenge and redeems only as native.
  */
-export async function completeLogin (app: FastifyInstance, hooks: HandoffHooks, request: FastifyRequest, reply: FastifyReply, login: { profile: NormalizedProfile, codeChallenge?: string, linkByVerifiedEmail: boolean }): Promise<string> {
+export async function completeLogin (app: FastifyInstance, hooks: HandoffHooks, request: FastifyRequest, reply: FastifyReply, login: { profile: NormalizedProfile, codeChallenge?: string, linkByVerifiedEmail: boolean, client?: ClientKind }): Promise<string> {
   const { profile } = login
   const now = app.handoff.clock.now()
   const { prisma, sql } = app.handoff.db
@@ -50,5 +52,7 @@ export async function completeLogin (app: FastifyInstance, hooks: HandoffHooks, 
     }
   }
   const target = userId === null ? { pendingProfile: profile } : { userId }
-  return createLoginCode(sql, target, bindCode(request, reply, app.handoff.config, login.codeChallenge), now, app.handoff.config.loginCodeTtlSeconds)
+  const client = login.client ?? 'browser'
+  if (client === 'native' && login.codeChallenge === undefined) throw new Error('a native login code needs a code_challenge')
+  return createLoginCode(sql, target, bindCode(request, reply, app.handoff.config, login.codeChallenge), now, app.handoff.config.loginCodeTtlSeconds, client)
 }

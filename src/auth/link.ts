@@ -1,11 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import type { FastifyInstance, FastifyRequest, preValidationHookHandler } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Config } from '../config.js'
-import { LoginErrorCode, LoginFlowError, providerNotFound } from '../errors.js'
+import { LoginErrorCode, LoginFlowError, NativeLinkUnsupportedError, providerNotFound } from '../errors.js'
 import type { HandoffHooks } from '../lifecycle-hooks.js'
 import { routeRateLimit } from '../plugins/rate-limit.js'
 import type { NormalizedProfile, Provider } from '../providers/provider.js'
-import { accessCookieSecurity } from '../schemas/common.js'
+import { accessCookieSecurity, emptyBodyWhenAbsent } from '../schemas/common.js'
 import { safeEqual } from '../secrets.js'
 import { requireRecentSignIn } from '../sessions/recent-sign-in.js'
 import { verifyAccessToken } from '../sessions/guards.js'
@@ -56,12 +56,6 @@ export async function completeLink (app: FastifyInstance, request: FastifyReques
   })
 }
 
-// The SPA may POST with no body at all; the schema then sees an empty one.
-const emptyBodyWhenAbsent: preValidationHookHandler = (request, _reply, done) => {
-  request.body ??= {}
-  done()
-}
-
 export const linkRoutes: FastifyPluginAsyncTypebox<{ config: Config, providers: Map<string, Provider> }> = async (app, { config, providers }) => {
   app.post('/:provider/link', {
     preValidation: emptyBodyWhenAbsent,
@@ -82,6 +76,8 @@ export const linkRoutes: FastifyPluginAsyncTypebox<{ config: Config, providers: 
   }, async (request, reply) => {
     const provider = providers.get(request.params.provider)
     if (provider === undefined) throw providerNotFound(request.params.provider)
+    // The callback links for the browser that holds the session's cookies; an app's system browser holds none.
+    if (request.user.client === 'native') throw new NativeLinkUnsupportedError()
     loginCookies(config, provider.id).remember(reply, { returnTo: request.body.returnTo ?? request.query.returnTo, linkSessionId: request.user.sessionId })
     return { authorizationUrl: await authorizationUrl(app, provider.id, request, reply) }
   })

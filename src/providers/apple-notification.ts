@@ -1,6 +1,6 @@
 import type { createRemoteJWKSet, JWTPayload } from 'jose'
 import type { AppleConfig } from '../config.js'
-import { ProviderUnavailableError, UnlinkRequestInvalidError, UnlinkUnauthorizedError } from '../errors.js'
+import { ProviderTimeoutError, ProviderUnavailableError, UnlinkRequestInvalidError, UnlinkUnauthorizedError } from '../errors.js'
 import { appleBoolean, APPLE_KEYS_PATH } from './apple.js'
 
 // Sign in with Apple's server-to-server notifications (developer.apple.com/documentation/signinwithapple/
@@ -61,8 +61,8 @@ export function readAppleEvent (claims: JWTPayload): AppleEvent {
 /**
  * Reads a notification's payload: its signature against Apple's JWKS (cached by jose, fetched again for
  * an unknown `kid`), `iss` = APPLE_AUTH_URL, `aud` = APPLE_CLIENT_ID or one of APPLE_APP_IDS, not
- * expired. Anything else is 401 `unlink_unauthorized`; Apple's JWKS out of reach is 503
- * `provider_unavailable` (nothing changed; Apple may deliver again).
+ * expired. Anything else is 401 `unlink_unauthorized`; Apple's JWKS out of reach is 504
+ * `provider_timeout` or 502 `provider_error` (nothing changed; Apple may deliver again).
  */
 export function appleNotificationReader (config: Pick<AppleConfig, 'authUrl' | 'clientId' | 'appIds'>, timeoutMs: number): AppleNotificationReader {
   let keys: ReturnType<typeof createRemoteJWKSet> | undefined
@@ -77,6 +77,7 @@ export function appleNotificationReader (config: Pick<AppleConfig, 'authUrl' | '
       const code = (error as { code?: string }).code
       if (code !== undefined && FORGED.has(code)) throw new UnlinkUnauthorizedError(`Apple notification rejected: ${code}`)
       // Apple's keys could not be read (timeout, network, a bad reply): not the sender's fault.
+      if (code === 'ERR_JWKS_TIMEOUT') throw new ProviderTimeoutError('Apple\'s signing keys did not answer in time; nothing changed', { cause: error })
       throw new ProviderUnavailableError(`Apple's signing keys could not be read (${code ?? (error as Error).message}); nothing changed`, { cause: error })
     }
     return readAppleEvent(claims)

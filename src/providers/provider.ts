@@ -113,6 +113,12 @@ export interface AuthorizeOptions {
   consentRepair?: ProfileField[]
 }
 
+/**
+ * What a native app's provider SDK gave it, posted to POST /auth/:provider/token: an id_token with the
+ * raw nonce the app generated (the SDK got it raw or as its SHA-256 in hex), or an access token.
+ */
+export type NativeSdkToken = { idToken: string, nonce: string } | { accessToken: string }
+
 export interface Provider {
   /** Matches PROVIDER_ID_PATTERN, and fetchProfile's profiles carry it as `provider`. */
   id: string
@@ -155,6 +161,14 @@ export interface Provider {
    * identity is gone and is retried while it throws; it never blocks the deletion.
    */
   revokeGrant?(identity: ProviderIdentity, context: ProviderCallContext): Promise<void>
+  /**
+   * A native app's sign-in with this provider's own SDK (POST /auth/:provider/token): the profile of a
+   * token proven, with the provider, to be issued to one of our apps for this sign-in (audience, nonce,
+   * the app id a token names). Throws NativeTokenUnsupportedError for a kind of token it does not take,
+   * NativeTokenInvalidError (or a LoginFlowError, provider_token_error) for one it refuses. Absent: the
+   * provider takes none (its apps sign in through the system browser).
+   */
+  verifyNativeToken?(token: NativeSdkToken, context: ProviderCallContext): Promise<NormalizedProfile>
 }
 
 /**

@@ -6,8 +6,9 @@ import type { NormalizedProfile } from '../providers/provider.js'
 import { hashSecret } from '../secrets.js'
 import { openSession, type SessionGrant, type SessionRequestInfo } from '../sessions/store.js'
 
-// A first-time user becomes an account here: the pending signup is consumed and the user, its
-// identity and its first session are created in one transaction. Nickname uniqueness is the
+// A first-time user becomes an account here: the pending signup (presented by the kind of client it
+// was issued to, `info.client`) is consumed and the user, its identity and its first session (of that
+// kind) are created in one transaction. Nickname uniqueness is the
 // database's unique index on the folded form, so of two people racing for one nickname one
 // commits and the other gets 409, never a 500.
 
@@ -35,8 +36,8 @@ function signupTransaction (sql: Sql, signupToken: string, nickname: { nickname:
   return sql.transaction(async tx => {
     const [pending] = await tx.query<{ profile: NormalizedProfile }>(
       `UPDATE pending_signups SET used_at = $2
-       WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 RETURNING profile`,
-      [hashSecret(signupToken), info.now])
+       WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 AND client = $3 RETURNING profile`,
+      [hashSecret(signupToken), info.now, info.client ?? 'browser'])
     if (pending === undefined) return { status: 'no_pending_signup' }
     const profile = pending.profile
 

@@ -6,7 +6,7 @@ import { nicknameRefused, NicknameTakenError, UserNotFoundError } from '../error
 import { runAfterHook, type HandoffHooks } from '../lifecycle-hooks.js'
 import { markLanguage, negotiateLanguage } from '../messages/index.js'
 import { routeRateLimit } from '../plugins/rate-limit.js'
-import { accessCookieSecurity, ErrorRef, ref } from '../schemas/common.js'
+import { accessTokenSecurity, ErrorRef, ref } from '../schemas/common.js'
 import type { SessionCookies } from '../sessions/cookies.js'
 import { requireRecentSignIn } from '../sessions/recent-sign-in.js'
 import { signAccessToken } from '../sessions/access-token-signing.js'
@@ -86,7 +86,7 @@ const accountRoutes: FastifyPluginAsyncTypebox<{ cookies: SessionCookies, hooks:
       operationId: 'getProfile',
       tags: ['account'],
       summary: 'The signed-in user\'s profile and linked identities',
-      security: accessCookieSecurity,
+      security: accessTokenSecurity,
       response: { 200: Type.Object({ user: UserProfileRef }), 401: ErrorRef }
     }
   }, async request => ({ user: await loadProfile(request.user.id) }))
@@ -97,7 +97,7 @@ const accountRoutes: FastifyPluginAsyncTypebox<{ cookies: SessionCookies, hooks:
       tags: ['account'],
       summary: 'Change the nickname (same rules as signup)',
       description: UserDescriptions.changeNickname,
-      security: accessCookieSecurity,
+      security: accessTokenSecurity,
       body: NicknameBodySchema,
       response: { 200: Type.Object({ user: UserProfileRef }), 400: ErrorRef, 401: ErrorRef, 403: ErrorRef, 409: ErrorRef }
     },
@@ -116,7 +116,8 @@ const accountRoutes: FastifyPluginAsyncTypebox<{ cookies: SessionCookies, hooks:
     }
     if (updated === undefined) throw new UserNotFoundError()
     const user = { id: request.user.id, nickname: updated.nickname, avatarUrl: updated.avatar_url }
-    cookies.setAccess(reply, signAccessToken(reply, user, request.user.sessionId))
+    // A native app's access token keeps the old nickname until its next refresh: it holds no cookie to replace.
+    if (request.user.client === 'browser') cookies.setAccess(reply, signAccessToken(reply, user, request.user.sessionId))
     return { user: await loadProfile(request.user.id) }
   })
 
@@ -128,13 +129,13 @@ const accountRoutes: FastifyPluginAsyncTypebox<{ cookies: SessionCookies, hooks:
       tags: ['account'],
       summary: 'Delete the account, its identities and sessions, and clear the cookies',
       description: UserDescriptions.deleteAccount,
-      security: accessCookieSecurity,
+      security: accessTokenSecurity,
       response: DeleteAccountResponses
     },
     config: { csrf: true }
   }, async (request, reply) => {
     await app.handoff.sessionRevocations.revoke(request, 'account_deleted', record => deleteUser(app.handoff.db.sql, request.user.id, record))
-    cookies.clear(reply)
+    if (request.user.client === 'browser') cookies.clear(reply)
     await runAfterHook(hooks.onUserDeleted, 'onUserDeleted', { userId: request.user.id, request })
     return reply.code(204).send(null)
   })
@@ -147,7 +148,7 @@ const accountRoutes: FastifyPluginAsyncTypebox<{ cookies: SessionCookies, hooks:
       tags: ['account'],
       summary: 'Unlink one identity from the account',
       description: UserDescriptions.unlinkIdentity,
-      security: accessCookieSecurity,
+      security: accessTokenSecurity,
       params: Type.Object({ id: Type.String({ maxLength: 64, description: 'The identity\'s id (or, for compatibility, its provider)' }) }),
       response: UnlinkIdentityResponses
     },

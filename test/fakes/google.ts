@@ -29,6 +29,16 @@ export interface FakeGoogle {
   rotateKey(): Promise<void>
   env: Record<string, string>
   close(): Promise<void>
+  // --- native apps (issue 19) --------------------------------------------------------------------
+  /** Client ids of the project's iOS and Android apps (GOOGLE_NATIVE_CLIENT_IDS). */
+  iosClientId: string
+  androidClientId: string
+  /**
+   * An id_token as Google Sign-In gives an app: iOS names its own client id as `aud`; Android (with
+   * the web client id as server client id) names the web client id as `aud` and itself as `azp`.
+   */
+  sdkIdToken(claims: { aud: string, azp?: string, nonce?: string }): Promise<string>
+  // --- end native apps ---------------------------------------------------------------------------
 }
 
 interface SigningKey { kid: string, privateKey: CryptoKey, jwk: JWK }
@@ -149,10 +159,28 @@ export async function startFakeGoogle (options: { pathPrefix?: string } = {}): P
     return fake.account
   })
 
+  // --- native apps (issue 19) --------------------------------------------------------------------
+  const native = {
+    iosClientId: '1234567890-ios.apps.googleusercontent.com',
+    androidClientId: '1234567890-android.apps.googleusercontent.com',
+    async sdkIdToken ({ aud, azp, nonce }: { aud: string, azp?: string, nonce?: string }) {
+      const now = Math.floor(Date.now() / 1000)
+      return new SignJWT({ ...fake.account, ...(azp === undefined ? {} : { azp }), ...(nonce === undefined ? {} : { nonce }) })
+        .setProtectedHeader({ alg: 'RS256', kid: keys[0].kid, typ: 'JWT' })
+        .setIssuer(issuer)
+        .setAudience(aud)
+        .setSubject(fake.account.sub)
+        .setIssuedAt(now)
+        .setExpirationTime(now + 3600)
+        .sign(keys[0].privateKey)
+    }
+  }
+  // --- end native apps ---------------------------------------------------------------------------
+
   await app.listen({ host: '127.0.0.1', port: 0 })
   const address = app.server.address()
   issuer = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}${prefix}`
-  return Object.assign(fake, {
+  return Object.assign(fake, native, {
     issuer,
     env: { GOOGLE_CLIENT_ID: fake.clientId, GOOGLE_CLIENT_SECRET: fake.clientSecret, GOOGLE_ISSUER: issuer },
     close: async () => { await app.close() }
