@@ -1,8 +1,9 @@
 import type { AppleConfig } from '../config.js'
-import { LoginErrorCode, LoginFlowError } from '../errors.js'
+import { LoginErrorCode, LoginFlowError, NativeTokenUnsupportedError } from '../errors.js'
 import { clientSecretSource } from './apple-client-secret.js'
 import { parseAppleUser } from './apple-user.js'
 import { createIdTokenVerifier, type IdTokenClaims, type IdTokenVerifier } from './id-token.js'
+import { nonceForms } from './native-sdk.js'
 import { optionalString, postTokenForm, type NormalizedProfile, type Provider, type ProviderCallContext, type TokenResponse } from './provider.js'
 
 // Sign in with Apple, REST (developer.apple.com/documentation/signinwithapplerestapi; docs/providers.md).
@@ -66,6 +67,8 @@ function tokenError (status: number, body: unknown, call: string): LoginFlowErro
 export function createAppleProvider (config: AppleConfig, { timeoutMs }: ProviderCallContext, now?: () => number): Provider {
   const clientSecret = clientSecretSource({ teamId: config.teamId, keyId: config.keyId, clientId: config.clientId, privateKey: config.privateKey }, now)
   const idTokens = appleIdTokenVerifier(config, [config.clientId], timeoutMs)
+  // A native app's identityToken names its bundle id as audience, never the Services ID.
+  const nativeIdTokens = config.appIds.length === 0 ? undefined : appleIdTokenVerifier(config, config.appIds, timeoutMs)
 
   async function tokenCall (form: Record<string, string>, timeoutMs: number): Promise<TokenResponse> {
     const { status, body } = await postTokenForm(config.authUrl + TOKEN_PATH, { ...form, client_id: config.clientId, client_secret: await clientSecret.get() }, timeoutMs)
@@ -108,6 +111,15 @@ export function createAppleProvider (config: AppleConfig, { timeoutMs }: Provide
     async fetchProfile (_accessToken, { tokenReply, nonce, callbackParams }) {
       // The id_token from our own token call, never the one in the form: that one came through the browser.
       return appleProfile(await idTokens.verify(String(tokenReply.id_token), { nonce }), callbackParams?.user)
+    },
+
+    // POST /auth/apple/token: the identityToken of Sign in with Apple in an app (AuthenticationServices),
+    // whose nonce claim is SHA-256(raw nonce) in hex, Apple's own convention (nonceForms takes both).
+    // Apple sends the name to the app only, never in the token: the app passes it as the nickname.
+    async verifyNativeToken (token) {
+      if (!('idToken' in token)) throw new NativeTokenUnsupportedError('Apple: send the identityToken as idToken, with the raw nonce, not an access token')
+      if (nativeIdTokens === undefined) throw new NativeTokenUnsupportedError('Apple identityTokens from apps need APPLE_APP_IDS: the bundle ids of your apps')
+      return appleProfile(await nativeIdTokens.verify(token.idToken, { nonce: nonceForms(token.nonce) }))
     },
 
     refreshTokens (refreshToken, { timeoutMs }) {

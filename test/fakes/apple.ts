@@ -62,6 +62,8 @@ export interface FakeApple {
   revoked: Array<{ token: string, hint?: string }>
   /** Refresh tokens issued and not revoked. */
   refreshTokens: Set<string>
+  /** The identityToken Sign in with Apple gives an app: `aud` its bundle id, `nonce` as the app passed it (usually SHA-256 hex). */
+  sdkIdToken(options: { nonce: string, aud?: string, key?: 'apple' | 'stranger', expired?: boolean }): Promise<string>
   /** A notification JWT as Apple signs it; `events` JSON-encoded unless `eventsAsObject`. */
   signNotification(event: AppleEvent, options?: NotificationOptions): Promise<string>
   env: Record<string, string>
@@ -113,6 +115,19 @@ export async function startFakeApple (options: { host?: string } = {}): Promise<
     clientSecrets: [] as FakeApple['clientSecrets'],
     revoked: [] as FakeApple['revoked'],
     refreshTokens: new Set<string>(),
+    async sdkIdToken (options: { nonce: string, aud?: string, key?: 'apple' | 'stranger', expired?: boolean }) {
+      const key = options.key === 'stranger' ? strangerKey : appleKey
+      const now = Math.floor(Date.now() / 1000)
+      const { email, email_verified: emailVerified, is_private_email: isPrivateEmail } = fake.account
+      return new SignJWT({ nonce: options.nonce, nonce_supported: true, real_user_status: 2, ...(email === undefined ? {} : { email, email_verified: emailVerified, is_private_email: isPrivateEmail }) })
+        .setProtectedHeader({ alg: 'RS256', kid: key.kid })
+        .setIssuer(issuer)
+        .setAudience(options.aud ?? 'com.example.ios')
+        .setSubject(fake.account.sub)
+        .setIssuedAt(options.expired === true ? now - 7200 : now)
+        .setExpirationTime(options.expired === true ? now - 3600 : now + 600)
+        .sign(key.privateKey)
+    },
     async signNotification (event: AppleEvent, options: NotificationOptions = {}) {
       const key = options.key === 'stranger' ? strangerKey : appleKey
       const events = { event_time: Date.now(), ...event }
