@@ -6,6 +6,7 @@ import type { Config, ProfileField } from '../config.js'
 import { LoginErrorCode, LoginFlowError, providerNotFound } from '../errors.js'
 import type { HandoffHooks } from '../lifecycle-hooks.js'
 import type { Provider } from '../providers/provider.js'
+import { tokensFromReply } from '../providers/provider-tokens.js'
 import { ErrorRef } from '../schemas/common.js'
 import { routeRateLimit } from '../plugins/rate-limit.js'
 import { completeLogin } from './complete-login.js'
@@ -52,14 +53,16 @@ export const callbackRoutes: FastifyPluginAsyncTypebox<{ config: Config, provide
       if (login.consentRepair !== undefined) throw consentMissing(provider, missing, 'still missing after asking again')
       return { askAgain: missing }
     }
+    // Kept (sealed) for later calls: app.handoff.providerAccessToken, the grant's revocation.
+    const tokens = tokensFromReply(tokenReply, app.handoff.clock.now())
     if (login.linkSessionId !== undefined) {
-      await completeLink(app, request, hooks, verifyLinkingSession(request, login.linkSessionId), profile)
+      await completeLink(app, request, hooks, verifyLinkingSession(request, login.linkSessionId), profile, tokens)
       return { linked: provider.id }
     }
     // A native app's login was started with PKCE; a challenge cookie gone missing is not to be replaced by the browser's binding.
     if (login.native !== undefined && login.codeChallenge === undefined) throw new LoginFlowError(LoginErrorCode.invalidState, 'native login without its code_challenge')
     const client = login.native === undefined ? 'browser' : 'native'
-    return { code: await completeLogin(app, hooks, request, reply, { profile, codeChallenge: login.codeChallenge, linkByVerifiedEmail: provider.linkByVerifiedEmail === true, client }) }
+    return { code: await completeLogin(app, hooks, request, reply, { profile, tokens, codeChallenge: login.codeChallenge, linkByVerifiedEmail: provider.linkByVerifiedEmail === true, client }) }
   }
 
   app.get('/:provider/callback', {

@@ -8,7 +8,7 @@ import type { FastifyReply } from 'fastify'
 // carries the Lax cookies, and the callback checks the state as for any provider. Nothing is weakened:
 // the login cookies stay SameSite=Lax and `__Host-` over https, and the relayed POST is checked like the
 // first (a forged form without this browser's state fails the same way). It works over plain http too,
-// where a SameSite=None cookie, needing Secure, would not (docs/security.md, row 38).
+// where a SameSite=None cookie, needing Secure, would not (docs/security.md, row 41).
 
 /** The field the relayed form adds, so the second POST is not relayed again. */
 export const RELAY_FIELD = 'handoff_relay'

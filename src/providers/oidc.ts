@@ -2,7 +2,7 @@ import { ConfigError, type OidcConfig, type OidcIssuerConfig } from '../config.j
 import { LoginErrorCode, LoginFlowError, NativeTokenInvalidError, NativeTokenUnsupportedError } from '../errors.js'
 import { createIdTokenVerifier, type IdTokenClaims, type IdTokenVerifier } from './id-token.js'
 import { nonceForms } from './native-sdk.js'
-import { fetchProviderJson, optionalString, type NormalizedProfile, type OAuth2Settings, type Provider, type ProviderCallContext } from './provider.js'
+import { fetchProviderJson, optionalString, type NormalizedProfile, type OAuth2Settings, type Provider, type ProviderCallContext, type TokenResponse } from './provider.js'
 
 // OpenID Connect by discovery (openid.net/specs/openid-connect-discovery-1_0.html): endpoints, JWKS
 // and client authentication come from the issuer's document, read once when the app starts.
@@ -130,6 +130,24 @@ export async function createOidcProvider (options: OidcProviderOptions, { timeou
       if (typeof reply.access_token !== 'string' || reply.access_token === '') throw new LoginFlowError(LoginErrorCode.providerTokenError, `${options.displayName} token reply has no access_token`)
       if (typeof reply.id_token !== 'string') throw new LoginFlowError(LoginErrorCode.providerTokenError, `${options.displayName} token reply has no id_token`)
       return reply.access_token
+    },
+
+    // RFC 6749 §6, with the client authentication discovery chose for the code exchange.
+    async refreshTokens (refreshToken, { timeoutMs }) {
+      const form: Record<string, string> = { grant_type: 'refresh_token', refresh_token: refreshToken }
+      const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded;charset=utf-8', accept: 'application/json' }
+      if (oauth2.clientAuth === 'header') {
+        // §2.3.1: each half form-encoded before the Basic encoding, as simple-oauth2 sends it at the code exchange.
+        const encode = (value: string) => new URLSearchParams({ v: value }).toString().slice(2)
+        headers.authorization = `Basic ${Buffer.from(`${encode(oauth2.clientId)}:${encode(oauth2.clientSecret)}`).toString('base64')}`
+      } else {
+        Object.assign(form, { client_id: oauth2.clientId, client_secret: oauth2.clientSecret })
+      }
+      const { status, body } = await fetchProviderJson(oauth2.tokenUrl, { method: 'POST', headers, body: new URLSearchParams(form).toString(), timeoutMs, failure: LoginErrorCode.providerTokenError })
+      const reply = (body ?? {}) as TokenResponse
+      // An error reply (§5.2, 400 or 401) is the caller's to read: `invalid_grant` says the grant is gone.
+      if (status === 200 || typeof reply.error === 'string') return reply
+      throw new LoginFlowError(LoginErrorCode.providerTokenError, `${options.displayName} token endpoint answered ${status} to a refresh`)
     },
 
     async fetchProfile (accessToken, { tokenReply, nonce, timeoutMs }) {

@@ -152,7 +152,10 @@ export interface Provider {
   requiredFields?: readonly ProfileField[]
   /**
    * A refresh-token grant. The reply may lack `refresh_token` (Naver never sends a new one, Kakao only
-   * near the old one's expiry): the caller keeps the old one then.
+   * near the old one's expiry): the caller keeps the old one then. Resolve with the provider's reply,
+   * its error replies included (`{ error: 'invalid_grant' }` tells the caller the grant is gone, and
+   * it drops the kept tokens; any other error keeps them); throw only when no reply could be read
+   * (network, timeout, an unreadable answer). See src/providers/provider-tokens.ts.
    */
   refreshTokens?(refreshToken: string, context: ProviderCallContext): Promise<TokenResponse>
   /**

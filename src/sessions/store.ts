@@ -44,17 +44,18 @@ const sessionExpiry = (info: SessionRequestInfo): Date => secondsAfter(info.now,
 const deviceHash = (info: SessionRequestInfo): string | null => info.device === undefined ? null : hashSecret(info.device)
 
 /**
- * The part of a statement that opens a session, and its first refresh token, for the user id that the
- * query `userIds` selects (none: no session): the CTEs `session` (id, user_id) and `first_token`.
- * For a statement that must open the session together with its own change, or neither (a login
- * code's redemption, login-codes.ts). Its values are the parameters `$first` to `$first + 6`.
+ * The part of a statement that opens a session, and its first refresh token, for the user id and
+ * the identity id (the identity whose login opens it, or null) that the query `openings` selects
+ * (none: no session): the CTEs `session` (id, user_id) and `first_token`. For a statement that must
+ * open the session together with its own change, or neither (a login code's redemption,
+ * login-codes.ts). Its values are the parameters `$first` to `$first + 6`.
  */
-export function openSessionFragment (userIds: string, first: number) {
+export function openSessionFragment (openings: string, first: number) {
   const [userAgent, ip, now, expiresAt, tokenHash, device, client] = [0, 1, 2, 3, 4, 5, 6].map(offset => `$${first + offset}`)
   return {
     ctes: `session AS (
-  INSERT INTO sessions (user_id, user_agent, ip, created_at, last_used_at, expires_at, device_hash, client)
-  SELECT user_id, ${userAgent}, ${ip}, ${now}, ${now}, ${expiresAt}, ${device}, ${client} FROM (${userIds}) AS opening (user_id)
+  INSERT INTO sessions (user_id, identity_id, user_agent, ip, created_at, last_used_at, expires_at, device_hash, client)
+  SELECT user_id, identity_id, ${userAgent}, ${ip}, ${now}, ${now}, ${expiresAt}, ${device}, ${client} FROM (${openings}) AS opening (user_id, identity_id)
   RETURNING id, user_id
 ), first_token AS (
   INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at)
@@ -68,17 +69,18 @@ export function openSessionFragment (userIds: string, first: number) {
   }
 }
 
-const OPENING = openSessionFragment('SELECT $1::uuid', 2)
+const OPENING = openSessionFragment('SELECT $1::uuid, $2::uuid', 3)
 const OPEN = `WITH ${OPENING.ctes}
 SELECT session.id AS session_id, u.id AS user_id, u.nickname, u.avatar_url FROM session JOIN users u ON u.id = session.user_id`
 
 /**
- * Opens a session for a user, with its first refresh token. A user deleted meanwhile fails the
- * foreign key `sessions_user_id_fkey` (the caller decides what that means).
+ * Opens a session for a user, through one of its identities, with its first refresh token. A user
+ * or identity deleted meanwhile fails the foreign key `sessions_user_id_fkey` or
+ * `sessions_identity_id_fkey` (the caller decides what that means).
  */
-export async function openSession (sql: Pick<Sql, 'query'>, userId: string, info: SessionRequestInfo): Promise<SessionGrant> {
+export async function openSession (sql: Pick<Sql, 'query'>, opening: { userId: string, identityId: string | null }, info: SessionRequestInfo): Promise<SessionGrant> {
   const { refreshToken, values } = OPENING.values(info)
-  const [row] = await sql.query<GrantRow>(OPEN, [userId, ...values])
+  const [row] = await sql.query<GrantRow>(OPEN, [opening.userId, opening.identityId, ...values])
   return grantFromRow(row, refreshToken)
 }
 
@@ -193,6 +195,11 @@ export async function revokeSession (sql: Pick<Sql, 'query'>, by: { sessionId: s
 /** Ends every session of a user ("sign out everywhere", account deletion). Returns them, or null when none was live. */
 export async function revokeUserSessions (sql: Pick<Sql, 'query'>, userId: string, record: RevocationRecord): Promise<RevokedSessions | null> {
   return endSessions(sql, 'user_id = $5', [userId], record)
+}
+
+/** Ends the sessions an identity's logins opened (the provider says that person left our app). Returns them, or null when none was live. */
+export async function revokeIdentitySessions (sql: Pick<Sql, 'query'>, identityId: string, record: RevocationRecord): Promise<RevokedSessions | null> {
+  return endSessions(sql, 'identity_id = $5', [identityId], record)
 }
 
 /**

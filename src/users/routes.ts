@@ -134,7 +134,10 @@ const accountRoutes: FastifyPluginAsyncTypebox<{ cookies: SessionCookies, hooks:
     },
     config: { csrf: true }
   }, async (request, reply) => {
-    await app.handoff.sessionRevocations.revoke(request, 'account_deleted', record => deleteUser(app.handoff.db.sql, request.user.id, record))
+    const { grantRevocations } = app.handoff
+    await app.handoff.sessionRevocations.revoke(request, 'account_deleted', record => deleteUser(app.handoff.db.sql, request.user.id, record, grantRevocations))
+    // The providers hear of it in the background (Kakao's unlink, Naver's revoke): never waited for.
+    grantRevocations.kick()
     if (request.user.client === 'browser') cookies.clear(reply)
     await runAfterHook(hooks.onUserDeleted, 'onUserDeleted', { userId: request.user.id, request })
     return reply.code(204).send(null)
@@ -155,8 +158,9 @@ const accountRoutes: FastifyPluginAsyncTypebox<{ cookies: SessionCookies, hooks:
     config: { csrf: true }
   }, async (request, reply) => {
     const { id: userId, sessionId } = request.user
-    const identity = await unlinkIdentity(app.handoff.db.sql, userId, request.params.id)
-    await recordIdentityUnlinked(hooks, { userId, identity, sessionId, request })
+    const identity = await unlinkIdentity(app.handoff.db.sql, userId, request.params.id, app.handoff.grantRevocations)
+    app.handoff.grantRevocations.kick()
+    await recordIdentityUnlinked(hooks, { userId, identity, initiator: 'user', sessionId, request })
     return reply.code(204).send(null)
   })
 }

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { startFakeApple } from '../fakes/apple.js'
 import { buildTestApp, type TestApp } from '../helpers/build-app.js'
 import { onPostgres } from '../helpers/database.js'
@@ -21,7 +21,7 @@ const newNonce = () => randomBytes(24).toString('base64url')
 const sha256Hex = (value: string) => createHash('sha256').update(value).digest('hex')
 const signIn = (app: TestApp['app'], payload: Record<string, unknown>) => appRequest(app, 'POST', '/auth/apple/token', { payload })
 
-async function nothingWritten (t: Parameters<Parameters<typeof t.test>[1]>[0], { app }: TestApp) {
+async function nothingWritten (t: Test, { app }: TestApp) {
   const { prisma } = app.handoff.db
   t.same({ users: await prisma.user.count(), identities: await prisma.identity.count(), sessions: await prisma.session.count(), usedIdTokens: await prisma.usedIdToken.count() },
     { users: 0, identities: 0, sessions: 0, usedIdTokens: 0 }, 'nothing written')
