@@ -54,7 +54,8 @@ export interface FakeApple {
   authorize: 'approve' | 'deny' | 'hold'
   token: 'ok' | 'invalid_grant' | 'hang'
   idToken: AppleIdTokenFault
-  jwks: 'ok' | 'hang'
+  /** `garbage`: the keys endpoint answers something that is no JWKS. */
+  jwks: 'ok' | 'hang' | 'garbage'
   revoke: 'ok' | 'invalid_client' | 'hang'
   /** The decoded client secrets handoff sent, in order. */
   clientSecrets: Array<{ header: Record<string, unknown>, claims: JWTPayload }>
@@ -141,7 +142,7 @@ export async function startFakeApple (options: { host?: string } = {}): Promise<
     }
   }
 
-  app.get('/auth/keys', async () => fake.jwks === 'hang' ? hang() : { keys: [appleKey.jwk] })
+  app.get('/auth/keys', async (_request, reply) => fake.jwks === 'hang' ? hang() : fake.jwks === 'garbage' ? reply.type('text/html').send('<h1>502 Bad Gateway</h1>') : { keys: [appleKey.jwk] })
 
   app.get('/auth/authorize', async (request, reply) => {
     const query = request.query as Record<string, string>

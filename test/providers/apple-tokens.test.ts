@@ -5,11 +5,13 @@ import { createAppleProvider } from '../../src/providers/apple.js'
 import type { Provider } from '../../src/providers/provider.js'
 import { startFakeApple } from '../fakes/apple.js'
 import { buildTestApp } from '../helpers/build-app.js'
-import { loginThroughProvider, newBrowser } from '../helpers/login.js'
+import { onPostgres } from '../helpers/database.js'
+import { browse, loginThroughProvider, newBrowser, signIn } from '../helpers/login.js'
 
 // Apple's tokens after the login: the refresh grant and the revocation Apple requires when an account
 // is deleted (TN3194), each with the client secret, against the fake over real HTTP.
 
+const database = onPostgres ? 'PostgreSQL' : 'PGlite'
 const apple = await startFakeApple()
 t.teardown(() => apple.close())
 t.beforeEach(() => {
@@ -68,4 +70,41 @@ t.test('refreshTokens: a new access token (and id_token) for the refresh token; 
   const refused = await provider().refreshTokens('not-a-token', { timeoutMs: 2000 }).catch((error: unknown) => error)
   t.type(refused, LoginFlowError)
   t.equal((refused as LoginFlowError).code, 'provider_token_error')
+})
+
+t.test(`DELETE /users/me revokes the Apple refresh token kept at the login, in the background (${database})`, async t => {
+  const { app } = await buildTestApp(t, apple.env)
+  apple.refreshTokens.clear()
+  const browser = newBrowser()
+  const user = (await signIn(app, browser, 'apple', { nickname: 'gildong' })).json().user as { id: string }
+  const [refreshToken] = [...apple.refreshTokens]
+  t.ok(refreshToken, 'Apple issued a refresh token at the login')
+  t.equal((await browse(app, browser, '/users/me', { method: 'DELETE' })).statusCode, 204)
+  await app.handoff.grantRevocations.runDue()
+  t.same(apple.revoked, [{ token: refreshToken, hint: 'refresh_token' }], 'the refresh token of the login, revoked with its hint')
+  t.equal(await app.handoff.db.prisma.user.count({ where: { id: user.id } }), 0)
+  t.same(await app.handoff.db.sql.query('SELECT id FROM provider_grant_revocations'), [], 'the job is done')
+})
+
+t.test('unlinking the Apple identity revokes its refresh token too', async t => {
+  const { app } = await buildTestApp(t, { ...apple.env, DEV_LOGIN: 'true' })
+  apple.refreshTokens.clear()
+  const browser = newBrowser()
+  const user = (await signIn(app, browser, 'apple', { nickname: 'gildong' })).json().user as { id: string }
+  const [refreshToken] = [...apple.refreshTokens]
+  await app.handoff.db.sql.query('INSERT INTO identities (user_id, provider, provider_user_id, created_at) VALUES ($1, $2, $3, $4)', [user.id, 'dev', 'dev-1', app.handoff.clock.now()])
+  const appleIdentity = (await browse(app, browser, '/users/me')).json().user.identities.find((identity: { provider: string }) => identity.provider === 'apple')
+  t.equal((await browse(app, browser, `/users/me/identities/${appleIdentity.id}`, { method: 'DELETE' })).statusCode, 204)
+  await app.handoff.grantRevocations.runDue()
+  t.same(apple.revoked, [{ token: refreshToken, hint: 'refresh_token' }])
+})
+
+t.test('an expired Apple access token is refreshed with the kept refresh token', async t => {
+  const { app, clock } = await buildTestApp(t, apple.env)
+  const user = (await signIn(app, newBrowser(), 'apple', { nickname: 'gildong' })).json().user as { id: string }
+  const first = await app.handoff.providerAccessToken(user.id, 'apple')
+  clock.advance(3700)
+  const second = await app.handoff.providerAccessToken(user.id, 'apple')
+  t.ok(second !== null && second !== first, 'a new access token after the old one expired')
+  t.ok(apple.requests.some(request => request.path === '/auth/token' && request.body.grant_type === 'refresh_token'), 'by a refresh grant with the client secret')
 })
