@@ -8,7 +8,7 @@ const github = await startFakeGitHub()
 const apple = await startFakeApple()
 t.teardown(() => Promise.all([github.close(), apple.close()]))
 
-interface Operation { operationId?: string, tags?: string[], responses?: Record<string, { content?: Record<string, { schema?: unknown }> }>, security?: Array<Record<string, string[]>>, requestBody?: unknown }
+interface Operation { operationId?: string, tags?: string[], responses?: Record<string, { description?: string, content?: Record<string, { schema?: unknown }> }>, security?: Array<Record<string, string[]>>, requestBody?: unknown }
 
 const operationsOf = (document: { paths: Record<string, Record<string, Operation>> }) =>
   Object.entries(document.paths).flatMap(([path, operations]) => Object.entries(operations).map(([method, operation]) => ({ path, method, operation })))
@@ -29,6 +29,12 @@ t.test('the OpenAPI document is valid and documents every route', async t => {
     t.ok(operation.tags?.length, `${method} ${path} has a tag`)
     for (const [status, reply] of Object.entries(operation.responses ?? {})) {
       if (['204', '302', '304'].includes(status)) continue
+      // A provider's webhook answers an empty 200 (Apple and Kakao read only the status): declared
+      // as such, with a description and no content.
+      if (status === '200' && path.startsWith('/auth/') && /unlink|notifications/.test(path) && reply.content === undefined) {
+        t.ok(reply.description, `${method} ${path} ${status}: an empty answer, described`)
+        continue
+      }
       t.ok(reply.content?.['application/json']?.schema ?? reply.content?.['text/html']?.schema, `${method} ${path} ${status} has a response schema`)
     }
   }
