@@ -1,5 +1,6 @@
 import type { KakaoConfig } from '../config.js'
 import { LoginErrorCode, LoginFlowError, type LoginErrorCodeValue } from '../errors.js'
+import { kakaoAccountCalls } from './kakao-account.js'
 import { fetchProviderJson, optionalString, postTokenForm, type Provider, type TokenResponse } from './provider.js'
 
 // Kakao Login REST API (developers.kakao.com/docs/latest/ko/kakaologin/rest-api). Paths are Kakao's;
@@ -63,6 +64,7 @@ export function createKakaoProvider (config: KakaoConfig): Provider {
       pkce: 'S256',
       clientAuth: 'body'
     },
+    ...kakaoAccountCalls(config),
 
     callbackError (query) {
       const description = String(query.error_description ?? '')

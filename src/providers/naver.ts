@@ -1,5 +1,6 @@
 import type { NaverConfig } from '../config.js'
 import { LoginErrorCode, LoginFlowError } from '../errors.js'
+import { naverAccountCalls } from './naver-account.js'
 import { fetchProviderJson, optionalString, postTokenForm, type Provider, type TokenResponse } from './provider.js'
 
 // Naver Login (developers.naver.com/docs/login/api/api.md, /docs/login/profile/profile.md). Paths
@@ -23,6 +24,7 @@ export function createNaverProvider (config: NaverConfig): Provider {
       scope: [],
       clientAuth: 'body'
     },
+    ...naverAccountCalls(config),
 
     // Our own token call: Naver requires the login's `state` in it, which simple-oauth2 cannot add per
     // request. Sent as a form body (Naver documents query parameters and accepts both) so the code
