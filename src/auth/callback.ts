@@ -1,25 +1,31 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Static } from 'typebox'
-import type { Config } from '../config.js'
+import type { Config, ProfileField } from '../config.js'
 import { LoginErrorCode, LoginFlowError, ProviderNotFoundError } from '../errors.js'
 import type { HandoffHooks } from '../lifecycle-hooks.js'
 import type { Provider } from '../providers/provider.js'
 import { ErrorRef } from '../schemas/common.js'
 import { routeRateLimit } from '../plugins/rate-limit.js'
 import { completeLogin } from './complete-login.js'
+import { askAgainForConsent, missingFields } from './consent-repair.js'
 import { redirectToFrontend, redirectWithLoginError, type LoginOutcome } from './handoff.js'
 import { completeLink, verifyLinkingSession } from './link.js'
 import { callbackPath, loginCookies, type RememberedLogin } from './login-cookies.js'
 import { nonceFor, requestTokens } from './oauth-dance.js'
 import { AuthDescriptions, CallbackQuerySchema, ProviderParamsSchema } from './schemas.js'
 
+/** A login that ends here, or whose profile lacks required fields the provider should be asked for again. */
+type CallbackOutcome = LoginOutcome | { askAgain: ProfileField[] }
+
 export const callbackRoutes: FastifyPluginAsyncTypebox<{ config: Config, providers: Map<string, Provider>, hooks: HandoffHooks }> = async (app, { config, providers, hooks }) => {
-  async function runCallback (provider: Provider, login: RememberedLogin, request: FastifyRequest, reply: FastifyReply): Promise<LoginOutcome> {
+  async function runCallback (provider: Provider, login: RememberedLogin, request: FastifyRequest, reply: FastifyReply): Promise<CallbackOutcome> {
     // State first: an error or a code that did not start in this browser is not ours to act on.
     const { error, code, state } = request.query as Static<typeof CallbackQuerySchema> & { state: string }
     if (!loginCookies(config, provider.id).stateMatches(request, state)) throw new LoginFlowError(LoginErrorCode.invalidState, 'state is missing or does not match this browser\'s login')
     if (error !== undefined) {
+      // Declining the consent screen of a repair round leaves the fields missing, and says so.
+      if (error === 'access_denied' && login.consentRepair !== undefined) throw consentMissing(provider, login.consentRepair, 'declined when asked again')
       throw provider.callbackError?.(request.query as Record<string, unknown>) ??
         new LoginFlowError(error === 'access_denied' ? LoginErrorCode.accessDenied : LoginErrorCode.providerError, `${provider.displayName} returned error "${error}"`)
     }
@@ -35,6 +41,11 @@ export const callbackRoutes: FastifyPluginAsyncTypebox<{ config: Config, provide
     // another provider would sign in as one of its users.
     if (profile.provider !== provider.id) throw new LoginFlowError(LoginErrorCode.serverError, `provider ${provider.id} returned a profile of provider "${String(profile.provider)}"`)
     if (typeof profile.providerUserId !== 'string' || profile.providerUserId === '') throw new LoginFlowError(LoginErrorCode.providerProfileError, `${provider.displayName} profile has no user id`)
+    const missing = missingFields(profile, provider.requiredFields ?? [])
+    if (missing.length > 0) {
+      if (login.consentRepair !== undefined) throw consentMissing(provider, missing, 'still missing after asking again')
+      return { askAgain: missing }
+    }
     if (login.linkSessionId !== undefined) {
       await completeLink(app, request, hooks, verifyLinkingSession(request, login.linkSessionId), profile)
       return { linked: provider.id }
@@ -50,7 +61,7 @@ export const callbackRoutes: FastifyPluginAsyncTypebox<{ config: Config, provide
       description: AuthDescriptions.callback,
       params: ProviderParamsSchema,
       querystring: CallbackQuerySchema,
-      response: { 302: { description: 'To the frontend, with `code` or `error`', type: 'null' }, 404: ErrorRef, 429: ErrorRef }
+      response: { 302: { description: 'To the frontend, with `code` or `error`; or, once, back to the provider to ask for a required profile field again', type: 'null' }, 404: ErrorRef, 429: ErrorRef }
     },
     config: { rateLimit: routeRateLimit(config, config.rateLimits.loginPerMinute) }
   }, async (request, reply) => {
@@ -59,9 +70,14 @@ export const callbackRoutes: FastifyPluginAsyncTypebox<{ config: Config, provide
     const login = loginCookies(config, provider.id).take(request, reply)
     try {
       const outcome = await runCallback(provider, login, request, reply)
+      if ('askAgain' in outcome) return await askAgainForConsent(app, config, provider, login, outcome.askAgain, request, reply)
       return redirectToFrontend(reply, config, { ...outcome, returnTo: login.returnTo })
     } catch (error) {
       return redirectWithLoginError(request, reply, config, provider.id, error)
     }
   })
+}
+
+function consentMissing (provider: Provider, missing: ProfileField[], why: string): LoginFlowError {
+  return new LoginFlowError(LoginErrorCode.providerConsentMissing, `${provider.displayName} profile lacks required ${missing.join(', ')}: ${why}`, { missing })
 }

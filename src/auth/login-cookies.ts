@@ -1,6 +1,6 @@
 import type { CookieSerializeOptions } from '@fastify/cookie'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { Config } from '../config.js'
+import { PROFILE_FIELDS, type Config, type ProfileField } from '../config.js'
 import { safeEqual } from '../secrets.js'
 import { hostOnlyCookie } from '../sessions/cookies.js'
 import { safeReturnTo } from './handoff.js'
@@ -26,7 +26,13 @@ const SUFFIXES = {
   /** The frontend's PKCE-style challenge the one-time code will be bound to. */
   challenge: 'code_challenge',
   /** The session a link started from (/auth/:provider/link): the callback links for it alone. */
-  link: 'link_session'
+  link: 'link_session',
+  /**
+   * The fields a consent repair round asked for again: set only when the callback sends the browser
+   * back to the provider for them, so the next callback knows it is the second round and ends the
+   * login instead of asking once more.
+   */
+  repair: 'consent_repair'
 } as const
 
 export type LoginCookie = keyof typeof SUFFIXES
@@ -37,6 +43,8 @@ export interface LoginRequest {
   codeChallenge?: string
   /** Only for a link: the signed-in session it links to. */
   linkSessionId?: string
+  /** Only for a consent repair round: the required fields the first round's profile lacked. */
+  consentRepair?: ProfileField[]
 }
 
 /** What the callback finds of its login in this browser. */
@@ -51,9 +59,11 @@ export interface LoginCookies {
   /** The dev form's state; @fastify/oauth2 sets the state (and verifier) of every other provider. */
   setState(reply: FastifyReply, state: string): void
   /**
-   * At the start of a login or a link. Whichever of returnTo, challenge and link this start does not
-   * set is cleared: an abandoned start leaves its cookies for 10 minutes, and a plain login must not
-   * link (or fail) for an old link's session, bind its code to an old challenge or go to an old page.
+   * At the start of a login or a link (or of a consent repair round, which carries the first round's
+   * returnTo, challenge and link over). Whichever of returnTo, challenge, link and repair this start
+   * does not set is cleared: an abandoned start leaves its cookies for 10 minutes, and a plain login
+   * must not link (or fail) for an old link's session, bind its code to an old challenge, go to an
+   * old page or skip its own consent repair.
    */
   remember(reply: FastifyReply, login: LoginRequest): void
   /** The state a callback carries must equal the one this browser got at the start (login CSRF). */
@@ -63,6 +73,12 @@ export interface LoginCookies {
 }
 
 const nonEmpty = (value: string | undefined) => value === '' ? undefined : value
+
+/** The repair cookie's fields, only known ones (it may have been planted); undefined when none. */
+function repairFields (value: string | undefined): ProfileField[] | undefined {
+  const fields = (value ?? '').split(',').filter((field): field is ProfileField => (PROFILE_FIELDS as readonly string[]).includes(field))
+  return fields.length === 0 ? undefined : [...new Set(fields)]
+}
 
 /**
  * The login cookies of one provider: `__Host-handoff_<provider>_<what>` over https (Secure, Path=/,
@@ -87,10 +103,11 @@ export function loginCookies (config: Pick<Config, 'cookies' | 'frontendOrigin' 
       const values: Array<[LoginCookie, string | undefined]> = [
         ['returnTo', safeReturnTo(login.returnTo, config.frontendOrigin)],
         ['challenge', login.codeChallenge],
-        ['link', login.linkSessionId]
+        ['link', login.linkSessionId],
+        ['repair', login.consentRepair?.join(',')]
       ]
       for (const [cookie, value] of values) {
-        if (value === undefined) reply.clearCookie(names[cookie], expired)
+        if (value === undefined || value === '') reply.clearCookie(names[cookie], expired)
         else reply.setCookie(names[cookie], value, options)
       }
     },
@@ -104,7 +121,8 @@ export function loginCookies (config: Pick<Config, 'cookies' | 'frontendOrigin' 
         returnTo: safeReturnTo(read(request, 'returnTo'), config.frontendOrigin),
         codeChallenge: nonEmpty(read(request, 'challenge')),
         linkSessionId: nonEmpty(read(request, 'link')),
-        codeVerifier: nonEmpty(read(request, 'verifier'))
+        codeVerifier: nonEmpty(read(request, 'verifier')),
+        consentRepair: repairFields(read(request, 'repair'))
       }
       for (const name of Object.values(names)) reply.clearCookie(name, expired)
       return remembered

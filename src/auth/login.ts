@@ -24,6 +24,7 @@ export const loginRoutes: FastifyPluginAsyncTypebox<{ config: Config, providers:
     const provider = providers.get(request.params.provider)
     if (provider === undefined) throw new ProviderNotFoundError(request.params.provider)
     loginCookies(config, provider.id).remember(reply, { returnTo: request.query.returnTo, codeChallenge: request.query.code_challenge })
-    return reply.redirect(await authorizationUrl(app, provider.id, request, reply), 302)
+    const params = provider.loginParams?.({ promptLogin: request.query.prompt === 'login' })
+    return reply.redirect(await authorizationUrl(app, provider.id, request, reply, params), 302)
   })
 }

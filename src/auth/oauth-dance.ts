@@ -57,9 +57,27 @@ export async function registerOAuthDance (app: FastifyInstance, config: Config, 
   })
 }
 
-/** The provider's authorize URL for this browser; sets the state (and verifier) cookies. */
-export const authorizationUrl = (app: FastifyInstance, providerId: string, request: FastifyRequest, reply: FastifyReply): Promise<string> =>
-  app.getDecorator<OAuth2Namespace>(decoratorName(providerId)).generateAuthorizationUri(request, reply)
+/**
+ * What @fastify/oauth2 writes into every authorize URL from this login's cookies and our settings.
+ * Per-login parameters (Provider.loginParams) may add to the URL, never replace one of these: the
+ * state, the PKCE challenge and the nonce stay bound to the cookies the same call sets.
+ */
+const DANCE_PARAMS = new Set(['response_type', 'client_id', 'redirect_uri', 'state', 'code_challenge', 'code_challenge_method', 'nonce'])
+
+/**
+ * The provider's authorize URL for this browser; sets the state (and verifier) cookies. `params`
+ * are this login's own (Provider.loginParams: `prompt=login`, a consent repair's `scope`), set on
+ * the URL @fastify/oauth2 built: its `callbackUriParams` are fixed at registration, and its only
+ * per-request hook (the nonce's) cannot change `scope`.
+ */
+export async function authorizationUrl (app: FastifyInstance, providerId: string, request: FastifyRequest, reply: FastifyReply, params: Record<string, string> = {}): Promise<string> {
+  const url = new URL(await app.getDecorator<OAuth2Namespace>(decoratorName(providerId)).generateAuthorizationUri(request, reply))
+  for (const [name, value] of Object.entries(params)) {
+    if (DANCE_PARAMS.has(name)) throw new Error(`provider ${providerId}: loginParams may not set "${name}"`)
+    url.searchParams.set(name, value)
+  }
+  return url.toString()
+}
 
 /** What simple-oauth2 throws: a Boom error from wreck (status in output) or a plain Error. */
 interface TokenRequestError { isBoom?: boolean, output?: { statusCode?: number }, data?: { payload?: unknown }, message: string }

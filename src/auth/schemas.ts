@@ -19,7 +19,10 @@ export const LoginQuerySchema = Type.Object({
     pattern: '^[A-Za-z0-9_-]{43}$',
     description: 'base64url(SHA-256(code_verifier)): binds the one-time code to the holder of the verifier instead of to this browser\'s cookie (for frontends on another site). Send `code_verifier` to POST /auth/exchange.'
   })),
-  code_challenge_method: Type.Optional(Type.Literal('S256'))
+  code_challenge_method: Type.Optional(Type.Literal('S256')),
+  prompt: Type.Optional(Type.Literal('login', {
+    description: 'Account switching: ask the provider to show its login screen again instead of silently reusing the account signed in there (Kakao `prompt=login`, Naver `auth_type=reauthenticate`, Google `prompt=select_account`, GitHub `prompt=select_account`, OpenID Connect `prompt=login`). A provider of your own decides through its `loginParams`; without one, ignored.'
+  }))
 })
 
 export const LinkQuerySchema = Type.Object({
@@ -84,9 +87,10 @@ export const LinkResponses = {
 
 /** The OpenAPI prose of the /auth login routes; the route files keep their one-line summaries. */
 export const AuthDescriptions = {
-  login: 'Sets the state (and PKCE verifier) cookies for this browser and redirects to the provider\'s authorize page. Open it as a page, not with fetch. The one-time code this login ends with is bound to this browser by an HttpOnly cookie; a frontend on another site, where that cookie cannot reach POST /auth/exchange, passes `code_challenge` (S256) here and `code_verifier` to the exchange instead.',
+  login: 'Sets the state (and PKCE verifier) cookies for this browser and redirects to the provider\'s authorize page. Open it as a page, not with fetch. The one-time code this login ends with is bound to this browser by an HttpOnly cookie; a frontend on another site, where that cookie cannot reach POST /auth/exchange, passes `code_challenge` (S256) here and `code_verifier` to the exchange instead. `prompt=login` lets the person pick another provider account than the one their browser is signed in to.',
   callback: 'Called by the provider, never by the frontend. Checks the state, exchanges the provider code, finds or creates the user, and redirects to FRONTEND_URL with `code=<one-time code>` (and `returnTo`) in the fragment (or query, with HANDOFF_CODE_IN=query). On failure it redirects there with `error=<code>`: ' +
-    Object.values(LoginErrorCode).map(value => `\`${value}\``).join(', ') + '.',
+    Object.values(LoginErrorCode).map(value => `\`${value}\``).join(', ') + '; with `provider=<id>&provider_code=<code>` when the provider named what to fix (Kakao `KOE010`…), and `missing=<field,…>` with `provider_consent_missing`. ' +
+    'When the provider\'s profile lacks a field the app requires (KAKAO_REQUIRED_FIELDS, NAVER_REQUIRED_FIELDS), it first redirects back to the provider, once, to ask for it again (consent repair); nothing is written until the login completes.',
   exchange: 'Consumes the code from the handoff redirect (once: a second exchange fails). A returning user gets `{ status: "authenticated", user }` and two HttpOnly cookies: the short-lived access JWT and the refresh token (plus the browser\'s device cookie, kept if it has one: see POST /auth/refresh). A first-time user gets `{ status: "signup_required", profile }` and a short-lived HttpOnly signup cookie instead: continue with POST /auth/signup. Unknown, expired and used codes all answer the same 400 `login_code_invalid`.',
   signup: 'Needs the HttpOnly signup cookie set by POST /auth/exchange when it answered `signup_required`. Creates the user and its identity in one transaction, clears the signup cookie, sets the session cookies (and the browser\'s device cookie). 400 `nickname_invalid` / `nickname_reserved`, 409 `nickname_taken` (the signup cookie stays valid: try another nickname), 401 `signup_invalid` without a valid signup cookie (or when it was already used). 500 `signup_hook_failed` when the app\'s onUserCreated hook failed: nothing was saved, the signup cookie stays valid.',
   link: 'Needs a recent sign-in, like deleting the account: a live session opened (POST /auth/exchange or /auth/signup) within REAUTH_MAX_AGE_SECONDS (10 minutes by default; refreshing does not count), else 403 `reauthentication_required` and no cookie is set: send the user through a provider login again, then retry. ' +

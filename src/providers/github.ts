@@ -36,6 +36,9 @@ export function createGitHubProvider (config: GitHubConfig): Provider {
       clientAuth: 'body'
     },
 
+    // GitHub's account picker, even with one account signed in (github.blog changelog 2024-06-07).
+    loginParams: ({ promptLogin }): Record<string, string> => promptLogin === true ? { prompt: 'select_account' } : {},
+
     readAccessToken (reply: TokenResponse): string {
       // GitHub reports token errors with HTTP 200 and an `error` field.
       if (typeof reply.error === 'string') {

@@ -16,6 +16,9 @@ export function createGoogleProvider (config: Omit<OidcConfig, 'scopes' | 'displ
     // One issuer, so `sub` alone is the stable id (up to 255 ASCII characters).
     providerUserId: claims => claims.sub,
     // With `email profile`, Google's id_token carries every claim we read.
-    useUserinfo: false
+    useUserinfo: false,
+    // Google documents `none`, `consent` and `select_account` only; the account chooser is its way
+    // to sign in as someone else (and to add an account there).
+    accountSwitchPrompt: 'select_account'
   }, context)
 }

@@ -1,17 +1,25 @@
-import type { KakaoConfig } from '../config.js'
+import type { KakaoConfig, ProfileField } from '../config.js'
 import { LoginErrorCode, LoginFlowError, type LoginErrorCodeValue } from '../errors.js'
+import { createIdTokenVerifier, type IdTokenClaims, type IdTokenVerifier } from './id-token.js'
 import { kakaoAccountCalls } from './kakao-account.js'
-import { fetchProviderJson, optionalString, postTokenForm, type Provider, type TokenResponse } from './provider.js'
+import { fetchProviderJson, optionalString, postTokenForm, type ProfileContext, type Provider, type TokenResponse } from './provider.js'
 
 // Kakao Login REST API (developers.kakao.com/docs/latest/ko/kakaologin/rest-api). Paths are Kakao's;
 // only the hosts are configurable.
 const AUTHORIZE_PATH = '/oauth/authorize'
 const TOKEN_PATH = '/oauth/token'
 const USER_PATH = '/v2/user/me'
+const JWKS_PATH = '/.well-known/jwks.json'
 
 // account_email is a consent item only Biz apps can enable; asking for it from any other app fails
-// every login with KOE205. Operators add it (or openid) through KAKAO_SCOPES.
+// every login with KOE205. Operators add it through KAKAO_SCOPES or KAKAO_REQUIRED_FIELDS.
 const DEFAULT_KAKAO_SCOPES = ['profile_nickname', 'profile_image']
+
+/** The consent item that brings each field an app may require (KAKAO_REQUIRED_FIELDS). */
+const CONSENT_ITEMS: Record<ProfileField, string> = { email: 'account_email', name: 'name', nickname: 'profile_nickname', avatar: 'profile_image' }
+
+/** A KOE code is safe to hand the frontend as `provider_code` (it names what to fix in Kakao's console). */
+const koeCode = (value: unknown): string | undefined => typeof value === 'string' && /^KOE\d{3}$/.test(value) ? value : undefined
 
 /** KOE codes from the token endpoint that mean our settings are wrong, not the person's login. */
 const MISCONFIGURED = new Set(['KOE010', 'KOE101', 'KOE006', 'KOE303'])
@@ -39,14 +47,25 @@ export function parseKakaoUser (text: string): KakaoUser {
 
 function tokenError (status: number, body: unknown): LoginFlowError {
   const reply = (body ?? {}) as { error?: unknown, error_code?: unknown }
-  const koe = typeof reply.error_code === 'string' ? reply.error_code : undefined
+  const koe = koeCode(reply.error_code)
   const code: LoginErrorCodeValue = koe !== undefined && MISCONFIGURED.has(koe) ? LoginErrorCode.providerMisconfigured : LoginErrorCode.providerTokenError
-  return new LoginFlowError(code, `Kakao token endpoint answered ${status}: ${String(reply.error ?? 'no error field')}${koe === undefined ? '' : ` (${koe})`}`)
+  return new LoginFlowError(code, `Kakao token endpoint answered ${status}: ${String(reply.error ?? 'no error field')}${koe === undefined ? '' : ` (${koe})`}`, { providerCode: koe })
 }
 
 export function createKakaoProvider (config: KakaoConfig): Provider {
-  const scopes = [...new Set([...DEFAULT_KAKAO_SCOPES, ...config.extraScopes])]
-  const consentHint = `requested consent items: ${scopes.join(',')}; enable each under Kakao Login > Consent items (account_email needs a Biz app) or remove it from KAKAO_SCOPES`
+  // A required field's consent item is asked for from the first round: a login cannot be required to
+  // bring what it never asked for. OpenID Connect mode adds `openid`, which makes Kakao add an
+  // id_token to the token reply (once the app enabled OIDC in Kakao's console).
+  const scopes = [...new Set([...DEFAULT_KAKAO_SCOPES, ...config.extraScopes, ...config.requiredFields.map(field => CONSENT_ITEMS[field]), ...(config.oidc ? ['openid'] : [])])]
+  const consentHint = `requested consent items: ${scopes.join(',')}; enable each under Kakao Login > Consent items (account_email and name need a Biz app) or remove it from KAKAO_SCOPES / KAKAO_REQUIRED_FIELDS`
+
+  // OpenID Connect mode (KAKAO_OIDC): Kakao's id_token, signed with the keys of its JWKS. The issuer
+  // is KAKAO_AUTH_URL itself: https://kauth.kakao.com by default, a test double's origin in tests.
+  let idTokens: IdTokenVerifier | undefined
+  async function verifyIdToken ({ tokenReply, nonce, timeoutMs }: ProfileContext): Promise<IdTokenClaims> {
+    idTokens ??= createIdTokenVerifier({ displayName: 'Kakao', jwksUri: config.authUrl + JWKS_PATH, issuers: [config.authUrl], audiences: [config.clientId], algorithms: ['RS256'], timeoutMs })
+    return idTokens.verify(String(tokenReply.id_token), { nonce })
+  }
 
   return {
     id: 'kakao',
@@ -62,7 +81,20 @@ export function createKakaoProvider (config: KakaoConfig): Provider {
       // Not in Kakao's REST reference, but its discovery document lists S256 and its own SDKs send
       // it on every login (docs/providers.md, "Kakao PKCE"): binds the code to this browser's login.
       pkce: 'S256',
-      clientAuth: 'body'
+      clientAuth: 'body',
+      // The nonce goes into the id_token, which must carry this login's (OIDC mode only).
+      nonce: config.oidc
+    },
+    requiredFields: config.requiredFields,
+
+    loginParams ({ promptLogin, consentRepair }): Record<string, string> {
+      // Additional consent: authorize again with only the missing items. Kakao issues an id_token
+      // for it only when `openid` is among them.
+      if (consentRepair !== undefined && consentRepair.length > 0) {
+        return { scope: [...new Set([...consentRepair.map(field => CONSENT_ITEMS[field]), ...(config.oidc ? ['openid'] : [])])].join(',') }
+      }
+      // Log in again even with a Kakao session (not in KakaoTalk's in-app browser, Kakao says).
+      return promptLogin === true ? { prompt: 'login' } : {}
     },
     ...kakaoAccountCalls(config),
 
@@ -70,7 +102,7 @@ export function createKakaoProvider (config: KakaoConfig): Provider {
       const description = String(query.error_description ?? '')
       // KOE205 is usually shown on Kakao's own page; if it does come back to us, say which items.
       if (query.error === 'invalid_scope' || /KOE205/.test(description) || query.error_code === 'KOE205') {
-        return new LoginFlowError(LoginErrorCode.providerScopeNotEnabled, `Kakao KOE205: a consent item is not enabled for this app (${consentHint})`)
+        return new LoginFlowError(LoginErrorCode.providerScopeNotEnabled, `Kakao KOE205: a consent item is not enabled for this app (${consentHint})`, { providerCode: 'KOE205' })
       }
       return undefined
     },
@@ -92,10 +124,16 @@ export function createKakaoProvider (config: KakaoConfig): Provider {
       if (typeof reply.access_token !== 'string' || reply.access_token === '') {
         throw new LoginFlowError(LoginErrorCode.providerTokenError, 'Kakao token reply has no access_token')
       }
+      // Kakao adds the id_token once OpenID Connect is enabled for the app in its console.
+      if (config.oidc && (typeof reply.id_token !== 'string' || reply.id_token === '')) {
+        throw new LoginFlowError(LoginErrorCode.providerMisconfigured, 'Kakao token reply has no id_token: with KAKAO_OIDC=true, turn on [카카오 로그인] > [OpenID Connect 활성화] in Kakao\'s console')
+      }
       return reply.access_token
     },
 
-    async fetchProfile (accessToken, { timeoutMs }) {
+    async fetchProfile (accessToken, context) {
+      const { timeoutMs } = context
+      const idClaims = config.oidc ? await verifyIdToken(context) : undefined
       const { status, text } = await fetchProviderJson(config.apiUrl + USER_PATH, {
         headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/x-www-form-urlencoded;charset=utf-8' },
         timeoutMs
@@ -104,9 +142,17 @@ export function createKakaoProvider (config: KakaoConfig): Provider {
       if (status !== 200 || typeof user.id !== 'string' || !/^\d+$/.test(user.id)) {
         throw new LoginFlowError(LoginErrorCode.providerProfileError, `Kakao ${USER_PATH} answered ${status}`)
       }
+      // The id_token's sub is the same user id as a string (/v2/user/me writes a number): the identity
+      // stays (kakao, id) in both modes, so turning OIDC mode on or off orphans no account.
+      if (idClaims !== undefined && idClaims.sub !== user.id) throw new LoginFlowError(LoginErrorCode.providerTokenError, `Kakao id_token sub does not match ${USER_PATH} id`)
       const account = user.kakao_account ?? {}
-      const email = optionalString(account.email)
-      const image = account.profile?.is_default_image === true ? undefined : optionalString(account.profile?.profile_image_url) ?? optionalString(user.properties?.profile_image)
+      // Kakao puts an email into the id_token only when the address is valid and verified.
+      const idEmail = optionalString(idClaims?.email)
+      const email = idEmail ?? optionalString(account.email)
+      // Kakao's placeholder picture is no picture, unless the app requires one (KAKAO_REQUIRED_FIELDS=avatar):
+      // then the placeholder beats turning away everyone who never set a picture.
+      const isPlaceholder = account.profile?.is_default_image === true && !config.requiredFields.includes('avatar')
+      const image = isPlaceholder ? undefined : optionalString(account.profile?.profile_image_url) ?? optionalString(user.properties?.profile_image)
       return {
         provider: 'kakao',
         providerUserId: user.id,
@@ -114,7 +160,7 @@ export function createKakaoProvider (config: KakaoConfig): Provider {
         name: optionalString(account.name),
         email,
         // Kakao vouches for an address only when it is both valid and verified.
-        emailVerified: email !== undefined && account.is_email_valid === true && account.is_email_verified === true,
+        emailVerified: idEmail !== undefined || (email !== undefined && account.is_email_valid === true && account.is_email_verified === true),
         avatarUrl: image
       }
     }

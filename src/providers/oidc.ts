@@ -1,6 +1,6 @@
-import type { createRemoteJWKSet, JWTPayload } from 'jose'
 import { ConfigError, type OidcConfig, type OidcIssuerConfig } from '../config.js'
 import { LoginErrorCode, LoginFlowError } from '../errors.js'
+import { createIdTokenVerifier, type IdTokenClaims, type IdTokenVerifier } from './id-token.js'
 import { fetchProviderJson, optionalString, type OAuth2Settings, type Provider, type ProviderCallContext } from './provider.js'
 
 // OpenID Connect by discovery (openid.net/specs/openid-connect-discovery-1_0.html): endpoints, JWKS
@@ -13,9 +13,11 @@ export interface OidcProviderOptions extends OidcConfig {
   /** The `iss` values an id_token may carry (Google writes its issuer with and without the scheme). */
   acceptedIssuers: string[]
   /** Our stable id for the person: `sub` alone only when the issuer is fixed by the provider. */
-  providerUserId(claims: JWTPayload & { sub: string }): string
+  providerUserId(claims: IdTokenClaims): string
   /** Ask the userinfo endpoint for claims the id_token lacks (issuers differ in what they put there). */
   useUserinfo: boolean
+  /** The `prompt` that lets the person pick another account (`?prompt=login`). Default: OIDC Core's `login`. */
+  accountSwitchPrompt?: string
 }
 
 interface DiscoveryDocument {
@@ -33,9 +35,8 @@ const strings = (value: unknown): string[] | undefined => Array.isArray(value) ?
 
 interface Discovered {
   oauth2: OAuth2Settings
-  jwks: ReturnType<typeof createRemoteJWKSet>
+  idTokens: IdTokenVerifier
   userinfoUrl?: string
-  algorithms: string[]
 }
 
 async function discover (options: OidcProviderOptions, timeoutMs: number): Promise<Discovered> {
@@ -60,9 +61,9 @@ async function discover (options: OidcProviderOptions, timeoutMs: number): Promi
   const authMethods = strings(document.token_endpoint_auth_methods_supported) ?? ['client_secret_basic']
   const bodyAuth = authMethods.includes('client_secret_post') || authMethods.includes('none')
   if (!authMethods.includes('client_secret_basic') && !bodyAuth) throw fail(`no supported token_endpoint_auth_method in ${authMethods.join(', ')}`)
-  // jose caches the keys and refetches on an unknown kid, at most once a second. Imported here:
-  // only a server with an OpenID Connect provider pays for loading it.
-  const { createRemoteJWKSet } = await import('jose')
+  // Absent, RS256 (OIDC Discovery 3). Never `none` or HMAC, whose key would be our client secret.
+  const algorithms = strings(document.id_token_signing_alg_values_supported)?.filter(alg => alg !== 'none' && !alg.startsWith('HS')) ?? ['RS256']
+  if (algorithms.length === 0) throw fail('id_token_signing_alg_values_supported lists no asymmetric algorithm')
   return {
     oauth2: {
       clientId: options.clientId,
@@ -74,31 +75,14 @@ async function discover (options: OidcProviderOptions, timeoutMs: number): Promi
       clientAuth: authMethods.includes('client_secret_basic') ? 'header' : 'body',
       nonce: true
     },
-    jwks: createRemoteJWKSet(new URL(jwksUri), { timeoutDuration: timeoutMs, cooldownDuration: 1000 }),
-    userinfoUrl: optionalString(document.userinfo_endpoint),
-    algorithms: strings(document.id_token_signing_alg_values_supported)?.filter(alg => alg !== 'none' && !alg.startsWith('HS')) ?? ['RS256']
+    idTokens: createIdTokenVerifier({ displayName: options.displayName, jwksUri, issuers: options.acceptedIssuers, audiences: [options.clientId], algorithms, timeoutMs }),
+    userinfoUrl: optionalString(document.userinfo_endpoint)
   }
 }
 
 /** Reads the issuer's discovery document (a ConfigError naming the setting if that fails), then answers as a provider. */
 export async function createOidcProvider (options: OidcProviderOptions, { timeoutMs }: ProviderCallContext): Promise<Provider> {
-  const { oauth2, jwks, userinfoUrl, algorithms } = await discover(options, timeoutMs)
-
-  async function verifyIdToken (idToken: string, nonce: string): Promise<JWTPayload & { sub: string }> {
-    const { jwtVerify } = await import('jose')
-    let claims: JWTPayload
-    try {
-      ({ payload: claims } = await jwtVerify(idToken, jwks, { issuer: options.acceptedIssuers, audience: options.clientId, algorithms, requiredClaims: ['sub', 'exp', 'iat'] }))
-    } catch (error) {
-      const code = (error as { code?: string }).code
-      if (code === 'ERR_JWKS_TIMEOUT') throw new LoginFlowError(LoginErrorCode.providerTimeout, `${options.displayName} JWKS did not answer in time`, { cause: error })
-      throw new LoginFlowError(LoginErrorCode.providerTokenError, `${options.displayName} id_token rejected: ${code ?? (error as Error).message}`, { cause: error })
-    }
-    if (claims.nonce !== nonce) throw new LoginFlowError(LoginErrorCode.providerTokenError, `${options.displayName} id_token nonce does not match this login`)
-    // With several audiences, azp must name us (OIDC Core 3.1.3.7).
-    if (Array.isArray(claims.aud) && claims.aud.length > 1 && claims.azp !== options.clientId) throw new LoginFlowError(LoginErrorCode.providerTokenError, `${options.displayName} id_token azp is not our client`)
-    return claims as JWTPayload & { sub: string }
-  }
+  const { oauth2, idTokens, userinfoUrl } = await discover(options, timeoutMs)
 
   async function readUserinfo (accessToken: string, sub: string, timeoutMs: number): Promise<Record<string, unknown>> {
     if (!options.useUserinfo || userinfoUrl === undefined) return {}
@@ -114,6 +98,8 @@ export async function createOidcProvider (options: OidcProviderOptions, { timeou
     displayName: options.displayName,
     oauth2,
 
+    loginParams: ({ promptLogin }): Record<string, string> => promptLogin === true ? { prompt: options.accountSwitchPrompt ?? 'login' } : {},
+
     readAccessToken (reply) {
       if (typeof reply.access_token !== 'string' || reply.access_token === '') throw new LoginFlowError(LoginErrorCode.providerTokenError, `${options.displayName} token reply has no access_token`)
       if (typeof reply.id_token !== 'string') throw new LoginFlowError(LoginErrorCode.providerTokenError, `${options.displayName} token reply has no id_token`)
@@ -121,7 +107,7 @@ export async function createOidcProvider (options: OidcProviderOptions, { timeou
     },
 
     async fetchProfile (accessToken, { tokenReply, nonce, timeoutMs }) {
-      const idClaims = await verifyIdToken(String(tokenReply.id_token), nonce)
+      const idClaims = await idTokens.verify(String(tokenReply.id_token), { nonce })
       const claims = { ...await readUserinfo(accessToken, idClaims.sub, timeoutMs), ...idClaims } as Record<string, unknown>
       const email = optionalString(claims.email)
       return {

@@ -1,3 +1,4 @@
+import type { ProfileField } from '../config.js'
 import { LoginErrorCode, LoginFlowError, type LoginErrorCodeValue } from '../errors.js'
 
 /** What every provider's profile becomes, whatever its wire format. */
@@ -88,6 +89,11 @@ export interface ProviderIdentity {
 export interface AuthorizeOptions {
   /** `?prompt=login`: show the provider's login screen again instead of reusing its session (account switching). */
   promptLogin?: boolean
+  /**
+   * The second round of a login whose profile lacked these required fields (Provider.requiredFields):
+   * ask the person for them again (Naver `auth_type=reprompt`, Kakao an additional consent).
+   */
+  consentRepair?: ProfileField[]
 }
 
 export interface Provider {
@@ -110,8 +116,17 @@ export interface Provider {
   /** Reads the token reply, turning a provider's error-in-a-200 into a LoginFlowError. */
   readAccessToken(reply: TokenResponse): string
   fetchProfile(accessToken: string, context: ProfileContext): Promise<NormalizedProfile>
-  /** Extra authorize parameters for one login's options (Kakao `prompt=login`, Naver `auth_type=reauthenticate`). */
+  /**
+   * Extra authorize parameters for one login's options (Kakao `prompt=login`, Naver
+   * `auth_type=reauthenticate`). They may add `scope`, never the state, PKCE or nonce parameters.
+   */
   loginParams?(options: AuthorizeOptions): Record<string, string>
+  /**
+   * Profile fields every login must bring (KAKAO_REQUIRED_FIELDS, NAVER_REQUIRED_FIELDS). A profile
+   * without one sends the browser back to the provider once, with loginParams({ consentRepair });
+   * still without it, the login ends as provider_consent_missing. Default: none.
+   */
+  requiredFields?: readonly ProfileField[]
   /**
    * A refresh-token grant. The reply may lack `refresh_token` (Naver never sends a new one, Kakao only
    * near the old one's expiry): the caller keeps the old one then.

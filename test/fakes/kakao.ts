@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import formbody from '@fastify/formbody'
 import Fastify, { type FastifyInstance } from 'fastify'
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose'
 import { recordRequests, type RecordedRequest } from './recorder.js'
 
 // A fake Kakao (kauth + kapi on one host) for the Kakao section of docs/providers.md: comma-separated
@@ -48,6 +49,20 @@ export interface FakeKakao {
   lastTokens?: { accessToken: string, refreshToken: string }
   /** Users linked to the app: a login links, an unlink (ours or the person's) removes. */
   linked: Set<string>
+  // ---- OpenID Connect mode and consent screens (see the block of the same name below) ----
+  /** [OpenID Connect 활성화] in the console: token replies for a scope with `openid` carry an id_token. */
+  oidc: boolean
+  idToken: KakaoIdTokenFault
+  jwks: 'ok' | 'hang' | 'status500'
+  /** The consent items the person unticks, one entry per consent screen, in order; then they agree to all. */
+  declines: string[][]
+  /** Consent items the person declined: their fields are left out of /v2/user/me and the id_token. */
+  withheld: Set<string>
+  /** Consent items the person agreed to on an earlier screen (Kakao remembers them across logins). */
+  agreed: Set<string>
+  /** The nonces the authorize requests carried, in order. */
+  nonces: Array<string | undefined>
+  // ---- end of OpenID Connect mode and consent screens ----
   env: Record<string, string>
   /** KAKAO_ADMIN_KEY and KAKAO_APP_ID pointing at this app. */
   adminEnv: Record<string, string>
@@ -70,7 +85,7 @@ export interface WebhookResult { status: number, body: string, elapsedMs: number
 /** Kakao gives the service 3 seconds to answer its webhooks. */
 const WEBHOOK_TIMEOUT_MS = 3000
 
-interface IssuedCode { redirectUri: string, scope: string[], challenge?: string, used: boolean }
+interface IssuedCode { redirectUri: string, scope: string[], challenge?: string, nonce?: string, used: boolean }
 
 const VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/
 
@@ -95,7 +110,14 @@ export async function startFakeKakao (): Promise<FakeKakao> {
     adminKey: 'fake-kakao-primary-admin-key',
     appId: '1234567',
     linked: new Set<string>(),
-    lastTokens: undefined as FakeKakao['lastTokens']
+    lastTokens: undefined as FakeKakao['lastTokens'],
+    oidc: false,
+    idToken: 'none' as KakaoIdTokenFault,
+    jwks: 'ok' as FakeKakao['jwks'],
+    declines: [] as string[][],
+    withheld: new Set<string>(),
+    agreed: new Set<string>(),
+    nonces: [] as Array<string | undefined>
   }
   const refreshTokens = new Set<string>()
   const newRefreshToken = () => {
@@ -103,6 +125,7 @@ export async function startFakeKakao (): Promise<FakeKakao> {
     refreshTokens.add(token)
     return token
   }
+  const oidc = await oidcMode(fake)
 
   app.get('/oauth/authorize', async (request, reply) => {
     const query = request.query as Record<string, string>
@@ -121,8 +144,9 @@ export async function startFakeKakao (): Promise<FakeKakao> {
       back.searchParams.set('error', 'access_denied')
       back.searchParams.set('error_description', 'User denied access')
     } else {
+      oidc.showConsentScreen(scope)
       const code = randomBytes(16).toString('base64url')
-      codes.set(code, { redirectUri: query.redirect_uri, scope, challenge: query.code_challenge, used: false })
+      codes.set(code, { redirectUri: query.redirect_uri, scope, challenge: query.code_challenge, nonce: oidc.recordNonce(query.nonce), used: false })
       back.searchParams.set('code', code)
     }
     if (query.state !== undefined) back.searchParams.set('state', query.state)
@@ -158,7 +182,7 @@ export async function startFakeKakao (): Promise<FakeKakao> {
     const token = randomBytes(30).toString('base64url')
     tokens.add(token)
     fake.lastTokens = { accessToken: token, refreshToken: newRefreshToken() }
-    return { token_type: 'bearer', access_token: token, expires_in: 21599, refresh_token: fake.lastTokens.refreshToken, refresh_token_expires_in: 5183999, scope: issued.scope.join(' ') }
+    return { token_type: 'bearer', access_token: token, expires_in: 21599, refresh_token: fake.lastTokens.refreshToken, refresh_token_expires_in: 5183999, scope: issued.scope.join(' '), ...await oidc.idTokenFields(issued) }
   })
 
   // The admin-key form of the unlink API: the service names the user, no token of theirs needed.
@@ -180,11 +204,11 @@ export async function startFakeKakao (): Promise<FakeKakao> {
       if (fake.profile === 'garbage') return reply.type('application/json').send('<html>oops')
       const match = /^Bearer (\S+)$/.exec(String(request.headers.authorization ?? ''))
       if (fake.profile === 'unauthorized' || match === null || !tokens.has(match[1])) return reply.code(401).send({ msg: 'this access token does not exist', code: -401 })
-      const { id, nickname, profileImage, email, isEmailValid, isEmailVerified } = fake.account
+      const { id, nickname, profileImage, email, isEmailValid, isEmailVerified } = oidc.consentedAccount()
       fake.linked.add(id)
       const account = {
-        profile_nickname_needs_agreement: false,
-        profile_image_needs_agreement: false,
+        profile_nickname_needs_agreement: nickname === undefined,
+        profile_image_needs_agreement: profileImage === undefined,
         profile: { nickname, thumbnail_image_url: profileImage, profile_image_url: profileImage, is_default_image: false, is_default_nickname: false },
         ...(email === undefined
           ? { email_needs_agreement: true }
@@ -195,9 +219,12 @@ export async function startFakeKakao (): Promise<FakeKakao> {
     }
   })
 
+  app.get('/.well-known/jwks.json', async (_request, reply) => oidc.jwksReply(reply))
+
   await app.listen({ host: '127.0.0.1', port: 0 })
   const address = app.server.address()
   const origin = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`
+  oidc.issuer = origin
   async function sendUnlinkWebhook (url: string, { method = 'POST', userId, referrerType = 'UNLINK_FROM_APPS', adminKey = fake.adminKey, appId = fake.appId }: UnlinkWebhook): Promise<WebhookResult> {
     // Kakao has already unlinked the user when it calls; every value is a string.
     fake.linked.delete(userId)
@@ -223,3 +250,88 @@ export async function startFakeKakao (): Promise<FakeKakao> {
     adminEnv: { get: () => ({ KAKAO_ADMIN_KEY: fake.adminKey, KAKAO_APP_ID: fake.appId }) }
   }) as FakeKakao
 }
+
+// ---- OpenID Connect mode and consent screens ----
+// Kakao's OIDC section of docs/providers.md: once the console enables OIDC, a token reply for a scope
+// with `openid` carries an RS256 id_token (iss https://kauth.kakao.com, here the fake's origin; aud
+// the REST API key; sub the user id as a string; the authorize request's nonce; nickname, picture and
+// an email only when valid and verified, each only with its consent), keys at /.well-known/jwks.json.
+// Consent screens: Kakao asks for every requested item not agreed to yet; `declines` says what the
+// person unticks on each screen (Kakao's additional consent is the same request with a smaller scope).
+
+export type KakaoIdTokenFault = 'none' | 'wrong_key' | 'wrong_aud' | 'wrong_nonce' | 'wrong_iss' | 'expired' | 'other_sub' | 'missing'
+
+interface SigningKey { kid: string, privateKey: CryptoKey, jwk: JWK }
+
+async function signingKey (): Promise<SigningKey> {
+  const { privateKey, publicKey } = await generateKeyPair('RS256')
+  const kid = randomBytes(15).toString('hex')
+  return { kid, privateKey, jwk: { ...await exportJWK(publicKey), kid, alg: 'RS256', use: 'sig' } }
+}
+
+type OidcFake = Pick<FakeKakao, 'clientId' | 'account' | 'oidc' | 'idToken' | 'jwks' | 'declines' | 'withheld' | 'agreed' | 'nonces'>
+
+async function oidcMode (fake: OidcFake) {
+  const key = await signingKey()
+  const stranger = await signingKey()
+
+  const mode = {
+    issuer: '',
+    recordNonce (nonce: string | undefined): string | undefined {
+      fake.nonces.push(nonce)
+      return nonce
+    },
+    showConsentScreen (scope: string[]): void {
+      const asked = scope.filter(item => item !== 'openid' && !fake.agreed.has(item))
+      if (asked.length === 0) return
+      const declined = fake.declines.shift() ?? []
+      for (const item of asked) {
+        if (declined.includes(item)) fake.withheld.add(item)
+        else {
+          fake.agreed.add(item)
+          fake.withheld.delete(item)
+        }
+      }
+    },
+    /** The account as the person's consents let Kakao show it. */
+    consentedAccount (): Omit<KakaoAccount, 'nickname' | 'profileImage'> & { nickname?: string, profileImage?: string } {
+      const { account, withheld } = fake
+      return {
+        ...account,
+        nickname: withheld.has('profile_nickname') ? undefined : account.nickname,
+        profileImage: withheld.has('profile_image') ? undefined : account.profileImage,
+        email: withheld.has('account_email') ? undefined : account.email
+      }
+    },
+    async idTokenFields (issued: { scope: string[], nonce?: string }): Promise<{ id_token?: string }> {
+      if (!fake.oidc || !(issued.scope.length === 0 || issued.scope.includes('openid')) || fake.idToken === 'missing') return {}
+      const fault = fake.idToken
+      const account = mode.consentedAccount()
+      const now = Math.floor(Date.now() / 1000)
+      const claims = {
+        auth_time: now,
+        ...(issued.nonce === undefined && fault !== 'wrong_nonce' ? {} : { nonce: fault === 'wrong_nonce' ? 'not-this-login' : issued.nonce }),
+        ...(account.nickname === undefined ? {} : { nickname: account.nickname }),
+        ...(account.profileImage === undefined ? {} : { picture: account.profileImage.replace('640x640', '110x110') }),
+        ...(account.email !== undefined && account.isEmailValid && account.isEmailVerified ? { email: account.email } : {})
+      }
+      const signer = fault === 'wrong_key' ? stranger : key
+      const idToken = await new SignJWT(claims)
+        .setProtectedHeader({ kid: signer.kid, typ: 'JWT', alg: 'RS256' })
+        .setIssuer(fault === 'wrong_iss' ? 'https://kauth.kakao.example' : mode.issuer)
+        .setAudience(fault === 'wrong_aud' ? 'another-apps-rest-api-key' : fake.clientId)
+        .setSubject(fault === 'other_sub' ? '1111111111' : account.id)
+        .setIssuedAt(fault === 'expired' ? now - 7200 : now)
+        .setExpirationTime(fault === 'expired' ? now - 3600 : now + 21599)
+        .sign(signer.privateKey)
+      return { id_token: idToken }
+    },
+    async jwksReply (reply: { code(status: number): { send(body: unknown): unknown } }): Promise<unknown> {
+      if (fake.jwks === 'hang') return new Promise<never>(() => {})
+      if (fake.jwks === 'status500') return reply.code(500).send({ error: 'internal' })
+      return { keys: [key.jwk] }
+    }
+  }
+  return mode
+}
+// ---- end of OpenID Connect mode and consent screens ----

@@ -1,6 +1,7 @@
 import { createCipheriv, createHash, createHmac, randomBytes } from 'node:crypto'
 import formbody from '@fastify/formbody'
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify'
+import { exportJWK, generateKeyPair, SignJWT } from 'jose'
 import { recordRequests, type RecordedRequest } from './recorder.js'
 
 // A fake Naver (nid + openapi on one host) for the Naver section of docs/providers.md: state
@@ -30,6 +31,18 @@ export interface FakeNaver {
   revoked: string[]
   /** The tokens of the last code exchange. */
   lastTokens?: { accessToken: string, refreshToken: string }
+  // ---- OpenID Connect endpoints and consent screens (see the block of the same name below) ----
+  idToken: NaverIdTokenFault
+  jwks: 'ok' | 'hang' | 'status500'
+  /** The id_token's `sub`; undefined: the profile's `id` (Naver does not document whether they are equal). */
+  sub: string | undefined
+  /** The profile items the person unticks, one entry per consent screen, in order; then they agree to all. */
+  declines: string[][]
+  /** Profile items the person declined (`email`, `name`, `nickname`, `profile_image`): left out of /v1/nid/me. */
+  withheld: Set<string>
+  /** Whether the person went through the consent screen once: Naver shows it again only with auth_type=reprompt. */
+  consented: boolean
+  // ---- end of OpenID Connect endpoints and consent screens ----
   env: Record<string, string>
   /** Naver's unlink webhook (연결 끊기 알림) to the Callback URL registered in the console. */
   sendUnlinkWebhook(url: string, options: NaverUnlinkWebhook): Promise<{ status: number, body: string }>
@@ -73,6 +86,8 @@ export async function startFakeNaver (): Promise<FakeNaver> {
   const codes = new Map<string, { state: string, used: boolean }>()
   const tokens = new Set<string>()
   const hang = () => new Promise<never>(() => {})
+  // Known once listening; the id_tokens name it as their issuer.
+  let origin = ''
 
   const fake = {
     clientId: 'fakeNaverClientId',
@@ -85,7 +100,13 @@ export async function startFakeNaver (): Promise<FakeNaver> {
     revoke: 'ok' as FakeNaver['revoke'],
     isLive: (token: string) => tokens.has(token) || refreshTokens.has(token),
     revoked: [] as string[],
-    lastTokens: undefined as FakeNaver['lastTokens']
+    lastTokens: undefined as FakeNaver['lastTokens'],
+    idToken: 'none' as NaverIdTokenFault,
+    jwks: 'ok' as FakeNaver['jwks'],
+    sub: undefined as string | undefined,
+    declines: [] as string[][],
+    withheld: new Set<string>(),
+    consented: false
   }
   // Each access token's refresh token: revoking either revokes both (§4.3).
   const pairs = new Map<string, string>()
@@ -101,6 +122,7 @@ export async function startFakeNaver (): Promise<FakeNaver> {
       back.searchParams.set('error', 'access_denied')
       back.searchParams.set('error_description', 'Canceled By User')
     } else {
+      showConsentScreen(fake, query.auth_type)
       const code = randomBytes(12).toString('base64url')
       codes.set(code, { state: query.state, used: false })
       back.searchParams.set('code', code)
@@ -165,12 +187,14 @@ export async function startFakeNaver (): Promise<FakeNaver> {
     const match = /^Bearer (\S+)$/.exec(String(request.headers.authorization ?? ''))
     if (fake.profile === 'unauthorized' || match === null || !tokens.has(match[1])) return reply.code(401).send({ resultcode: '024', message: 'Authentication failed / 인증에 실패했습니다.' })
     if (fake.profile === 'resultcode_error') return { resultcode: '028', message: 'Not Exist Authentication Header' }
-    return { resultcode: '00', message: 'success', response: fake.user }
+    return { resultcode: '00', message: 'success', response: consentedUser(fake) }
   })
+
+  await registerOidcEndpoints(app, fake, tokens, () => origin)
 
   await app.listen({ host: '127.0.0.1', port: 0 })
   const address = app.server.address()
-  const origin = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`
+  origin = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`
 
   /** §4.4.1: POST, application/x-www-form-urlencoded, expecting 204; Naver does not retry. */
   async function sendUnlinkWebhook (url: string, options: NaverUnlinkWebhook): Promise<{ status: number, body: string }> {
@@ -199,3 +223,97 @@ export async function startFakeNaver (): Promise<FakeNaver> {
     close: async () => { await app.close() }
   })
 }
+
+// ---- OpenID Connect endpoints and consent screens ----
+// Naver's OIDC section of docs/providers.md (devguide §3.5): /oauth2/authorize with `scope` containing
+// `openid` and an optional S256 PKCE challenge, /oauth2/token (POST; the legacy parameters plus
+// `code_verifier`; client errors as a 401 with `error`, unlike the legacy endpoint's HTTP 200), an
+// RS256 id_token (iss https://nid.naver.com, here the fake's origin; aud the client id), keys at
+// /oauth2/jwks. Naver documents no nonce: none is echoed. Consent screens: the first login shows one,
+// later logins only with auth_type=reprompt; `declines` says what the person unticks on each.
+
+export type NaverIdTokenFault = 'none' | 'wrong_key' | 'wrong_aud' | 'wrong_iss' | 'expired' | 'missing'
+
+type ConsentFake = Pick<FakeNaver, 'declines' | 'withheld' | 'consented' | 'user'>
+
+function showConsentScreen (fake: ConsentFake, authType: string | undefined): void {
+  if (fake.consented && authType !== 'reprompt') return
+  fake.consented = true
+  fake.withheld = new Set(fake.declines.shift() ?? [])
+}
+
+function consentedUser (fake: ConsentFake): Partial<NaverUser> {
+  return Object.fromEntries(Object.entries(fake.user).filter(([field]) => !fake.withheld.has(field)))
+}
+
+interface OidcCode { state: string, redirectUri: string, challenge?: string, used: boolean }
+
+async function registerOidcEndpoints (app: FastifyInstance, fake: Omit<FakeNaver, 'origin' | 'env' | 'close' | 'sendUnlinkWebhook'>, tokens: Set<string>, origin: () => string): Promise<void> {
+  const codes = new Map<string, OidcCode>()
+  const newKey = async () => {
+    const { privateKey, publicKey } = await generateKeyPair('RS256')
+    const kid = randomBytes(8).toString('hex')
+    return { kid, privateKey, jwk: { ...await exportJWK(publicKey), kid, alg: 'RS256', use: 'sig' } }
+  }
+  const key = await newKey()
+  const stranger = await newKey()
+
+  app.route({
+    method: ['GET', 'POST'],
+    url: '/oauth2/authorize',
+    handler: async (request, reply) => {
+      const query = { ...(request.query as Record<string, string>), ...(request.body as Record<string, string> | undefined) }
+      const scope = (query.scope ?? '').split(/[\s,]+/)
+      if (query.client_id !== fake.clientId || query.state === undefined || query.state === '' || !scope.includes('openid')) return reply.code(400).type('text/html').send('<h1>잘못된 요청입니다</h1>')
+      const back = new URL(query.redirect_uri)
+      back.searchParams.set('state', query.state)
+      if (query.code_challenge !== undefined && (query.code_challenge_method !== 'S256' || !/^[\w-]{43}$/.test(query.code_challenge))) {
+        back.searchParams.set('error', 'invalid_request')
+        back.searchParams.set('error_description', 'invalid code_challenge')
+      } else if (fake.authorize === 'deny') {
+        back.searchParams.set('error', 'access_denied')
+        back.searchParams.set('error_description', 'Canceled By User')
+      } else {
+        showConsentScreen(fake, query.auth_type)
+        const code = randomBytes(12).toString('base64url')
+        codes.set(code, { state: query.state, redirectUri: query.redirect_uri, challenge: query.code_challenge, used: false })
+        back.searchParams.set('code', code)
+      }
+      return reply.redirect(back.toString(), 302)
+    }
+  })
+
+  app.post('/oauth2/token', async (request, reply) => {
+    const params = { ...(request.query as Record<string, string>), ...(request.body as Record<string, string> | undefined) }
+    const error = (status: number, code: string, description: string) => reply.code(status).send({ error: code, error_description: description })
+    if (fake.token === 'hang') return new Promise<never>(() => {})
+    if (fake.token === 'status500') return error(503, 'temporarily_unavailable', 'temporarily unavailable')
+    if (params.client_id !== fake.clientId || params.client_secret !== fake.clientSecret) return error(401, 'invalid_client', 'Client authentication failed.')
+    const issued = codes.get(params.code)
+    if (fake.token === 'invalid_request' || issued === undefined || issued.used || params.state !== issued.state) return error(400, 'invalid_request', 'no valid data in session')
+    issued.used = true
+    if (params.redirect_uri !== undefined && params.redirect_uri !== issued.redirectUri) return error(400, 'invalid_request', 'redirect_uri mismatch')
+    if (issued.challenge !== undefined && createHash('sha256').update(params.code_verifier ?? '').digest('base64url') !== issued.challenge) return error(400, 'invalid_grant', 'code_verifier mismatch')
+    const token = randomBytes(30).toString('base64')
+    tokens.add(token)
+    const fault = fake.idToken
+    const now = Math.floor(Date.now() / 1000)
+    const signer = fault === 'wrong_key' ? stranger : key
+    const idToken = await new SignJWT({})
+      .setProtectedHeader({ alg: 'RS256', kid: signer.kid, typ: 'JWT' })
+      .setIssuer(fault === 'wrong_iss' ? 'https://nid.naver.example' : origin())
+      .setAudience(fault === 'wrong_aud' ? 'anotherNaverClientId' : fake.clientId)
+      .setSubject(fake.sub ?? fake.user.id)
+      .setIssuedAt(fault === 'expired' ? now - 7200 : now)
+      .setExpirationTime(fault === 'expired' ? now - 3600 : now + 3600)
+      .sign(signer.privateKey)
+    return { access_token: token, refresh_token: randomBytes(30).toString('base64'), token_type: 'bearer', expires_in: '3600', ...(fault === 'missing' ? {} : { id_token: idToken }) }
+  })
+
+  app.get('/oauth2/jwks', async (_request, reply: FastifyReply) => {
+    if (fake.jwks === 'hang') return new Promise<never>(() => {})
+    if (fake.jwks === 'status500') return reply.code(500).send({ error: 'internal' })
+    return { keys: [key.jwk] }
+  })
+}
+// ---- end of OpenID Connect endpoints and consent screens ----
