@@ -10,6 +10,7 @@ import { demoPage } from './demo.js'
 import { healthRoutes } from './health.js'
 import type { HandoffHooks } from './lifecycle-hooks.js'
 import { AccessLog, createLogger } from './logger.js'
+import { messageRoutes } from './messages/routes.js'
 import { clientErrorHandler, frameworkErrors } from './plugins/client-error.js'
 import database from './plugins/database.js'
 import devHostRedirect from './plugins/dev-host-redirect.js'
@@ -155,6 +156,7 @@ async function registerHandoff (app: FastifyInstance, options: HandoffOptions) {
     if (options.health !== false && !host.health) await routes.register(healthRoutes)
     await routes.register(jwksRoutes)
     await routes.register(authPlugin, { prefix: '/auth', config, providers, cookies, hooks })
+    await routes.register(messageRoutes, { prefix: '/auth', config })
     await routes.register(sessionRoutes, { prefix: '/auth', config, cookies })
     await routes.register(userRoutes, { config, cookies, hooks })
     if (config.demoApp) await routes.register(demoPage)

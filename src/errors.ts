@@ -1,34 +1,45 @@
 import createError from '@fastify/error'
+import type { CheckedNickname } from './users/nicknames.js'
+import { en } from './messages/en.js'
+import { withWording } from './messages/index.js'
 
-// Every error we answer with. `code` is the stable, documented contract; messages may change.
-// Fastify's own refusals (invalid_request, payload_too_large, unsupported_media_type) are not here:
-// plugins/error-handler.ts and plugins/client-error.ts give them their codes.
+// Every error we answer with. `code` is the stable, documented contract. What a person reads is in
+// src/messages (English and Korean, chosen by Accept-Language): the English sentence here is the
+// catalog's, and it is what logs and a host app's own error handler see.
 // JSON routes answer { statusCode, code, error, message }; the browser redirect steps send `code`
 // to the frontend as `error=<code>` instead (see LoginErrorCode).
 
-export const NotFoundError = createError('not_found', 'Route %s not found', 404)
-export const ProviderNotFoundError = createError('provider_not_found', 'Unknown or disabled provider "%s"', 404)
+/** Fastify's own refusals (bad JSON or schema, body too large, wrong content type, rate limits) have no class here: plugins/error-handler.ts, client-error.ts and rate-limit.ts give them these codes. */
+export const FrameworkErrorCode = {
+  invalidRequest: 'invalid_request',
+  payloadTooLarge: 'payload_too_large',
+  unsupportedMediaType: 'unsupported_media_type',
+  rateLimited: 'rate_limited'
+} as const
 
-export const LoginCodeInvalidError = createError('login_code_invalid', 'The login code is invalid, expired or already used', 400)
-export const NotAuthenticatedError = createError('not_authenticated', 'Sign in first: the access token is missing, expired or invalid', 401)
-export const RefreshTokenInvalidError = createError('refresh_token_invalid', 'The refresh token is missing, expired or revoked', 401)
-export const RefreshTokenReusedError = createError('refresh_token_reused', 'This refresh token was already used: the session has been revoked to protect the account. Sign in again.', 401)
-export const SessionNotFoundError = createError('session_not_found', 'No such active session of yours', 404)
-export const CsrfRejectedError = createError('csrf_rejected', '%s', 403)
-export const DevLoginLocalOnlyError = createError('dev_login_local_only', 'The dev provider only answers requests made on this machine (no proxy, no tunnel)', 403)
+export const NotFoundError = createError('not_found', en.errors.not_found, 404)
+export const ProviderNotFoundError = createError('provider_not_found', en.errors.provider_not_found, 404)
+
+export const LoginCodeInvalidError = createError('login_code_invalid', en.errors.login_code_invalid, 400)
+export const NotAuthenticatedError = createError('not_authenticated', en.errors.not_authenticated, 401)
+export const RefreshTokenInvalidError = createError('refresh_token_invalid', en.errors.refresh_token_invalid, 401)
+export const RefreshTokenReusedError = createError('refresh_token_reused', en.errors.refresh_token_reused, 401)
+export const SessionNotFoundError = createError('session_not_found', en.errors.session_not_found, 404)
+export const CsrfRejectedError = createError('csrf_rejected', en.errors.csrf_rejected, 403)
+export const DevLoginLocalOnlyError = createError('dev_login_local_only', en.errors.dev_login_local_only, 403)
 /** Deleting the account, starting a link or unlinking an identity needs a sign-in from the last REAUTH_MAX_AGE_SECONDS. */
-export const ReauthenticationRequiredError = createError('reauthentication_required', 'Sign in again to confirm: this needs a recent sign-in', 403)
+export const ReauthenticationRequiredError = createError('reauthentication_required', en.errors.reauthentication_required, 403)
 
-export const SignupInvalidError = createError('signup_invalid', 'No pending signup: the signup cookie is missing, expired or already used. Sign in again.', 401)
-export const NicknameInvalidError = createError('nickname_invalid', '%s', 400)
-export const NicknameReservedError = createError('nickname_reserved', '%s', 400)
-export const NicknameTakenError = createError('nickname_taken', 'This nickname is already taken.', 409)
-export const IdentityNotFoundError = createError('identity_not_found', 'No such identity on your account', 404)
-export const IdentityAmbiguousError = createError('identity_ambiguous', 'Your account has several %s identities: unlink one by its identity id (listed by GET /users/me)', 409)
-export const LastIdentityError = createError('last_identity', 'This is the last way to sign in to your account: link another provider first', 409)
-export const UserNotFoundError = createError('user_not_found', 'This account no longer exists', 401)
+export const SignupInvalidError = createError('signup_invalid', en.errors.signup_invalid, 401)
+export const NicknameInvalidError = createError('nickname_invalid', en.errors.nickname_invalid, 400)
+export const NicknameReservedError = createError('nickname_reserved', en.errors.nickname_reserved, 400)
+export const NicknameTakenError = createError('nickname_taken', en.errors.nickname_taken, 409)
+export const IdentityNotFoundError = createError('identity_not_found', en.errors.identity_not_found, 404)
+export const IdentityAmbiguousError = createError('identity_ambiguous', en.errors.identity_ambiguous, 409)
+export const LastIdentityError = createError('last_identity', en.errors.last_identity, 409)
+export const UserNotFoundError = createError('user_not_found', en.errors.user_not_found, 401)
 /** The app's onUserCreated hook failed: the signup was rolled back, the signup cookie stays valid. */
-export const SignupHookFailedError = createError('signup_hook_failed', 'The account could not be set up; nothing was saved. Try again.', 500)
+export const SignupHookFailedError = createError('signup_hook_failed', en.errors.signup_hook_failed, 500)
 
 /** A provider's unlink webhook (Kakao, Naver) without the provider's credentials: wrong admin key, app id, client id or signature. */
 export const UnlinkUnauthorizedError = createError('unlink_unauthorized', '%s', 401)
@@ -36,10 +47,19 @@ export const UnlinkUnauthorizedError = createError('unlink_unauthorized', '%s', 
 export const UnlinkRequestInvalidError = createError('unlink_request_invalid', '%s', 400)
 
 /** GET /metrics on the public port (METRICS_TOKEN) without `Authorization: Bearer <METRICS_TOKEN>`. */
-export const MetricsTokenInvalidError = createError('metrics_token_invalid', 'GET /metrics needs the header Authorization: Bearer <METRICS_TOKEN>', 401)
+export const MetricsTokenInvalidError = createError('metrics_token_invalid', en.errors.metrics_token_invalid, 401)
 
-export const DatabaseUnavailableError = createError('database_unavailable', 'The database is unavailable; try again shortly', 503)
-export const InternalError = createError('internal_error', 'Something went wrong on our side', 500)
+export const DatabaseUnavailableError = createError('database_unavailable', en.errors.database_unavailable, 503)
+export const InternalError = createError('internal_error', en.errors.internal_error, 500)
+
+// The answers whose sentence names what was asked for or which rule failed (src/messages `details`).
+export const providerNotFound = (provider: string) => withWording(new ProviderNotFoundError(), 'provider_not_found_named', { provider })
+export const identityAmbiguous = (provider: string) => withWording(new IdentityAmbiguousError(), 'identity_ambiguous_provider', { provider })
+export const csrfHeaderMissing = () => withWording(new CsrfRejectedError(), 'csrf_header_missing')
+export const csrfOriginNotAllowed = (origin: string) => withWording(new CsrfRejectedError(), 'csrf_origin_not_allowed', { origin })
+/** A nickname checkNickname refused: reserved, or which rule it breaks. */
+export const nicknameRefused = (check: Exclude<CheckedNickname, { valid: true }>) =>
+  check.reason === 'reserved' ? new NicknameReservedError() : withWording(new NicknameInvalidError(), check.wording.key, check.wording.params)
 
 /**
  * Codes sent to the frontend as `error=<code>` when a browser step (login, callback) fails.

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Static } from 'typebox'
 import type { Config, ProfileField } from '../config.js'
-import { LoginErrorCode, LoginFlowError, ProviderNotFoundError } from '../errors.js'
+import { LoginErrorCode, LoginFlowError, providerNotFound } from '../errors.js'
 import type { HandoffHooks } from '../lifecycle-hooks.js'
 import type { Provider } from '../providers/provider.js'
 import { ErrorRef } from '../schemas/common.js'
@@ -66,7 +66,7 @@ export const callbackRoutes: FastifyPluginAsyncTypebox<{ config: Config, provide
     config: { rateLimit: routeRateLimit(config, config.rateLimits.loginPerMinute) }
   }, async (request, reply) => {
     const provider = providers.get(request.params.provider)
-    if (provider === undefined) throw new ProviderNotFoundError(request.params.provider)
+    if (provider === undefined) throw providerNotFound(request.params.provider)
     const login = loginCookies(config, provider.id).take(request, reply)
     try {
       const outcome = await runCallback(provider, login, request, reply)

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyInstance, FastifyRequest, preValidationHookHandler } from 'fastify'
 import type { Config } from '../config.js'
-import { LoginErrorCode, LoginFlowError, ProviderNotFoundError } from '../errors.js'
+import { LoginErrorCode, LoginFlowError, providerNotFound } from '../errors.js'
 import type { HandoffHooks } from '../lifecycle-hooks.js'
 import { routeRateLimit } from '../plugins/rate-limit.js'
 import type { NormalizedProfile, Provider } from '../providers/provider.js'
@@ -81,7 +81,7 @@ export const linkRoutes: FastifyPluginAsyncTypebox<{ config: Config, providers: 
     config: { csrf: true, rateLimit: routeRateLimit(config, config.rateLimits.loginPerMinute) }
   }, async (request, reply) => {
     const provider = providers.get(request.params.provider)
-    if (provider === undefined) throw new ProviderNotFoundError(request.params.provider)
+    if (provider === undefined) throw providerNotFound(request.params.provider)
     loginCookies(config, provider.id).remember(reply, { returnTo: request.body.returnTo ?? request.query.returnTo, linkSessionId: request.user.sessionId })
     return { authorizationUrl: await authorizationUrl(app, provider.id, request, reply) }
   })

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Config } from '../config.js'
-import { ProviderNotFoundError } from '../errors.js'
+import { providerNotFound } from '../errors.js'
 import type { Provider } from '../providers/provider.js'
 import { ErrorRef } from '../schemas/common.js'
 import { routeRateLimit } from '../plugins/rate-limit.js'
@@ -22,7 +22,7 @@ export const loginRoutes: FastifyPluginAsyncTypebox<{ config: Config, providers:
     config: { rateLimit: routeRateLimit(config, config.rateLimits.loginPerMinute) }
   }, async (request, reply) => {
     const provider = providers.get(request.params.provider)
-    if (provider === undefined) throw new ProviderNotFoundError(request.params.provider)
+    if (provider === undefined) throw providerNotFound(request.params.provider)
     loginCookies(config, provider.id).remember(reply, { returnTo: request.query.returnTo, codeChallenge: request.query.code_challenge })
     const params = provider.loginParams?.({ promptLogin: request.query.prompt === 'login' })
     return reply.redirect(await authorizationUrl(app, provider.id, request, reply, params), 302)

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Config } from '../config.js'
 import { runAfterHook, userCreatedCallback, type HandoffHooks } from '../lifecycle-hooks.js'
-import { NicknameInvalidError, NicknameReservedError, SignupInvalidError } from '../errors.js'
+import { nicknameRefused, SignupInvalidError } from '../errors.js'
 import { routeRateLimit } from '../plugins/rate-limit.js'
 import { ErrorRef, signupCookieSecurity } from '../schemas/common.js'
 import type { SessionCookies } from '../sessions/cookies.js'
@@ -28,7 +28,7 @@ export const signupRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies: 
     const signupToken = request.cookies[cookies.signupName]
     if (signupToken === undefined || signupToken === '') throw new SignupInvalidError()
     const nickname = checkNickname(request.body.nickname)
-    if (!nickname.valid) throw nickname.reason === 'reserved' ? new NicknameReservedError(nickname.message) : new NicknameInvalidError(nickname.message)
+    if (!nickname.valid) throw nicknameRefused(nickname)
 
     const device = browserDevice(request.cookies[cookies.deviceName])
     const result = await completeSignup(app.handoff.db.sql, signupToken, nickname, {

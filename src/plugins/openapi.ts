@@ -45,6 +45,7 @@ async function openapi (app: FastifyInstance, { config, cookies, routePrefix }: 
         { name: 'session', description: 'Exchange the code, refresh, sign out, who am I' },
         { name: 'signup', description: 'First login: pick a nickname' },
         { name: 'account', description: 'The signed-in user\'s own account' },
+        { name: 'messages', description: 'Sentences for the error codes, in English and Korean' },
         { name: 'health', description: 'Readiness' },
         { name: 'keys', description: 'Public keys, for services that verify our access cookie themselves' }
       ],

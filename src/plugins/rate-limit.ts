@@ -3,6 +3,8 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Redis } from 'ioredis'
 import type { Config } from '../config.js'
+import { FrameworkErrorCode } from '../errors.js'
+import { withWording } from '../messages/index.js'
 
 /**
  * A route's limit, for `config.rateLimit`: `max` requests per client address in each window of
@@ -26,12 +28,11 @@ async function rateLimit (app: FastifyInstance, { config }: { config: Config }) 
   await app.register(fastifyRateLimit, {
     global: false,
     ...(redis === undefined ? {} : { redis, nameSpace: `${config.redisKeyPrefix}rate-limit:`, skipOnError: true }),
-    errorResponseBuilder: (_request, context) => ({
-      statusCode: 429,
-      code: 'rate_limited',
-      error: 'Too Many Requests',
-      message: `Too many requests; retry in ${context.after}`
-    })
+    // Thrown to the error handler, which words it in the client's language.
+    errorResponseBuilder: (_request, context) => Object.assign(
+      withWording(new Error(), 'rate_limited_retry', { seconds: Math.ceil(context.ttl / 1000) }),
+      { statusCode: 429, code: FrameworkErrorCode.rateLimited }
+    )
   })
 }
 

@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyRequest, onRequestHookHandler, RouteOption
 import fp from 'fastify-plugin'
 import helmet, { type HelmetOptions } from 'helmet'
 import type { Config } from '../config.js'
-import { CsrfRejectedError } from '../errors.js'
+import { csrfHeaderMissing, csrfOriginNotAllowed } from '../errors.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -75,9 +75,9 @@ async function security (app: FastifyInstance, { config, cors, headers }: { conf
   }
 
   const csrfCheck: onRequestHookHandler = (request, _reply, done) => {
-    if (request.headers['x-requested-with'] === undefined) return done(new CsrfRejectedError('Missing the X-Requested-With header required on this route'))
+    if (request.headers['x-requested-with'] === undefined) return done(csrfHeaderMissing())
     const origin = requestOrigin(request)
-    if (origin !== undefined && !allowed.has(origin)) return done(new CsrfRejectedError(`Requests from ${origin} are not allowed`))
+    if (origin !== undefined && !allowed.has(origin)) return done(csrfOriginNotAllowed(origin))
     done()
   }
   app.addHook('onRoute', route => {
@@ -87,7 +87,8 @@ async function security (app: FastifyInstance, { config, cors, headers }: { conf
 
 /**
  * Helmet's headers on every response of `app` (404s and errors included), and `Cache-Control:
- * no-store` on every auth and account response, both set by one hook.
+ * no-store` on every auth and account response, both set by one hook (GET /auth/messages, the same
+ * public catalog for everyone, overrides it).
  */
 export function addSecurityHeaders (app: FastifyInstance, config: Config): void {
   const headers = helmetHeaders({

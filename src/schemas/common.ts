@@ -7,7 +7,7 @@ const ErrorSchema = Type.Object({
   statusCode: Type.Integer({ examples: [400] }),
   code: Type.String({ description: 'Stable, machine-readable error code (see the README)', examples: ['login_code_invalid'] }),
   error: Type.String({ examples: ['Bad Request'] }),
-  message: Type.String({ description: 'Human-readable; may change' })
+  message: Type.String({ description: 'Human-readable, in the language Accept-Language prefers (Korean or English; see Content-Language); may change' })
 }, { $id: 'Error', additionalProperties: false })
 
 const PublicUserSchema = Type.Object({

@@ -1,6 +1,6 @@
 import type { Sql } from '../db/database.js'
 import { isUniqueViolation } from '../db/errors.js'
-import { IdentityAmbiguousError, IdentityNotFoundError, LastIdentityError } from '../errors.js'
+import { identityAmbiguous, IdentityNotFoundError, LastIdentityError } from '../errors.js'
 import { Prisma, type PrismaClient } from '../generated/prisma/client.js'
 import type { IdentityRef } from '../lifecycle-hooks.js'
 import type { NormalizedProfile } from '../providers/provider.js'
@@ -94,7 +94,7 @@ function identityNamed (identities: IdentityRow[], key: string): IdentityRow {
   }
   const ofProvider = identities.filter(candidate => candidate.provider === key)
   if (ofProvider.length === 0) throw new IdentityNotFoundError()
-  if (ofProvider.length > 1) throw new IdentityAmbiguousError(key)
+  if (ofProvider.length > 1) throw identityAmbiguous(key)
   return ofProvider[0]
 }
 

@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto'
 import type { Sql } from '../db/database.js'
+import { catalogOf, formatMessage, type Language } from '../messages/index.js'
 import type { NormalizedProfile } from '../providers/provider.js'
 import { checkNickname, nicknameKey, suggestNickname } from './nicknames.js'
 
@@ -13,12 +14,16 @@ interface Availability {
 const isTaken = async (sql: Sql, key: string): Promise<boolean> =>
   (await sql.query('SELECT 1 FROM users WHERE nickname_key = $1 LIMIT 1', [key])).length > 0
 
-/** Whether a nickname could be taken now. Advisory: the unique index decides at signup. */
-export async function nicknameAvailability (sql: Sql, input: string): Promise<Availability> {
+/** Whether a nickname could be taken now, said in `language`. Advisory: the unique index decides at signup. */
+export async function nicknameAvailability (sql: Sql, input: string, language: Language): Promise<Availability> {
+  const catalog = catalogOf(language)
   const check = checkNickname(input)
-  if (!check.valid) return { nickname: check.nickname, available: false, reason: check.reason, message: check.message }
-  if (await isTaken(sql, check.key)) return { nickname: check.nickname, available: false, reason: 'taken', message: 'This nickname is already taken.' }
-  return { nickname: check.nickname, available: true, message: 'This nickname is available.' }
+  if (!check.valid) {
+    const message = check.reason === 'reserved' ? catalog.errors.nickname_reserved : formatMessage(catalog.details[check.wording.key], check.wording.params)
+    return { nickname: check.nickname, available: false, reason: check.reason, message }
+  }
+  if (await isTaken(sql, check.key)) return { nickname: check.nickname, available: false, reason: 'taken', message: catalog.errors.nickname_taken }
+  return { nickname: check.nickname, available: true, message: catalog.details.nickname_available }
 }
 
 /** The provider's nickname made valid, or with a short numeric suffix when that is taken. */

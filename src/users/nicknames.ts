@@ -1,5 +1,6 @@
 // Nickname rules in one place: pure functions, table-tested in test/users/nicknames.test.ts.
 
+import type { Wording } from '../messages/index.js'
 import { foldLetterPairs, prototypeOf } from './confusables.js'
 
 const NICKNAME_MIN_LENGTH = 2
@@ -16,8 +17,6 @@ export const RESERVED_NICKNAMES: ReadonlySet<string> = new Set([
   'official', 'operator', 'security', 'handoff', 'null', 'undefined', 'anonymous', 'me',
   '운영자', '관리자', '운영진', '관리인', '시스템', '고객센터', '공식'
 ])
-
-const RESERVED_MESSAGE = 'This nickname is reserved (or looks like a reserved one).'
 
 // Dropped from the skeleton: spaces, punctuation (`_`, `.`, `-` and their look-alikes), controls,
 // and invisible characters (zero-width spaces and joiners, soft hyphens, Hangul fillers, variation
@@ -42,9 +41,11 @@ const RESERVED_SKELETONS: ReadonlySet<string> = new Set([...RESERVED_NICKNAMES].
 /** Whether a nickname is, or looks like, a reserved one. Exact skeleton match: `adminkim` is fine. */
 export const isReservedNickname = (input: string): boolean => RESERVED_SKELETONS.has(nicknameSkeleton(input))
 
-type NicknameCheck =
+/** A nickname judged: valid with its uniqueness key, reserved, or invalid (`wording`: the catalog sentence naming the rule). */
+export type CheckedNickname =
   | { valid: true, nickname: string, key: string }
-  | { valid: false, nickname: string, reason: 'invalid' | 'reserved', message: string }
+  | { valid: false, nickname: string, reason: 'reserved' }
+  | { valid: false, nickname: string, reason: 'invalid', wording: Wording }
 
 /** NFC-normalizes and trims: the form we store and show. */
 export const normalizeNickname = (input: string): string => input.normalize('NFC').trim()
@@ -52,18 +53,18 @@ export const normalizeNickname = (input: string): string => input.normalize('NFC
 /** The form uniqueness is decided on: normalized, then case-folded. */
 export const nicknameKey = (nickname: string): string => normalizeNickname(nickname).toLowerCase()
 
-export function checkNickname (input: string): NicknameCheck {
+export function checkNickname (input: string): CheckedNickname {
   const nickname = normalizeNickname(input)
   const length = [...nickname].length
-  const invalid = (message: string): NicknameCheck => ({ valid: false, nickname, reason: 'invalid', message })
+  const invalid = (wording: Wording): CheckedNickname => ({ valid: false, nickname, reason: 'invalid', wording })
   // Before the other rules: a look-alike such as `Аdmin` (Cyrillic А) is also outside the allowed
   // characters, but the answer must say "reserved" so nobody retries with a subtler variant.
-  if (isReservedNickname(nickname)) return { valid: false, nickname, reason: 'reserved', message: RESERVED_MESSAGE }
+  if (isReservedNickname(nickname)) return { valid: false, nickname, reason: 'reserved' }
   if (length < NICKNAME_MIN_LENGTH || length > NICKNAME_MAX_LENGTH) {
-    return invalid(`A nickname has ${NICKNAME_MIN_LENGTH} to ${NICKNAME_MAX_LENGTH} characters.`)
+    return invalid({ key: 'nickname_length', params: { min: NICKNAME_MIN_LENGTH, max: NICKNAME_MAX_LENGTH } })
   }
-  if (!ALLOWED.test(nickname)) return invalid('Use Hangul, Latin letters, digits, "_" and "." only.')
-  if (ONLY_DIGITS.test(nickname)) return invalid('A nickname cannot be only digits.')
+  if (!ALLOWED.test(nickname)) return invalid({ key: 'nickname_characters' })
+  if (ONLY_DIGITS.test(nickname)) return invalid({ key: 'nickname_only_digits' })
   return { valid: true, nickname, key: nicknameKey(nickname) }
 }
 

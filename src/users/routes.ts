@@ -2,8 +2,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { Config } from '../config.js'
 import { isUniqueViolation } from '../db/errors.js'
-import { NicknameInvalidError, NicknameReservedError, NicknameTakenError, UserNotFoundError } from '../errors.js'
+import { nicknameRefused, NicknameTakenError, UserNotFoundError } from '../errors.js'
 import { runAfterHook, type HandoffHooks } from '../lifecycle-hooks.js'
+import { markLanguage, negotiateLanguage } from '../messages/index.js'
 import { routeRateLimit } from '../plugins/rate-limit.js'
 import { accessCookieSecurity, ErrorRef, ref } from '../schemas/common.js'
 import type { SessionCookies } from '../sessions/cookies.js'
@@ -41,7 +42,11 @@ const nicknameAvailabilityRoute: FastifyPluginAsyncTypebox<{ config: Config }> =
       response: { 200: AvailabilitySchema, 400: ErrorRef, 429: ErrorRef }
     },
     config: { rateLimit: routeRateLimit(config, config.rateLimits.nicknamePerMinute) }
-  }, async request => nicknameAvailability(app.handoff.db.sql, request.query.nickname))
+  }, async (request, reply) => {
+    const language = negotiateLanguage(request.headers['accept-language'])
+    markLanguage(reply, language)
+    return nicknameAvailability(app.handoff.db.sql, request.query.nickname, language)
+  })
 }
 
 /** The signed-in user's own account, mounted at /users. */
@@ -96,7 +101,7 @@ const accountRoutes: FastifyPluginAsyncTypebox<{ cookies: SessionCookies, hooks:
     config: { csrf: true }
   }, async (request, reply) => {
     const nickname = checkNickname(request.body.nickname)
-    if (!nickname.valid) throw nickname.reason === 'reserved' ? new NicknameReservedError(nickname.message) : new NicknameInvalidError(nickname.message)
+    if (!nickname.valid) throw nicknameRefused(nickname)
     let updated: { nickname: string, avatar_url: string | null } | undefined
     try {
       [updated] = await app.handoff.db.sql.query<{ nickname: string, avatar_url: string | null }>(

@@ -78,8 +78,9 @@ export class Session {
     context.on('page', page => page.on('framenavigated', frame => { if (frame === page.mainFrame()) this.visited.push(frame.url()) }))
   }
 
-  static async open (browser: Browser, server: Server): Promise<Session> {
-    const context = await browser.newContext({ viewport: { width: 1100, height: 820 }, locale: 'ko-KR' })
+  /** `locale` sets navigator.languages and Accept-Language: the demo speaks Korean to ko-KR, English to en-US. */
+  static async open (browser: Browser, server: Server, options: { locale?: string } = {}): Promise<Session> {
+    const context = await browser.newContext({ viewport: { width: 1100, height: 820 }, locale: options.locale ?? 'en-US' })
     const session = new Session(context, server)
     // Hermetic: nothing leaves 127.0.0.1 (the fake GitHub's avatar URL points at the real GitHub).
     await context.route(url => url.hostname !== '127.0.0.1', route => route.abort())

@@ -77,7 +77,7 @@ t.test('a typical host app: its plugins, handlers and /health stay its own, and 
   const unknown = await app.inject('/nope')
   t.same([unknown.statusCode, unknown.json()], [404, { ok: false, reason: 'nothing at /nope' }], 'an unknown host path gets the host\'s 404')
   const guarded = await app.inject('/api/me')
-  t.same([guarded.statusCode, guarded.json()], [401, { ok: false, reason: 'Sign in first: the access token is missing, expired or invalid' }], 'app.authenticate on a host route: the host\'s handler answers')
+  t.same([guarded.statusCode, guarded.json()], [401, { ok: false, reason: 'Sign in first: the access token is missing, expired or invalid.' }], 'app.authenticate on a host route: the host\'s handler answers')
 
   const providers = await app.inject('/auth/providers')
   t.equal(providers.statusCode, 200)
@@ -142,6 +142,7 @@ t.test('errorHandler global (the default) with a host that has no handlers: our 
   const app = await plainHostApp(t)
   const teapot = await app.inject('/teapot')
   t.same(teapot.json(), { statusCode: 418, code: 'teapot', error: 'I\'m a Teapot', message: 'I am a teapot' })
+  t.notOk(teapot.headers['content-language'], 'its own code keeps its own words: handoff claims no language for them')
   const unknown = await app.inject('/nope')
   t.same(unknown.json(), { statusCode: 404, code: 'not_found', error: 'Not Found', message: 'Route GET /nope not found' })
 })

@@ -153,9 +153,27 @@ t.test('KOE205 reported on the callback: its own error code and a log line namin
     }
   })
   t.equal(params.get('error'), 'provider_scope_not_enabled')
+  t.equal(params.get('provider_code'), 'KOE205', 'the frontend learns which KOE code, for GET /auth/messages to explain')
   const line = logs.find(entry => entry.msg === 'login failed')
   t.match(String(line?.reason), /account_email/)
   t.match(String(line?.reason), /Biz app/)
+})
+
+t.test('Kakao\'s KOE code reaches the frontend as provider_code, and GET /auth/messages says what to change', async t => {
+  const { app, login } = await build(t)
+  kakao.clientSecret = 'enabled-in-console' // in Kakao's console, not in our settings
+  const { params } = await login()
+  t.equal(params.get('error'), 'provider_misconfigured')
+  t.equal(params.get('provider'), 'kakao')
+  t.equal(params.get('provider_code'), 'KOE010', 'Kakao\'s code for a missing or wrong client secret')
+  const catalog = (await app.inject({ url: '/auth/messages', headers: { 'accept-language': 'ko-KR' } })).json()
+  t.match(catalog.providerCodes.kakao.KOE010, /\[클라이언트 시크릿\].*KAKAO_CLIENT_SECRET/)
+
+  kakao.clientSecret = undefined
+  kakao.token = 'KOE320'
+  const second = await login()
+  t.equal(second.params.get('error'), 'provider_token_error')
+  t.equal(second.params.get('provider_code'), 'KOE320')
 })
 
 failures([

@@ -2,10 +2,10 @@ import { createHmac } from 'node:crypto'
 import http from 'node:http'
 import fc from 'fast-check'
 import t from 'tap'
-import * as errors from '../../src/errors.js'
 import { signingKey } from '../../src/sessions/signing-keys.js'
 import { startFakeGitHub } from '../fakes/github.js'
 import { buildTestApp, PUBLIC_URL, TEST_JWT_SECRET } from '../helpers/build-app.js'
+import { jsonErrorCodes } from '../helpers/error-codes.js'
 import { browse, loginThroughProvider, newBrowser, signIn } from '../helpers/login.js'
 import { fuzzValue, headerSafe, nastyString, responseValidators, routesOf, send, validValue, type OpenApiDocument, type RawResponse, type Route } from './openapi-fuzz.js'
 
@@ -16,12 +16,7 @@ const SECONDS = Number(process.env.FUZZ_SECONDS ?? 20)
 const SEED = process.env.FUZZ_SEED === undefined ? Date.now() % 2 ** 31 : Number(process.env.FUZZ_SEED)
 const BODY_LIMIT = 16 * 1024
 // Every code src/errors.ts can answer with, plus the ones given to Fastify's own 4xx.
-const ERROR_CODES = new Set([
-  ...Object.values(errors).filter(value => typeof value === 'function')
-    .map(ErrorType => (new (ErrorType as new () => { code?: unknown })()).code)
-    .filter((code): code is string => typeof code === 'string').map(code => code.toLowerCase()),
-  'invalid_request', 'payload_too_large', 'unsupported_media_type', 'rate_limited'
-])
+const ERROR_CODES = new Set(jsonErrorCodes())
 
 const github = await startFakeGitHub()
 t.teardown(() => github.close())

@@ -5,7 +5,12 @@ export const API = ''
 
 export interface User { id: string, nickname: string, avatarUrl: string | null }
 export interface SignupProfile { suggestedNickname: string, name: string | null, email: string | null, avatarUrl: string | null, provider: string }
-export interface Handoff { code?: string, error?: string, returnTo?: string, linked?: string }
+/**
+ * What the callback handed over: a one-time `code`, or an `error` code (with, for some, the
+ * `provider`, its own `providerCode` such as Kakao's KOE010, and the `missing` fields); `linked`
+ * after linking a provider. GET /auth/messages words each of them.
+ */
+export interface Handoff { code?: string, error?: string, returnTo?: string, linked?: string, provider?: string, providerCode?: string, missing?: string }
 
 /** An API error answer, `{ statusCode, code, error, message }`: `code` is stable, show a message for it. */
 export class ApiError extends Error {
@@ -35,7 +40,16 @@ export function takeHandoff (): Handoff {
   const params = new URLSearchParams(location.hash.length > 1 ? location.hash.slice(1) : location.search)
   if (!params.has('code') && !params.has('error') && !params.has('linked')) return {}
   history.replaceState(null, '', location.pathname)
-  return { code: params.get('code') ?? undefined, error: params.get('error') ?? undefined, returnTo: safePath(params.get('returnTo')), linked: params.get('linked') ?? undefined }
+  const value = (name: string) => params.get(name) ?? undefined
+  return {
+    code: value('code'),
+    error: value('error'),
+    returnTo: safePath(params.get('returnTo')),
+    linked: value('linked'),
+    provider: value('provider'),
+    providerCode: value('provider_code'),
+    missing: value('missing')
+  }
 }
 
 /**

@@ -1,9 +1,17 @@
 import { ApiError, api, authed, currentUser, exchange, linkProvider, logout, nicknameAvailability, refresh, signup, takeHandoff, unlinkIdentity, type SignupProfile, type User } from './auth.js'
-import { describeError } from './messages.js'
+import { language, loginLabel, providerName, text } from './i18n.js'
+import { describeError, describeLoginError, loadMessages, messageText } from './messages.js'
 import './style.css'
 
 // First, before any other work: take the one-time code out of the address bar and history.
 const handoff = takeHandoff()
+
+// The page speaks the browser's language (Korean or English); the server's error messages follow
+// Accept-Language, which the browser derives from the same preference.
+document.documentElement.lang = language
+document.title = text('title')
+document.querySelector('.topbar nav a')?.replaceChildren(text('apiDocs'))
+document.querySelector('.footer')?.replaceChildren(text('footer'))
 
 interface Identity { id: string, provider: string, email: string | null, emailVerified: boolean, linkedAt: string, lastLoginAt: string }
 interface Profile { id: string, nickname: string, name: string | null, email: string | null, avatarUrl: string | null, createdAt: string, identities: Identity[] }
@@ -24,14 +32,14 @@ function h<K extends keyof HTMLElementTagNameMap> (tag: K, props: Partial<Record
   return element
 }
 
-const messageText = (error: unknown) => error instanceof ApiError ? describeError(error.code, error.message) : describeError('network_error')
-function banner (text: string, kind: 'error' | 'info' = 'error') {
-  return h('p', { class: `message ${kind}`, role: kind === 'error' ? 'alert' : 'status', 'data-testid': 'message' }, text)
+function banner (message: string, kind: 'error' | 'info' = 'error', hint?: string) {
+  return h('div', { class: `message ${kind}`, role: kind === 'error' ? 'alert' : 'status', 'data-testid': 'message' },
+    h('p', {}, message), hint === undefined ? null : h('p', { class: 'message-hint', 'data-testid': 'message-hint' }, hint))
 }
 let pending: HTMLElement | null = null
 /** Shows a message above the next screen (or the current one). */
-function notify (text: string, kind: 'error' | 'info' = 'error') {
-  pending = banner(text, kind)
+function notify (message: string, kind: 'error' | 'info' = 'error', hint?: string) {
+  pending = banner(message, kind, hint)
   root.querySelector('.message')?.replaceWith(pending)
   if (!root.contains(pending)) root.prepend(pending)
 }
@@ -40,9 +48,8 @@ function show (...nodes: Node[]) {
   pending = null
 }
 
-const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' })
+const dateTime = new Intl.DateTimeFormat(language, { dateStyle: 'medium', timeStyle: 'short' })
 const when = (iso: string) => dateTime.format(new Date(iso))
-const providerNames: Record<string, string> = { github: 'GitHub', kakao: 'Kakao', naver: 'Naver', google: 'Google', oidc: 'OpenID Connect', dev: 'Dev login' }
 
 function avatar (url: string | null, nickname: string, size = 'large') {
   const fallback = h('span', { class: `avatar ${size} initial`, 'aria-hidden': 'true' }, [...nickname][0]?.toUpperCase() ?? '?')
@@ -61,19 +68,23 @@ async function signedOut () {
   }
   const returnTo = location.pathname === '/' ? '' : `?returnTo=${encodeURIComponent(location.pathname)}`
   show(h('section', { class: 'card narrow' },
-    h('h1', {}, 'Sign in'),
-    h('p', { class: 'lead' }, 'Choose how you want to continue. Your tokens stay in HttpOnly cookies, never in a URL.'),
+    h('h1', {}, text('signIn')),
+    h('p', { class: 'lead' }, text('signInLead')),
     providers.length === 0
-      ? h('p', { class: 'hint' }, 'No provider is enabled. Start the server with DEV_LOGIN=true or set GITHUB_CLIENT_ID.')
-      : h('div', { class: 'providers' }, ...providers.map(provider =>
-        h('a', { class: `button provider provider-${provider.id}`, href: provider.loginUrl + returnTo }, `Continue with ${provider.name}`)))
+      ? h('p', { class: 'hint' }, text('noProvider'))
+      : h('div', { class: 'providers' }, ...providers.map(provider => loginButton(provider, returnTo)))
   ))
+}
+
+/** A provider's login button: its design guide's colours and label for Kakao and Naver, neutral for the others. */
+function loginButton (provider: Provider, query: string) {
+  return h('a', { class: `button provider provider-${provider.id}`, href: provider.loginUrl + query, lang: language }, loginLabel(provider.id, provider.name))
 }
 
 function signupForm (profile: SignupProfile, returnTo: string | undefined) {
   const input = h('input', { id: 'nickname', name: 'nickname', autocomplete: 'username', required: true, maxlength: '40', value: profile.suggestedNickname, 'aria-describedby': 'nickname-status' })
   const status = h('p', { id: 'nickname-status', class: 'field-status', 'aria-live': 'polite' })
-  const submit = h('button', { type: 'submit', class: 'button' }, 'Create account')
+  const submit = h('button', { type: 'submit', class: 'button' }, text('createAccount'))
   let timer: ReturnType<typeof setTimeout> | undefined
   let inFlight: AbortController | undefined
 
@@ -83,7 +94,7 @@ function signupForm (profile: SignupProfile, returnTo: string | undefined) {
     inFlight?.abort()
     const nickname = input.value
     status.className = 'field-status'
-    status.textContent = nickname.trim() === '' ? '' : 'Checking…'
+    status.textContent = nickname.trim() === '' ? '' : text('checking')
     timer = setTimeout(async () => {
       if (nickname.trim() === '') return
       inFlight = new AbortController()
@@ -101,7 +112,7 @@ function signupForm (profile: SignupProfile, returnTo: string | undefined) {
   input.addEventListener('input', check)
 
   const form = h('form', { class: 'stack', novalidate: true },
-    h('label', { for: 'nickname' }, 'Nickname'), input, status, submit)
+    h('label', { for: 'nickname' }, text('nickname')), input, status, submit)
   form.addEventListener('submit', async event => {
     event.preventDefault()
     submit.disabled = true
@@ -121,19 +132,19 @@ function signupForm (profile: SignupProfile, returnTo: string | undefined) {
     }
   })
 
-  const via = providerNames[profile.provider] ?? profile.provider
+  const via = providerName(profile.provider)
   show(h('section', { class: 'card narrow' },
     h('div', { class: 'welcome' }, avatar(profile.avatarUrl, profile.suggestedNickname),
-      h('div', {}, h('h1', {}, `Welcome${profile.name === null ? '' : `, ${profile.name}`}`),
-        h('p', { class: 'lead' }, `Signed in with ${via}${profile.email === null ? '' : ` as ${profile.email}`}. Pick the nickname others will see.`))),
+      h('div', {}, h('h1', {}, profile.name === null ? text('welcome') : text('welcomeName', { name: profile.name })),
+        h('p', { class: 'lead' }, profile.email === null ? text('signedInWith', { provider: via }) : text('signedInWithEmail', { provider: via, email: profile.email })))),
     form,
-    h('p', { class: 'hint' }, '2 to 20 characters: 한글, letters, digits, _ and . (not only digits).')))
+    h('p', { class: 'hint' }, text('nicknameRules'))))
   check()
   input.focus()
 }
 
 async function sessionsSection (): Promise<HTMLElement> {
-  const section = h('section', { class: 'card', 'data-testid': 'sessions' }, h('h2', {}, 'Sessions'))
+  const section = h('section', { class: 'card', 'data-testid': 'sessions' }, h('h2', {}, text('sessions')))
   let sessions: Session[]
   try {
     const body = await authed<Session[] | { sessions: Session[] }>('/auth/sessions')
@@ -141,7 +152,7 @@ async function sessionsSection (): Promise<HTMLElement> {
   } catch (error) {
     // The session list arrived after the first release: an older server answers 404.
     if (error instanceof ApiError && error.status === 404) {
-      section.append(h('p', { class: 'hint' }, 'This server does not list sessions yet.'))
+      section.append(h('p', { class: 'hint' }, text('noSessionList')))
       return section
     }
     throw error
@@ -150,10 +161,10 @@ async function sessionsSection (): Promise<HTMLElement> {
     try {
       await authed(`/auth/sessions/${encodeURIComponent(session.id)}`, { method: 'DELETE' })
       if (session.current) {
-        notify('This device was signed out.', 'info')
+        notify(text('deviceSignedOut'), 'info')
         return signedOut()
       }
-      notify('Session revoked: that device is signed out at its next request.', 'info')
+      notify(text('sessionRevoked'), 'info')
       await account()
     } catch (error) {
       await failed(error)
@@ -162,17 +173,17 @@ async function sessionsSection (): Promise<HTMLElement> {
   section.append(h('ul', { class: 'list' }, ...sessions.map(session =>
     h('li', { class: 'row' },
       h('div', { class: 'grow' },
-        h('strong', {}, describeAgent(session.userAgent)), session.current ? h('span', { class: 'badge' }, 'This device') : null,
-        h('p', { class: 'hint' }, `${session.ip ?? 'unknown address'} · signed in ${when(session.createdAt)} · last active ${when(session.lastUsedAt)}`)),
-      h('button', { class: 'button small secondary', onclick: revoke(session) }, session.current ? 'Sign out' : 'Revoke')))))
+        h('strong', {}, describeAgent(session.userAgent)), session.current ? h('span', { class: 'badge' }, text('thisDevice')) : null,
+        h('p', { class: 'hint' }, text('sessionLine', { ip: session.ip ?? text('unknownAddress'), signedIn: when(session.createdAt), lastActive: when(session.lastUsedAt) }))),
+      h('button', { class: 'button small secondary', onclick: revoke(session) }, session.current ? text('signOut') : text('revoke'))))))
   return section
 }
 
 function describeAgent (userAgent: string | null): string {
-  if (userAgent === null || userAgent === '') return 'Unknown device'
-  const browser = /(Edg|Firefox|Chrome|Safari)\/[\d.]+/.exec(userAgent)?.[1]?.replace('Edg', 'Edge') ?? 'Browser'
-  const system = /(Windows|Android|iPhone|iPad|Mac OS X|Linux)/.exec(userAgent)?.[1]?.replace('Mac OS X', 'macOS') ?? 'unknown system'
-  return `${browser} on ${system}`
+  if (userAgent === null || userAgent === '') return text('unknownDevice')
+  const browser = /(Edg|Firefox|Chrome|Safari)\/[\d.]+/.exec(userAgent)?.[1]?.replace('Edg', 'Edge') ?? text('browser')
+  const system = /(Windows|Android|iPhone|iPad|Mac OS X|Linux)/.exec(userAgent)?.[1]?.replace('Mac OS X', 'macOS') ?? text('unknownSystem')
+  return text('agent', { browser, system })
 }
 
 /** Linking routes are optional: offer a button only when the API documents the POST that starts one. */
@@ -199,11 +210,10 @@ function confirmBySigningIn (providers: Provider[], linked: Set<string>, retry: 
   const returnTo = `?returnTo=${encodeURIComponent(location.pathname)}`
   notify(describeError('reauthentication_required'), 'info')
   show(h('section', { class: 'card narrow', 'data-testid': 'reauthenticate' },
-    h('h1', {}, 'Sign in again to confirm'),
-    h('p', { class: 'lead' }, `Then press “${retry}” once more.`),
-    h('div', { class: 'providers' }, ...providers.filter(provider => linked.has(provider.id)).map(provider =>
-      h('a', { class: `button provider provider-${provider.id}`, href: provider.loginUrl + returnTo }, `Sign in again with ${provider.name}`))),
-    h('button', { class: 'button secondary', onclick: () => { account().catch(failed) } }, 'Cancel')))
+    h('h1', {}, text('confirmTitle')),
+    h('p', { class: 'lead' }, text('confirmLead', { action: retry })),
+    h('div', { class: 'providers' }, ...providers.filter(provider => linked.has(provider.id)).map(provider => loginButton(provider, returnTo))),
+    h('button', { class: 'button secondary', onclick: () => { account().catch(failed) } }, text('cancel'))))
 }
 
 /** Runs an action that needs a recent sign-in; a sign-in too old for it leads to confirmBySigningIn. */
@@ -217,9 +227,9 @@ async function withRecentSignIn (run: () => Promise<void>, providers: Provider[]
 }
 
 async function deleteAccount () {
-  if (!confirm('Delete your account, its linked providers and every session? This cannot be undone.')) return
+  if (!confirm(text('deleteConfirm'))) return
   await authed('/users/me', { method: 'DELETE' })
-  notify('Your account was deleted.', 'info')
+  notify(text('accountDeleted'), 'info')
   await signedOut()
 }
 
@@ -235,7 +245,7 @@ async function account () {
     throw error
   }
   const [sessions, link, providers] = await Promise.all([
-    sessionsSection().catch(error => h('section', { class: 'card' }, h('h2', {}, 'Sessions'), banner(messageText(error)))),
+    sessionsSection().catch(error => h('section', { class: 'card' }, h('h2', {}, text('sessions')), banner(messageText(error)))),
     canLink(),
     api<{ providers: Provider[] }>('/auth/providers').then(body => body.providers, () => [])
   ])
@@ -253,30 +263,31 @@ async function account () {
       avatar(profile.avatarUrl, profile.nickname),
       h('div', { class: 'grow' },
         h('h1', { 'data-testid': 'nickname' }, profile.nickname),
-        h('p', { class: 'lead' }, [profile.name, profile.email].filter(Boolean).join(' · ') || 'No name or verified email shared'),
-        h('p', { class: 'hint' }, `Member since ${when(profile.createdAt)}`)),
+        h('p', { class: 'lead' }, [profile.name, profile.email].filter(Boolean).join(' · ') || text('noNameOrEmail')),
+        h('p', { class: 'hint' }, text('memberSince', { date: when(profile.createdAt) }))),
       h('div', { class: 'actions' },
-        action('Refresh session', async () => { await refresh(); notify('Session refreshed: new cookies, and the old refresh token no longer works.', 'info') }),
-        action('Sign out', async () => { await logout(); notify('You are signed out.', 'info'); await signedOut() }, 'primary'))),
-    h('section', { class: 'card' }, h('h2', {}, 'Linked providers'),
+        action(text('refreshSession'), async () => { await refresh(); notify(text('sessionRefreshed'), 'info') }),
+        action(text('signOut'), async () => { await logout(); notify(text('signedOut'), 'info'); await signedOut() }, 'primary'))),
+    h('section', { class: 'card' }, h('h2', {}, text('linkedProviders')),
       h('ul', { class: 'list' }, ...profile.identities.map(identity =>
         h('li', { class: 'row' },
           h('span', { class: `dot provider-${identity.provider}`, 'aria-hidden': 'true' }),
           h('div', { class: 'grow' },
-            h('strong', {}, providerNames[identity.provider] ?? identity.provider),
-            identity.email === null ? null : h('span', { class: identity.emailVerified ? 'badge ok' : 'badge' }, identity.emailVerified ? `${identity.email} ✓` : `${identity.email} (unverified)`),
-            h('p', { class: 'hint' }, `linked ${when(identity.linkedAt)} · last sign-in ${when(identity.lastLoginAt)}`)),
+            h('strong', {}, providerName(identity.provider)),
+            identity.email === null ? null : h('span', { class: identity.emailVerified ? 'badge ok' : 'badge' }, identity.emailVerified ? `${identity.email} ✓` : text('unverified', { email: identity.email })),
+            h('p', { class: 'hint' }, text('identityLine', { linked: when(identity.linkedAt), lastLogin: when(identity.lastLoginAt) }))),
           profile.identities.length > 1
-            ? sensitive('Unlink', async () => { await unlinkIdentity(identity.id); notify(`${providerNames[identity.provider] ?? identity.provider} unlinked.`, 'info'); await account() }, 'small secondary')
+            ? sensitive(text('unlink'), async () => { await unlinkIdentity(identity.id); notify(text('unlinked', { provider: providerName(identity.provider) }), 'info'); await account() }, 'small secondary')
             : null))),
       linkable.length === 0
         ? null
+        // Neutral: the providers' guides give their colours to login buttons, with their own labels.
         : h('div', { class: 'actions' }, ...linkable.map(provider =>
-          sensitive(`Link ${provider.name}`, () => linkProvider(provider.id), `small provider provider-${provider.id}`)))),
+          sensitive(text('link', { provider: providerName(provider.id, provider.name) }), () => linkProvider(provider.id), 'small secondary')))),
     sessions,
     h('div', { class: 'actions end' },
-      action('Sign out everywhere', async () => { await logout(true); notify('You are signed out on every device.', 'info'); await signedOut() }, 'danger'),
-      sensitive('Delete account', deleteAccount, 'danger'))
+      action(text('signOutEverywhere'), async () => { await logout(true); notify(text('signedOutEverywhere'), 'info'); await signedOut() }, 'danger'),
+      sensitive(text('deleteAccount'), deleteAccount, 'danger'))
   )
 }
 
@@ -291,8 +302,12 @@ async function start () {
 }
 
 async function main () {
-  if (handoff.error !== undefined) notify(describeError(handoff.error))
-  if (handoff.linked !== undefined) notify(`${providerNames[handoff.linked] ?? handoff.linked} is linked: you can sign in with it too.`, 'info')
+  await loadMessages()
+  if (handoff.error !== undefined) {
+    const { message, hint } = describeLoginError(handoff)
+    notify(message, 'error', hint)
+  }
+  if (handoff.linked !== undefined) notify(text('linked', { provider: providerName(handoff.linked) }), 'info')
   if (handoff.code !== undefined) {
     try {
       const result = await exchange(handoff.code)

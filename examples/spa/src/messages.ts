@@ -1,46 +1,50 @@
-// Readable sentences for every `error=` code of the redirect and every API error `code`.
+// Readable sentences for every `error=` code of the redirect and every API error `code`, in the
+// page's language: the server's catalog (GET /auth/messages), loaded once at start.
 
-const messages: Record<string, string> = {
-  // The browser steps: FRONTEND_URL#error=<code>
-  access_denied: 'You cancelled the sign-in on the provider’s page. Nothing was shared; you can try again any time.',
-  invalid_state: 'This sign-in did not start in this browser, or took too long. Please start it again.',
-  invalid_callback: 'The provider sent back an incomplete answer. Please try again.',
-  provider_token_error: 'The provider did not accept the sign-in. Please try again.',
-  provider_profile_error: 'We could not read your profile from the provider. Please try again.',
-  provider_error: 'The provider reported an error. Please try again in a moment.',
-  provider_misconfigured: 'This provider is not set up correctly on our side (client secret or redirect URI). Please use another one for now.',
-  provider_scope_not_enabled: 'The provider app has not enabled a permission we ask for. Please use another provider for now.',
-  provider_timeout: 'The provider did not answer in time. Please try again.',
-  identity_in_use: 'That provider account already belongs to another account here. Sign in with it to use that account.',
-  link_session_invalid: 'The link was started from a session that has since ended. Sign in and link again.',
-  server_error: 'Something went wrong on our side. Please try again.',
-  // The API: { code }
-  login_code_invalid: 'This sign-in link was already used or has expired. Please sign in again.',
-  signup_invalid: 'Your sign-up took too long or was already finished. Please sign in again.',
-  nickname_taken: 'Someone already has this nickname. Please pick another one.',
-  not_authenticated: 'You are not signed in.',
-  refresh_token_invalid: 'Your session has ended. Please sign in again.',
-  refresh_token_reused: 'Your session was ended to protect your account: its sign-in was used from another browser. Please sign in again.',
-  reauthentication_required: 'For your security, this needs a recent sign-in. Sign in again to confirm.',
-  user_not_found: 'This account no longer exists.',
-  session_not_found: 'That session no longer exists.',
-  identity_not_found: 'That sign-in method is no longer linked.',
-  identity_ambiguous: 'You have several accounts of this provider linked. Reload the page and unlink one from the list.',
-  last_identity: 'This is your only way to sign in. Link another provider before you unlink it.',
-  rate_limited: 'Too many attempts. Please wait a minute and try again.',
-  csrf_rejected: 'The request was blocked as a possible cross-site request. Reload the page and try again.',
-  database_unavailable: 'The service is briefly unavailable. Please try again in a few seconds.',
-  internal_error: 'Something went wrong on our side. Please try again.',
-  network_error: 'The server could not be reached. Check your connection and try again.',
-  invalid_request: 'The request was not understood. Please reload the page.',
-  not_found: 'That does not exist (or no longer does).',
-  provider_not_found: 'This sign-in provider is not enabled.',
-  payload_too_large: 'That is too long.',
-  unsupported_media_type: 'The request was not understood. Please reload the page.'
+import { ApiError, api, type Handoff } from './auth.js'
+import { fill, language, text } from './i18n.js'
+
+interface Catalog {
+  language: string
+  login: Record<string, string>
+  errors: Record<string, string>
+  fields: Record<string, string>
+  listSeparator: string
+  providerCodes: Record<string, Record<string, string>>
 }
 
-/** The sentence for a code; `fallback` (the server's message) for codes the server explains itself. */
-export function describeError (code: string, fallback?: string): string {
-  if (code === 'nickname_invalid' || code === 'nickname_reserved') return fallback ?? 'This nickname is not allowed.'
-  return messages[code] ?? fallback ?? `Sign-in failed (${code}). Please try again.`
+let catalog: Catalog | undefined
+
+/** Loads the catalog in the page's language; without it the page still works, with plainer sentences. */
+export async function loadMessages (): Promise<void> {
+  try {
+    catalog = await api<Catalog>(`/auth/messages?lang=${language}`)
+  } catch {
+    catalog = undefined
+  }
+}
+
+/** The sentence for an API error `code` the page has no server message for. */
+export function describeError (code: string): string {
+  return catalog?.errors[code] ?? catalog?.login[code] ?? text('unknownError', { code })
+}
+
+/** What a failed call says: the server's own message (already in the request's language), or ours when it never answered. */
+export function messageText (error: unknown): string {
+  if (error instanceof ApiError && error.code !== 'network_error') return error.message || describeError(error.code)
+  return text('networkError')
+}
+
+/**
+ * The sentence for the `error=` a login or link ended with, and, when the provider said which of its
+ * codes (`provider_code=`, Kakao's KOE…), what the developer has to change.
+ */
+export function describeLoginError (handoff: Handoff): { message: string, hint?: string } {
+  const code = handoff.error ?? 'server_error'
+  const template = catalog?.login[code]
+  if (template === undefined) return { message: text('unknownError', { code }) }
+  const missing = handoff.missing?.split(',').filter(Boolean).map(field => catalog?.fields[field] ?? field).join(catalog?.listSeparator ?? ', ')
+  const message = fill(template, { missing: missing === undefined || missing === '' ? text('requiredInformation') : missing })
+  const explained = handoff.providerCode === undefined ? undefined : catalog?.providerCodes[handoff.provider ?? '']?.[handoff.providerCode]
+  return { message, hint: explained === undefined ? undefined : `${text('forTheDeveloper', { code: handoff.providerCode as string })} ${explained}` }
 }
