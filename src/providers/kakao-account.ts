@@ -12,8 +12,6 @@ const TOKEN_PATH = '/oauth/token'
 const UNLINK_PATH = '/v1/user/unlink'
 const LOGOUT_PATH = '/oauth/logout'
 
-/** Token-endpoint KOE codes that mean our settings are wrong (bad REST API key, bad or missing client secret). */
-const MISCONFIGURED = new Set(['KOE010', 'KOE101'])
 /** Kakao's API error for a user who is not linked to the app (any more): an unlink has nothing left to do. */
 const NOT_REGISTERED_USER = -101
 
@@ -23,14 +21,9 @@ export function kakaoAccountCalls (config: KakaoConfig): Pick<Provider, 'refresh
     if (config.clientSecret !== undefined) form.client_secret = config.clientSecret
     const { status, body } = await postTokenForm(config.authUrl + TOKEN_PATH, form, timeoutMs)
     const reply = (body ?? {}) as TokenResponse
-    if (status !== 200 || typeof reply.access_token !== 'string' || reply.access_token === '') {
-      const koe = typeof reply.error_code === 'string' ? reply.error_code : undefined
-      throw new LoginFlowError(
-        koe !== undefined && MISCONFIGURED.has(koe) ? LoginErrorCode.providerMisconfigured : LoginErrorCode.providerTokenError,
-        `Kakao refresh answered ${status}: ${String(reply.error ?? 'no access_token')}${koe === undefined ? '' : ` (${koe})`}`,
-        { providerCode: koe }
-      )
-    }
+    // An error reply (400/401 with a KOE code) is the caller's to read: `invalid_grant` says the grant is gone.
+    if (typeof reply.error === 'string') return reply
+    if (status !== 200) throw new LoginFlowError(LoginErrorCode.providerTokenError, `Kakao token endpoint answered ${status} to a refresh`)
     // Kakao sends a new refresh token only when the old one has under a month left: keep the old one otherwise.
     return { ...reply, refresh_token: typeof reply.refresh_token === 'string' && reply.refresh_token !== '' ? reply.refresh_token : refreshToken }
   }

@@ -9,6 +9,8 @@ import { postTokenForm, type Provider, type TokenResponse } from './provider.js'
 // tokens, revoking them, and checking Naver's unlink webhook. Paths are Naver's; only the host is
 // configurable.
 const TOKEN_PATH = '/oauth2.0/token'
+// OpenID Connect mode (NAVER_OIDC) refreshes where it logged in (§3.5.6); revoke has one endpoint.
+const OIDC_TOKEN_PATH = '/oauth2/token'
 const REVOKE_PATH = '/oauth2.0/revoke'
 
 /** What the revoke call needs to say when it had nothing to revoke; the job runner's logger, when it passes one. */
@@ -18,15 +20,11 @@ export function naverAccountCalls (config: NaverConfig): Pick<Provider, 'refresh
   return {
     async refreshTokens (refreshToken, { timeoutMs }) {
       const form = { grant_type: 'refresh_token', client_id: config.clientId, client_secret: config.clientSecret, refresh_token: refreshToken }
-      const { status, body } = await postTokenForm(config.authUrl + TOKEN_PATH, form, timeoutMs)
+      const { status, body } = await postTokenForm(config.authUrl + (config.oidc ? OIDC_TOKEN_PATH : TOKEN_PATH), form, timeoutMs)
       const reply = (body ?? {}) as TokenResponse
-      // Naver reports token errors with HTTP 200 and an `error` field, as for the code exchange.
-      if (status !== 200 || typeof reply.error === 'string' || typeof reply.access_token !== 'string' || reply.access_token === '') {
-        throw new LoginFlowError(
-          reply.error === 'invalid_client' ? LoginErrorCode.providerMisconfigured : LoginErrorCode.providerTokenError,
-          `Naver refresh answered ${status}: ${String(reply.error ?? 'no access_token')}`
-        )
-      }
+      // Naver reports token errors with HTTP 200 (legacy; a 4xx on the OIDC endpoint) and an `error` field: the caller's to read, as any error reply.
+      if (typeof reply.error === 'string') return reply
+      if (status !== 200) throw new LoginFlowError(LoginErrorCode.providerTokenError, `Naver token endpoint answered ${status} to a refresh`)
       // Naver's refresh never returns a new refresh token: the old one stays the one to keep.
       return { ...reply, refresh_token: typeof reply.refresh_token === 'string' && reply.refresh_token !== '' ? reply.refresh_token : refreshToken }
     },

@@ -111,6 +111,25 @@ export async function startFakeNaver (): Promise<FakeNaver> {
   // Each access token's refresh token: revoking either revokes both (§4.3).
   const pairs = new Map<string, string>()
   const refreshTokens = new Set<string>()
+  /** Token issuance shared by the legacy and the OpenID Connect token endpoints, so revoke knows both. */
+  const grants: Grants = {
+    issue () {
+      const accessToken = randomBytes(30).toString('base64')
+      const refreshToken = randomBytes(30).toString('base64')
+      tokens.add(accessToken)
+      refreshTokens.add(refreshToken)
+      pairs.set(accessToken, refreshToken)
+      fake.lastTokens = { accessToken, refreshToken }
+      return fake.lastTokens
+    },
+    refresh (refreshToken) {
+      if (!refreshTokens.has(refreshToken)) return undefined
+      const accessToken = randomBytes(30).toString('base64')
+      tokens.add(accessToken)
+      pairs.set(accessToken, refreshToken)
+      return accessToken
+    }
+  }
 
   app.get('/oauth2.0/authorize', async (request, reply) => {
     const query = request.query as Record<string, string>
@@ -133,31 +152,25 @@ export async function startFakeNaver (): Promise<FakeNaver> {
   app.route({
     method: ['GET', 'POST'],
     url: '/oauth2.0/token',
-    handler: async request => {
+    handler: async (request, reply) => {
       const params = { ...(request.query as Record<string, string>), ...(request.body as Record<string, string> | undefined) }
       const error = (code: string, description: string) => ({ error: code, error_description: description })
       if (fake.token === 'hang') return hang()
-      if (fake.token === 'status500') throw new Error('boom')
+      if (fake.token === 'status500') return reply.code(500).type('text/html').send('<html><body>500 Internal Server Error</body></html>')
       if (fake.token === 'invalid_request') return error('invalid_request', 'no valid data in session')
       if (params.client_id !== fake.clientId || params.client_secret !== fake.clientSecret) return error('invalid_client', 'client authentication failed')
       if (params.grant_type === 'refresh_token') {
-        // §4.1.2: a new access token only; the refresh token stays the same.
-        if (!refreshTokens.has(params.refresh_token)) return error('invalid_request', 'invalid refresh token')
-        const token = randomBytes(30).toString('base64')
-        tokens.add(token)
-        pairs.set(token, params.refresh_token)
+        // §4.1.2: a new access token only; the refresh token stays the same. Naver's error for an
+        // unknown or revoked refresh token is unconfirmed; its guide lists invalid_request for bad requests.
+        const token = grants.refresh(params.refresh_token)
+        if (token === undefined) return error('invalid_request', 'invalid refresh token')
         return { access_token: token, token_type: 'bearer', expires_in: '3600' }
       }
       const issued = codes.get(params.code)
       if (issued === undefined || issued.used || params.state !== issued.state) return error('invalid_request', 'no valid data in session')
       issued.used = true
-      const token = randomBytes(30).toString('base64')
-      const refreshToken = randomBytes(30).toString('base64')
-      tokens.add(token)
-      refreshTokens.add(refreshToken)
-      pairs.set(token, refreshToken)
-      fake.lastTokens = { accessToken: token, refreshToken }
-      return { access_token: token, refresh_token: refreshToken, token_type: 'bearer', expires_in: '3600' }
+      const { accessToken, refreshToken } = grants.issue()
+      return { access_token: accessToken, refresh_token: refreshToken, token_type: 'bearer', expires_in: '3600' }
     }
   })
 
@@ -190,7 +203,7 @@ export async function startFakeNaver (): Promise<FakeNaver> {
     return { resultcode: '00', message: 'success', response: consentedUser(fake) }
   })
 
-  await registerOidcEndpoints(app, fake, tokens, () => origin)
+  await registerOidcEndpoints(app, fake, grants, () => origin)
 
   await app.listen({ host: '127.0.0.1', port: 0 })
   const address = app.server.address()
@@ -248,7 +261,14 @@ function consentedUser (fake: ConsentFake): Partial<NaverUser> {
 
 interface OidcCode { state: string, redirectUri: string, challenge?: string, used: boolean }
 
-async function registerOidcEndpoints (app: FastifyInstance, fake: Omit<FakeNaver, 'origin' | 'env' | 'close' | 'sendUnlinkWebhook'>, tokens: Set<string>, origin: () => string): Promise<void> {
+interface Grants {
+  /** A new access and refresh token pair (a code exchange). */
+  issue(): { accessToken: string, refreshToken: string }
+  /** A new access token for a live refresh token, or undefined. */
+  refresh(refreshToken: string): string | undefined
+}
+
+async function registerOidcEndpoints (app: FastifyInstance, fake: Omit<FakeNaver, 'origin' | 'env' | 'close' | 'sendUnlinkWebhook'>, grants: Grants, origin: () => string): Promise<void> {
   const codes = new Map<string, OidcCode>()
   const newKey = async () => {
     const { privateKey, publicKey } = await generateKeyPair('RS256')
@@ -289,13 +309,18 @@ async function registerOidcEndpoints (app: FastifyInstance, fake: Omit<FakeNaver
     if (fake.token === 'hang') return new Promise<never>(() => {})
     if (fake.token === 'status500') return error(503, 'temporarily_unavailable', 'temporarily unavailable')
     if (params.client_id !== fake.clientId || params.client_secret !== fake.clientSecret) return error(401, 'invalid_client', 'Client authentication failed.')
+    // §3.5.6 lists grant_type=refresh_token for this endpoint too; the error for a dead refresh token
+    // is unconfirmed (RFC 6749's invalid_grant here). No new refresh token, as on the legacy endpoint.
+    if (params.grant_type === 'refresh_token') {
+      const refreshed = grants.refresh(params.refresh_token ?? '')
+      return refreshed === undefined ? error(400, 'invalid_grant', 'invalid refresh token') : { access_token: refreshed, token_type: 'bearer', expires_in: '3600' }
+    }
     const issued = codes.get(params.code)
     if (fake.token === 'invalid_request' || issued === undefined || issued.used || params.state !== issued.state) return error(400, 'invalid_request', 'no valid data in session')
     issued.used = true
     if (params.redirect_uri !== undefined && params.redirect_uri !== issued.redirectUri) return error(400, 'invalid_request', 'redirect_uri mismatch')
     if (issued.challenge !== undefined && createHash('sha256').update(params.code_verifier ?? '').digest('base64url') !== issued.challenge) return error(400, 'invalid_grant', 'code_verifier mismatch')
-    const token = randomBytes(30).toString('base64')
-    tokens.add(token)
+    const { accessToken: token, refreshToken } = grants.issue()
     const fault = fake.idToken
     const now = Math.floor(Date.now() / 1000)
     const signer = fault === 'wrong_key' ? stranger : key
@@ -307,7 +332,7 @@ async function registerOidcEndpoints (app: FastifyInstance, fake: Omit<FakeNaver
       .setIssuedAt(fault === 'expired' ? now - 7200 : now)
       .setExpirationTime(fault === 'expired' ? now - 3600 : now + 3600)
       .sign(signer.privateKey)
-    return { access_token: token, refresh_token: randomBytes(30).toString('base64'), token_type: 'bearer', expires_in: '3600', ...(fault === 'missing' ? {} : { id_token: idToken }) }
+    return { access_token: token, refresh_token: refreshToken, token_type: 'bearer', expires_in: '3600', ...(fault === 'missing' ? {} : { id_token: idToken }) }
   })
 
   app.get('/oauth2/jwks', async (_request, reply: FastifyReply) => {

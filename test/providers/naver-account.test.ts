@@ -46,12 +46,32 @@ t.test('refreshTokens: a refresh_token grant in a form body; Naver sends no new 
   t.equal(profile.providerUserId, naver.user.id, 'the new access token works')
 })
 
-t.test('refreshTokens: Naver\'s error-in-a-200 and a bad client secret fail with the mapped code', async t => {
+t.test('refreshTokens: Naver\'s error-in-a-200 is returned for the caller to read; an unreadable answer throws', async t => {
   const { refreshToken } = await logIn(t)
-  await t.rejects(naverProvider().refreshTokens!('unknown', context), { name: 'LoginFlowError', code: 'provider_token_error' })
-  await t.rejects(naverProvider({ NAVER_CLIENT_SECRET: 'wrong' }).refreshTokens!(refreshToken, context), { code: 'provider_misconfigured' })
+  t.match(await naverProvider().refreshTokens!('unknown', context), { error: 'invalid_request' }, 'an unknown refresh token')
+  const refused = await naverProvider({ NAVER_CLIENT_SECRET: 'wrong' }).refreshTokens!(refreshToken, context)
+  t.match(refused, { error: 'invalid_client' }, 'a wrong client secret')
+  t.notOk('refresh_token' in refused, 'no refresh token made up for an error reply')
   naver.token = 'status500'
-  await t.rejects(naverProvider().refreshTokens!(refreshToken, context), { code: 'provider_token_error' })
+  await t.rejects(naverProvider().refreshTokens!(refreshToken, context), { name: 'LoginFlowError', code: 'provider_token_error' })
+})
+
+t.test('NAVER_OIDC: the refresh goes to /oauth2/token, where the login got its tokens; revoke stays /oauth2.0/revoke', async t => {
+  const { login } = await build(t, { NAVER_OIDC: 'true' })
+  t.ok((await login()).code, 'an OIDC-mode login')
+  const { accessToken, refreshToken } = naver.lastTokens!
+  naver.requests.length = 0
+  const provider = naverProvider({ NAVER_OIDC: 'true' })
+  const reply = await provider.refreshTokens!(refreshToken, context)
+  const call = naver.requests.find(request => request.path.endsWith('/token'))
+  t.equal(call?.path, '/oauth2/token')
+  t.same(call?.body, { grant_type: 'refresh_token', client_id: naver.clientId, client_secret: naver.clientSecret, refresh_token: refreshToken })
+  t.type(reply.access_token, 'string')
+  t.equal(reply.refresh_token, refreshToken, 'the old refresh token kept')
+  t.match(await provider.refreshTokens!('unknown', context), { error: 'invalid_grant' }, 'a dead refresh token: the 4xx error reply, returned')
+  await provider.revokeGrant!({ providerUserId: naver.user.id, tokens: { accessToken, refreshToken } }, context)
+  t.ok(naver.requests.some(request => request.path === '/oauth2.0/revoke'))
+  t.notOk(naver.isLive(refreshToken), 'revoked')
 })
 
 t.test('revokeGrant: the refresh token goes to /oauth2.0/revoke with its hint, and the pair stops working', async t => {
