@@ -19,7 +19,10 @@ import openapi from './plugins/openapi.js'
 import rateLimit from './plugins/rate-limit.js'
 import security, { addSecurityHeaders } from './plugins/security.js'
 import { enabledProviders } from './providers/index.js'
+import grantRevocations from './providers/grant-revocations.js'
 import type { Provider } from './providers/provider.js'
+import providerTokens from './providers/provider-tokens.js'
+import tokenVault from './providers/token-vault.js'
 import { sharedSchemas } from './schemas/common.js'
 import { sessionCookies } from './sessions/cookies.js'
 import { jwksRoutes } from './sessions/jwks-route.js'
@@ -135,6 +138,8 @@ async function registerHandoff (app: FastifyInstance, options: HandoffOptions) {
   // The revocation listener's own connection needs the URL; no decorator carries it (nor its password).
   await app.register(sessionRevocations, { config, hooks, postgresUrl: target.kind === 'postgres' ? target.url : undefined })
   await app.register(accessTokens, { config })
+  // PROVIDER_TOKEN_KEYS parsed (a bad one stops the start here), or the development key under DATA_DIR.
+  await app.register(tokenVault, { config })
   await app.register(purge)
   if (options.errorHandler !== 'scoped') installErrorHandlers(app)
 
@@ -150,6 +155,9 @@ async function registerHandoff (app: FastifyInstance, options: HandoffOptions) {
     await routes.register(rateLimit, { config })
     // OpenID Connect discovery: an issuer that cannot be read stops the start here, naming its setting.
     const providers = await enabledProviders(config, options.providers)
+    // app.handoff.providerAccessToken and the background revocation of grants need the providers.
+    await routes.register(providerTokens, { providers })
+    await routes.register(grantRevocations, { providers })
     // Before the routes, which it hooks as they are added; prom-client loads only when metrics are on.
     if (config.metrics !== undefined) await routes.register((await import('./plugins/metrics.js')).default, { config, providers })
 

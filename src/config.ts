@@ -1,6 +1,7 @@
 import { isIP, isIPv4 } from 'node:net'
 import { envSchema } from 'env-schema'
 import { Type, type Static } from 'typebox'
+import { parseNativeRedirectUris, type NativeRedirectUri } from './auth/native-redirect.js'
 import { BUILT_IN_PROVIDER_IDS, PROVIDER_ID_PATTERN, PROVIDER_ID_RULE } from './providers/provider.js'
 import { isGuessableSecret, MIN_SECRET_BITS, MIN_SECRET_DISTINCT_CHARACTERS } from './secret-strength.js'
 
@@ -17,6 +18,9 @@ export const PROFILE_FIELDS = ['email', 'name', 'nickname', 'avatar'] as const
 export type ProfileField = typeof PROFILE_FIELDS[number]
 const REQUIRED_FIELDS_PATTERN = `^((${PROFILE_FIELDS.join('|')})(\\s*,\\s*(${PROFILE_FIELDS.join('|')}))*)?$`
 const requiredFields = (value: string): ProfileField[] => [...new Set(value.split(/[\s,]+/).filter(Boolean))] as ProfileField[]
+/** A comma-separated list of app keys or client ids (native apps, issue 19). */
+const IdList = Type.String({ default: '', pattern: '^([^\\s,]+(\\s*,\\s*[^\\s,]+)*)?$' })
+const idList = (value: string): string[] => [...new Set(value.split(',').map(item => item.trim()).filter(Boolean))]
 
 /** Every setting the server reads. `.env.example` documents each one. */
 export const EnvSchema = Type.Object({
@@ -50,6 +54,7 @@ export const EnvSchema = Type.Object({
   SESSION_MAX_LIFETIME_SECONDS: Seconds(7_776_000, 300, 31_536_000),
   REAUTH_MAX_AGE_SECONDS: Seconds(600, 30, 86_400),
   BIND_CODE_TO_BROWSER: Bool(true),
+  NATIVE_REDIRECT_URIS: Type.String({ default: '', maxLength: 8192 }),
   PURGE_INTERVAL_SECONDS: Seconds(300, 0, 86_400),
 
   COOKIE_SAMESITE: Type.Union([Type.Literal('lax'), Type.Literal('strict'), Type.Literal('none')], { default: 'lax' }),
@@ -85,6 +90,7 @@ export const EnvSchema = Type.Object({
   KAKAO_APP_ID: Type.Optional(Type.String({ pattern: '^[0-9]{1,20}$' })),
   KAKAO_LOGOUT_REDIRECT_URI: Type.Optional(HttpUrl),
   KAKAO_REQUIRED_FIELDS: Type.String({ default: '', pattern: REQUIRED_FIELDS_PATTERN }),
+  KAKAO_NATIVE_APP_KEYS: IdList,
 
   NAVER_CLIENT_ID: Type.Optional(Type.String({ minLength: 1 })),
   NAVER_CLIENT_SECRET: Type.Optional(Type.String({ minLength: 1 })),
@@ -100,6 +106,7 @@ export const EnvSchema = Type.Object({
   GOOGLE_CLIENT_ID: Type.Optional(Type.String({ minLength: 1 })),
   GOOGLE_CLIENT_SECRET: Type.Optional(Type.String({ minLength: 1 })),
   GOOGLE_ISSUER: Type.String({ ...HttpUrl, default: 'https://accounts.google.com' }),
+  GOOGLE_NATIVE_CLIENT_IDS: IdList,
 
   OIDC_ISSUER: Type.Optional(HttpUrl),
   OIDC_CLIENT_ID: Type.Optional(Type.String({ minLength: 1 })),
@@ -168,6 +175,8 @@ export interface KakaoConfig {
   logoutRedirectUri?: string
   /** Fields a Kakao login must bring; a missing one is asked once more as an additional consent. */
   requiredFields: ProfileField[]
+  /** KAKAO_NATIVE_APP_KEYS: the app keys Kakao's SDKs log in with (native app key, JavaScript key): the `aud` of their id_tokens. */
+  nativeAppKeys: string[]
 }
 
 export interface NaverConfig {
@@ -254,6 +263,11 @@ export interface Config {
   /** Deleting the account needs a sign-in at most this old. */
   reauthMaxAgeSeconds: number
   bindCodeToBrowser: boolean
+  /**
+   * NATIVE_REDIRECT_URIS: where a native app's system-browser login (RFC 8252) may end: private-use
+   * scheme URIs, claimed https URIs (universal / app links), loopback http redirects on any port.
+   */
+  nativeRedirectUris: NativeRedirectUri[]
   /** How often expired codes, signups and sessions are deleted; 0: never. */
   purgeIntervalSeconds: number
   cookies: { sameSite: 'lax' | 'strict' | 'none', domain?: string, secure: boolean }
@@ -270,7 +284,10 @@ export interface Config {
   github?: GitHubConfig
   kakao?: KakaoConfig
   naver?: NaverConfig
-  google?: Omit<OidcConfig, 'scopes' | 'displayName'>
+  google?: Omit<OidcConfig, 'scopes' | 'displayName'> & {
+    /** GOOGLE_NATIVE_CLIENT_IDS: the iOS and Android client ids whose id_tokens POST /auth/google/token accepts. */
+    nativeClientIds: string[]
+  }
   oidc?: OidcConfig
   /** The OIDC_<NAME>_* issuers, by NAME. */
   oidcIssuers: OidcIssuerConfig[]
@@ -330,6 +347,10 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   require(parsed.NAVER_CLIENT_ID === undefined || parsed.NAVER_CLIENT_SECRET !== undefined, 'NAVER_CLIENT_SECRET', 'is required when NAVER_CLIENT_ID is set')
   require(parsed.KAKAO_ADMIN_KEY === undefined || parsed.KAKAO_APP_ID !== undefined, 'KAKAO_APP_ID', 'is required when KAKAO_ADMIN_KEY is set (the unlink webhook checks both)')
   require(parsed.GOOGLE_CLIENT_ID === undefined || parsed.GOOGLE_CLIENT_SECRET !== undefined, 'GOOGLE_CLIENT_SECRET', 'is required when GOOGLE_CLIENT_ID is set')
+  require(parsed.KAKAO_NATIVE_APP_KEYS === '' || parsed.KAKAO_CLIENT_ID !== undefined, 'KAKAO_NATIVE_APP_KEYS', 'is only used with KAKAO_CLIENT_ID (Kakao enabled)')
+  require(parsed.GOOGLE_NATIVE_CLIENT_IDS === '' || parsed.GOOGLE_CLIENT_ID !== undefined, 'GOOGLE_NATIVE_CLIENT_IDS', 'is only used with GOOGLE_CLIENT_ID (Google enabled)')
+  const nativeRedirects = parseNativeRedirectUris(parsed.NATIVE_REDIRECT_URIS)
+  if ('problem' in nativeRedirects) throw new ConfigError(`Invalid setting NATIVE_REDIRECT_URIS: ${nativeRedirects.problem}`)
   require(parsed.OIDC_CLIENT_ID === undefined || parsed.OIDC_ISSUER !== undefined, 'OIDC_ISSUER', 'is required when OIDC_CLIENT_ID is set')
   require(parsed.OIDC_CLIENT_ID === undefined || parsed.OIDC_CLIENT_SECRET !== undefined, 'OIDC_CLIENT_SECRET', 'is required when OIDC_CLIENT_ID is set')
 
@@ -401,6 +422,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     sessionMaxLifetimeSeconds: parsed.SESSION_MAX_LIFETIME_SECONDS,
     reauthMaxAgeSeconds: parsed.REAUTH_MAX_AGE_SECONDS,
     bindCodeToBrowser: parsed.BIND_CODE_TO_BROWSER,
+    nativeRedirectUris: nativeRedirects.uris,
     purgeIntervalSeconds: parsed.PURGE_INTERVAL_SECONDS,
     cookies: { sameSite: parsed.COOKIE_SAMESITE, domain: parsed.COOKIE_DOMAIN, secure },
     redisUrl: parsed.REDIS_URL,
@@ -437,7 +459,8 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
           adminKey: parsed.KAKAO_ADMIN_KEY,
           appId: parsed.KAKAO_APP_ID,
           logoutRedirectUri: parsed.KAKAO_LOGOUT_REDIRECT_URI,
-          requiredFields: requiredFields(parsed.KAKAO_REQUIRED_FIELDS)
+          requiredFields: requiredFields(parsed.KAKAO_REQUIRED_FIELDS),
+          nativeAppKeys: idList(parsed.KAKAO_NATIVE_APP_KEYS)
         },
     naver: parsed.NAVER_CLIENT_ID === undefined
       ? undefined
@@ -452,7 +475,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
         },
     google: parsed.GOOGLE_CLIENT_ID === undefined
       ? undefined
-      : { issuer: parsed.GOOGLE_ISSUER, clientId: parsed.GOOGLE_CLIENT_ID, clientSecret: parsed.GOOGLE_CLIENT_SECRET as string },
+      : { issuer: parsed.GOOGLE_ISSUER, clientId: parsed.GOOGLE_CLIENT_ID, clientSecret: parsed.GOOGLE_CLIENT_SECRET as string, nativeClientIds: idList(parsed.GOOGLE_NATIVE_CLIENT_IDS) },
     oidc: parsed.OIDC_CLIENT_ID === undefined
       ? undefined
       : {

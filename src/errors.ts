@@ -41,6 +41,23 @@ export const UserNotFoundError = createError('user_not_found', en.errors.user_no
 /** The app's onUserCreated hook failed: the signup was rolled back, the signup cookie stays valid. */
 export const SignupHookFailedError = createError('signup_hook_failed', en.errors.signup_hook_failed, 500)
 
+/** A login start with a redirect_uri that NATIVE_REDIRECT_URIS does not list: answered here, never redirected to. */
+export const RedirectUriNotAllowedError = createError('redirect_uri_not_allowed', en.errors.redirect_uri_not_allowed, 400)
+/** A native login start without PKCE: the code sent to an app's redirect must be useless to any other app. */
+export const CodeChallengeRequiredError = createError('code_challenge_required', en.errors.code_challenge_required, 400)
+/** POST /auth/:provider/token for a provider, or a kind of token, this server does not take from an SDK; the detail (for the app's developer) says why. */
+export const NativeTokenUnsupportedError = createError('native_token_unsupported', '%s', 400)
+/** POST /auth/:provider/token with a token the provider's rules refuse (forged, expired, another app's, a wrong nonce, used); the detail says which. */
+export const NativeTokenInvalidError = createError('native_token_invalid', '%s', 401)
+/** A link started with a native app's bearer token: linking runs in a browser that holds the session's cookies. */
+export const NativeLinkUnsupportedError = createError('native_link_unsupported', en.errors.native_link_unsupported, 400)
+/** POST /auth/:provider/token with a profile that lacks a field the app requires (KAKAO_REQUIRED_FIELDS…); the detail names them. */
+export const ProviderConsentMissingError = createError('provider_consent_missing', '%s', 403)
+/** A provider call made for a JSON route (POST /auth/:provider/token) did not answer in time. */
+export const ProviderTimeoutError = createError('provider_timeout', '%s', 504)
+/** A provider call made for a JSON route failed on the provider's side. */
+export const ProviderUnavailableError = createError('provider_error', '%s', 502)
+
 /** A provider's unlink webhook (Kakao, Naver) without the provider's credentials: wrong admin key, app id, client id or signature. */
 export const UnlinkUnauthorizedError = createError('unlink_unauthorized', '%s', 401)
 /** A provider's unlink webhook whose fields are missing, malformed, undecryptable or outside the timestamp window. */

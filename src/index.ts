@@ -5,8 +5,10 @@ export type { HandoffNamespace } from './namespace.js'
 export { loadConfig, ConfigError, type Config } from './config.js'
 export type { Sql } from './db/database.js'
 // For your own providers (`providers: [myProvider]`): docs/providers.md, "Writing your own provider".
-export type { AuthorizeOptions, CodeExchange, NormalizedProfile, OAuth2Settings, ProfileContext, Provider, ProviderCallContext, TokenResponse } from './providers/provider.js'
+export type { AuthorizeOptions, CodeExchange, NormalizedProfile, OAuth2Settings, ProfileContext, Provider, ProviderCallContext, ProviderIdentity, ProviderTokens, TokenResponse } from './providers/provider.js'
 export { createIdTokenVerifier, type IdTokenCheck, type IdTokenClaims, type IdTokenVerifier, type IdTokenVerifierOptions } from './providers/id-token.js'
+// app.handoff.providerAccessToken throws it when the provider refuses or fails a refresh.
+export { ProviderTokenRefreshError } from './providers/provider-tokens.js'
 export { fetchProviderJson } from './providers/provider.js'
 export { LoginErrorCode, LoginFlowError, type LoginErrorCodeValue } from './errors.js'
 export type { HandoffHooks, IdentityLinkedEvent, IdentityRef, IdentityUnlinkedEvent, LoginEvent, SessionRevokedEvent, SessionRevokedReason, UserCreatedEvent, UserDeletedEvent } from './lifecycle-hooks.js'

@@ -20,8 +20,11 @@ export interface UserCreatedEvent {
 export interface LoginEvent {
   user: PublicUser
   sessionId: string
-  /** `exchange`: a returning user traded a one-time code; `signup`: a first login picked a nickname. */
-  method: 'exchange' | 'signup'
+  /**
+   * `exchange`: a returning user traded a one-time code; `signup`: a first login picked a nickname;
+   * `provider_token`: a returning user's native app signed in with a provider SDK's token.
+   */
+  method: 'exchange' | 'signup' | 'provider_token'
   request: FastifyRequest
 }
 
@@ -29,6 +32,8 @@ export interface UserDeletedEvent { userId: string, request: FastifyRequest }
 
 /** Why sessions ended, for audit trails. */
 export type SessionRevokedReason = 'logout' | 'logout_all' | 'revoked' | 'reuse_detected' | 'account_deleted'
+  /** The provider told us the person left our app (unlink webhook): the sessions its identity opened, or all of a kept account's. */
+  | 'identity_unlinked'
 
 export interface SessionRevokedEvent {
   userId: string
@@ -54,7 +59,12 @@ export interface IdentityLinkedEvent {
 export interface IdentityUnlinkedEvent {
   userId: string
   identity: IdentityRef
-  sessionId: string
+  /** `user`: unlinked by its user (DELETE /users/me/identities/:id); `provider`: the provider said the person left our app (unlink webhook). */
+  initiator: 'user' | 'provider'
+  /** For `provider`: what the provider said (e.g. Kakao's `referrer_type`), for the audit trail. */
+  reason?: string
+  /** The session that unlinked it; absent when the provider did. */
+  sessionId?: string
   request: FastifyRequest
 }
 

@@ -31,7 +31,9 @@ export function createLogger (config: Pick<Config, 'logLevel'>, stream: Destinat
     redact: {
       paths: [
         'req.headers.cookie', 'req.headers.authorization', 'res.headers["set-cookie"]', 'headers.cookie', 'headers.authorization',
-        '*.access_token', '*.refresh_token', '*.id_token', '*.code_verifier', '*.client_secret', 'body.code', 'query.code', 'query.state'
+        '*.access_token', '*.refresh_token', '*.id_token', '*.code_verifier', '*.client_secret', 'body.code', 'query.code', 'query.state',
+        // A native app's bodies (camelCase, docs/mobile.md).
+        '*.accessToken', '*.refreshToken', '*.idToken', '*.signupToken', '*.deviceSecret'
       ],
       censor: '[Redacted]'
     },

@@ -19,7 +19,7 @@ t.test('the OpenAPI document is valid and documents every route', async t => {
   await t.resolves(SwaggerParser.validate(structuredClone(document)), 'a valid OpenAPI 3.1 document')
 
   const paths = document.paths as Record<string, Record<string, Operation>>
-  const expected = ['/health', '/.well-known/jwks.json', '/auth/providers', '/auth/{provider}/login', '/auth/{provider}/callback', '/auth/{provider}/link', '/auth/exchange', '/auth/signup',
+  const expected = ['/health', '/.well-known/jwks.json', '/auth/providers', '/auth/{provider}/login', '/auth/{provider}/callback', '/auth/{provider}/link', '/auth/{provider}/token', '/auth/exchange', '/auth/signup',
     '/auth/nickname/availability', '/auth/messages', '/auth/me', '/auth/refresh', '/auth/logout', '/auth/sessions', '/auth/sessions/{id}', '/users/me', '/users/me/identities/{id}']
   for (const path of expected) t.ok(paths[path], `${path} is documented`)
 
@@ -30,7 +30,8 @@ t.test('the OpenAPI document is valid and documents every route', async t => {
       t.ok(reply.content?.['application/json']?.schema, `${method} ${path} ${status} has a response schema`)
     }
   }
-  t.same(paths['/auth/me'].get.security, [{ accessCookie: [] }], 'cookie auth declared on /auth/me')
+  t.same(paths['/auth/me'].get.security, [{ accessCookie: [] }, { bearerToken: [] }], 'cookie auth, or a native app\'s bearer token, declared on /auth/me')
+  t.match(document.components.securitySchemes.bearerToken, { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
   t.same(document.components.securitySchemes.accessCookie, { type: 'apiKey', in: 'cookie', name: 'handoff_access', description: document.components.securitySchemes.accessCookie.description })
   t.ok(document.components.schemas.Error, 'the error shape is a named component')
   t.ok(document.components.schemas.PublicUser)
@@ -64,19 +65,25 @@ t.test('the CSRF header and the cookies are declared where the routes need them'
   t.same(paths['/auth/refresh'].post.security, [{ refreshCookie: [], csrfHeader: [] }])
   t.same(paths['/auth/signup'].post.security, [{ signupCookie: [], csrfHeader: [] }])
   t.same(paths['/auth/exchange'].post.security, [{ csrfHeader: [] }])
-  t.same(paths['/auth/logout'].post.security, [{ refreshCookie: [], csrfHeader: [] }, { accessCookie: [], csrfHeader: [] }, { csrfHeader: [] }], 'logout: either cookie, or none')
-  t.same(paths['/users/me'].patch.security, [{ accessCookie: [], csrfHeader: [] }])
+  t.same(paths['/auth/logout'].post.security, [{ refreshCookie: [], csrfHeader: [] }, { accessCookie: [], csrfHeader: [] }, { bearerToken: [] }, { csrfHeader: [] }], 'logout: either cookie, a native app\'s bearer token, or none')
+  t.same(paths['/users/me'].patch.security, [{ accessCookie: [], csrfHeader: [] }, { bearerToken: [] }], 'the bearer alternative needs no CSRF header')
 
   // The document and the check agree: each operation that declares the header is refused without
-  // it, and each state-changing one that does not (the dev login form's POST) is not.
+  // it, and each state-changing one that does not (the dev login form's POST, a native app's SDK
+  // token) is not. A bearer token alone is the one alternative exempt from it.
   const sample = (path: string) => path.replace('{provider}', 'github').replace('{id}', '00000000-0000-4000-8000-000000000000')
   const stateChanging = operationsOf(document).filter(({ method }) => ['post', 'patch', 'delete'].includes(method))
   t.ok(stateChanging.length >= 9)
   for (const { path, method, operation } of stateChanging) {
-    const declared = operation.security?.length !== undefined && operation.security.every(requirement => 'csrfHeader' in requirement)
+    const withoutBearer = operation.security?.filter(requirement => !('bearerToken' in requirement))
+    const declared = withoutBearer?.length !== undefined && withoutBearer.length > 0 && withoutBearer.every(requirement => 'csrfHeader' in requirement)
+    t.notOk(operation.security?.some(requirement => 'bearerToken' in requirement && 'csrfHeader' in requirement), `${method.toUpperCase()} ${path}: no CSRF header beside a bearer token`)
     const bare = await app.inject({ method: method.toUpperCase() as 'POST', url: sample(path) })
     const refused = bare.statusCode === 403 && bare.json().code === 'csrf_rejected'
     t.equal(refused, declared, `${method.toUpperCase()} ${path}: ${declared ? 'declares the header and needs it' : 'neither declares nor needs it'}`)
+    if (operation.security?.some(requirement => 'bearerToken' in requirement) !== true) continue
+    const bearer = await app.inject({ method: method.toUpperCase() as 'POST', url: sample(path), headers: { authorization: 'Bearer x' } })
+    t.not(bearer.statusCode === 403 ? bearer.json().code : bearer.statusCode, 'csrf_rejected', `${method.toUpperCase()} ${path}: a bearer request without cookies passes the CSRF check`)
   }
   t.notOk(operationsOf(document).some(({ method, operation }) => method === 'get' && JSON.stringify(operation.security ?? []).includes('csrfHeader')), 'no GET asks for it')
 })

@@ -5,11 +5,12 @@ import type { Config, ProfileField } from '../config.js'
 import { LoginErrorCode, LoginFlowError, providerNotFound } from '../errors.js'
 import type { HandoffHooks } from '../lifecycle-hooks.js'
 import type { Provider } from '../providers/provider.js'
+import { tokensFromReply } from '../providers/provider-tokens.js'
 import { ErrorRef } from '../schemas/common.js'
 import { routeRateLimit } from '../plugins/rate-limit.js'
 import { completeLogin } from './complete-login.js'
 import { askAgainForConsent, missingFields } from './consent-repair.js'
-import { redirectToFrontend, redirectWithLoginError, type LoginOutcome } from './handoff.js'
+import { redirectToFrontend, redirectWithCode, redirectWithLoginError, type LoginOutcome } from './handoff.js'
 import { completeLink, verifyLinkingSession } from './link.js'
 import { callbackPath, loginCookies, type RememberedLogin } from './login-cookies.js'
 import { nonceFor, requestTokens } from './oauth-dance.js'
@@ -46,11 +47,16 @@ export const callbackRoutes: FastifyPluginAsyncTypebox<{ config: Config, provide
       if (login.consentRepair !== undefined) throw consentMissing(provider, missing, 'still missing after asking again')
       return { askAgain: missing }
     }
+    // Kept (sealed) for later calls: app.handoff.providerAccessToken, the grant's revocation.
+    const tokens = tokensFromReply(tokenReply, app.handoff.clock.now())
     if (login.linkSessionId !== undefined) {
-      await completeLink(app, request, hooks, verifyLinkingSession(request, login.linkSessionId), profile)
+      await completeLink(app, request, hooks, verifyLinkingSession(request, login.linkSessionId), profile, tokens)
       return { linked: provider.id }
     }
-    return { code: await completeLogin(app, hooks, request, reply, { profile, codeChallenge: login.codeChallenge, linkByVerifiedEmail: provider.linkByVerifiedEmail === true }) }
+    // A native app's login was started with PKCE; a challenge cookie gone missing is not to be replaced by the browser's binding.
+    if (login.native !== undefined && login.codeChallenge === undefined) throw new LoginFlowError(LoginErrorCode.invalidState, 'native login without its code_challenge')
+    const client = login.native === undefined ? 'browser' : 'native'
+    return { code: await completeLogin(app, hooks, request, reply, { profile, tokens, codeChallenge: login.codeChallenge, linkByVerifiedEmail: provider.linkByVerifiedEmail === true, client }) }
   }
 
   app.get('/:provider/callback', {
@@ -61,7 +67,7 @@ export const callbackRoutes: FastifyPluginAsyncTypebox<{ config: Config, provide
       description: AuthDescriptions.callback,
       params: ProviderParamsSchema,
       querystring: CallbackQuerySchema,
-      response: { 302: { description: 'To the frontend, with `code` or `error`; or, once, back to the provider to ask for a required profile field again', type: 'null' }, 404: ErrorRef, 429: ErrorRef }
+      response: { 302: { description: 'To the frontend (or the native app\'s redirect_uri), with `code` or `error`; or, once, back to the provider to ask for a required profile field again', type: 'null' }, 404: ErrorRef, 429: ErrorRef }
     },
     config: { rateLimit: routeRateLimit(config, config.rateLimits.loginPerMinute) }
   }, async (request, reply) => {
@@ -71,9 +77,10 @@ export const callbackRoutes: FastifyPluginAsyncTypebox<{ config: Config, provide
     try {
       const outcome = await runCallback(provider, login, request, reply)
       if ('askAgain' in outcome) return await askAgainForConsent(app, config, provider, login, outcome.askAgain, request, reply)
+      if ('code' in outcome) return redirectWithCode(reply, config, outcome.code, login)
       return redirectToFrontend(reply, config, { ...outcome, returnTo: login.returnTo })
     } catch (error) {
-      return redirectWithLoginError(request, reply, config, provider.id, error)
+      return redirectWithLoginError(request, reply, config, provider.id, error, login.native)
     }
   })
 }

@@ -1,11 +1,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Config } from '../config.js'
 import type { HandoffHooks } from '../lifecycle-hooks.js'
-import type { NormalizedProfile } from '../providers/provider.js'
+import { isForeignKeyViolation } from '../db/errors.js'
+import type { NormalizedProfile, ProviderTokens } from '../providers/provider.js'
+import { keepProviderTokens } from '../providers/provider-tokens.js'
+import type { ClientKind } from '../sessions/access-claims.js'
 import { generateSecret, hashSecret } from '../secrets.js'
 import { sessionCookies } from '../sessions/cookies.js'
 import { recordIdentityLinked } from '../users/identity-events.js'
-import { findUserByIdentity, linkByVerifiedEmail } from '../users/identities.js'
+import { linkByVerifiedEmail, touchIdentity } from '../users/identities.js'
 import { DEV_PROVIDER } from './dev-provider.js'
 import { createLoginCode, type CodeBinding } from './login-codes.js'
 
@@ -24,21 +27,50 @@ function bindCode (request: FastifyRequest, reply: FastifyReply, config: Config,
   return { bindingHash: hashSecret(secret) }
 }
 
+interface CompletedLogin {
+  profile: NormalizedProfile
+  /** The tokens this login brought (none from the dev provider). */
+  tokens?: ProviderTokens | null
+  codeChallenge?: string
+  linkByVerifiedEmail: boolean
+  /** Default: a browser's code. */
+  client?: ClientKind
+}
+
 /**
  * The end of every login, whatever the provider: a one-time code for the profile's user (known,
- * or linked by a verified email), or, for a first-time identity, a code that carries the pending
- * profile to the nickname signup.
+* or linked by a verified email) through that identity, whose tokens from this login are kept; or,
+ * for a first-time identity, a code that carries the pending profile (and the tokens, sealed) to
+ * the nickname signup. A native app's code (`client: 'native'`) is always bound to its
+ * code_challenge and redeems only as native.
  */
-export async function completeLogin (app: FastifyInstance, hooks: HandoffHooks, request: FastifyRequest, reply: FastifyReply, login: { profile: NormalizedProfile, codeChallenge?: string, linkByVerifiedEmail: boolean }): Promise<string> {
-  const { profile } = login
+export async function completeLogin (app: FastifyInstance, hooks: HandoffHooks, request: FastifyRequest, reply: FastifyReply, login: CompletedLogin): Promise<string> {
+  if (login.client === 'native' && login.codeChallenge === undefined) throw new Error('a native login code needs a code_challenge')
+  const binding = bindCode(request, reply, app.handoff.config, login.codeChallenge)
+  try {
+    return await issueLoginCode(app, hooks, request, login, binding)
+  } catch (error) {
+    // The identity (or its account) was removed while this login ran (its user unlinked it, the
+    // provider's unlink notice, a deletion): it is a first login now, which a second pass makes it.
+    if (!IDENTITY_GONE.some(constraint => isForeignKeyViolation(error, constraint))) throw error
+    return issueLoginCode(app, hooks, request, login, binding)
+  }
+}
+
+const IDENTITY_GONE = ['login_codes_identity_id_fkey', 'login_codes_user_id_fkey']
+
+async function issueLoginCode (app: FastifyInstance, hooks: HandoffHooks, request: FastifyRequest, login: CompletedLogin, binding: CodeBinding): Promise<string> {
+  const { profile, tokens } = login
+  const client = login.client ?? 'browser'
   const now = app.handoff.clock.now()
   const { prisma, sql } = app.handoff.db
-  let userId = await findUserByIdentity(prisma, profile, now)
+  const { tokenVault } = app.handoff
+  let identity = await touchIdentity(prisma, profile, now)
   // Only a provider trusted to verify addresses joins an account by email (Provider.linkByVerifiedEmail):
   // never the dev provider, whose email is typed into a form by anyone.
-  if (userId === null && app.handoff.config.linkByVerifiedEmail && login.linkByVerifiedEmail && profile.provider !== DEV_PROVIDER.id) {
+  if (identity === null && app.handoff.config.linkByVerifiedEmail && login.linkByVerifiedEmail && profile.provider !== DEV_PROVIDER.id) {
     const joined = await linkByVerifiedEmail(prisma, profile, now)
-    userId = joined?.userId ?? null
+    identity = joined === null ? null : { id: joined.identityId, userId: joined.userId }
     if (joined?.created === true) {
       await recordIdentityLinked(hooks, {
         userId: joined.userId,
@@ -48,6 +80,11 @@ export async function completeLogin (app: FastifyInstance, hooks: HandoffHooks, 
       })
     }
   }
-  const target = userId === null ? { pendingProfile: profile } : { userId }
-  return createLoginCode(sql, target, bindCode(request, reply, app.handoff.config, login.codeChallenge), now, app.handoff.config.loginCodeTtlSeconds)
+  const ttl = app.handoff.config.loginCodeTtlSeconds
+  if (identity === null) {
+    const sealedTokens = tokens == null ? null : tokenVault.seal(profile, tokens)
+    return createLoginCode(sql, { pendingProfile: sealedTokens === null ? profile : { ...profile, sealedTokens } }, binding, now, ttl, client)
+  }
+  if (tokens != null) await keepProviderTokens(sql, tokenVault, { id: identity.id, provider: profile.provider, providerUserId: profile.providerUserId }, tokens, now)
+  return createLoginCode(sql, { userId: identity.userId, identityId: identity.id }, binding, now, ttl, client)
 }

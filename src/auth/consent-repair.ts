@@ -21,12 +21,12 @@ export function missingFields (profile: NormalizedProfile, required: readonly Pr
 }
 
 /**
- * The repair round's start: the login's returnTo, challenge and link carried over, the repair cookie
+ * The repair round's start: the login's returnTo, challenge, link and native app carried over, the repair cookie
  * set (so the next callback ends instead of asking again), new state and PKCE cookies, and the
  * provider's authorize URL with its repair parameters. Nothing was written for the first round.
  */
 export async function askAgainForConsent (app: FastifyInstance, config: Config, provider: Provider, login: RememberedLogin, missing: ProfileField[], request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-  loginCookies(config, provider.id).remember(reply, { returnTo: login.returnTo, codeChallenge: login.codeChallenge, linkSessionId: login.linkSessionId, consentRepair: missing })
+  loginCookies(config, provider.id).remember(reply, { returnTo: login.returnTo, codeChallenge: login.codeChallenge, linkSessionId: login.linkSessionId, native: login.native, consentRepair: missing })
   request.log.info({ provider: provider.id, missing }, 'login lacks required profile fields: asking the provider once more')
   return reply.redirect(await authorizationUrl(app, provider.id, request, reply, provider.loginParams?.({ consentRepair: missing })), 302)
 }

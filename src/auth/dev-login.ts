@@ -11,8 +11,9 @@ import { ErrorRef } from '../schemas/common.js'
 import { generateSecret } from '../secrets.js'
 import { completeLogin } from './complete-login.js'
 import { DEV_PROVIDER } from './dev-provider.js'
-import { redirectToFrontend, redirectWithLoginError } from './handoff.js'
+import { redirectWithCode, redirectWithLoginError } from './handoff.js'
 import { loginCookies, type RememberedLogin } from './login-cookies.js'
+import { loginRequest } from './login.js'
 import { AuthDescriptions, LoginQuerySchema } from './schemas.js'
 
 // The dev provider: sign in as any test identity with no provider account. Only with DEV_LOGIN=true
@@ -89,7 +90,8 @@ export const devLoginRoutes: FastifyPluginAsyncTypebox<{ config: Config, hooks: 
       email: form.email === '' ? undefined : form.email,
       emailVerified: false
     }
-    return completeLogin(app, hooks, request, reply, { profile, codeChallenge: login.codeChallenge, linkByVerifiedEmail: false })
+    if (login.native !== undefined && login.codeChallenge === undefined) throw new LoginFlowError(LoginErrorCode.invalidState, 'native login without its code_challenge')
+    return completeLogin(app, hooks, request, reply, { profile, codeChallenge: login.codeChallenge, linkByVerifiedEmail: false, client: login.native === undefined ? 'browser' : 'native' })
   }
 
   app.get('/dev/login', {
@@ -100,13 +102,14 @@ export const devLoginRoutes: FastifyPluginAsyncTypebox<{ config: Config, hooks: 
       description: AuthDescriptions.devLogin,
       querystring: LoginQuerySchema,
       produces: ['text/html'],
-      response: { 200: { type: 'string', description: 'The sign-in form' }, 403: ErrorRef }
+      response: { 200: { type: 'string', description: 'The sign-in form' }, 400: ErrorRef, 403: ErrorRef }
     },
     config: { rateLimit: routeRateLimit(config, config.rateLimits.loginPerMinute) }
   }, async (request, reply) => {
+    const login = loginRequest(config, request.query)
     const state = generateSecret()
     cookies.setState(reply, state)
-    cookies.remember(reply, { returnTo: request.query.returnTo, codeChallenge: request.query.code_challenge })
+    cookies.remember(reply, login)
     return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(page(state))
   })
 
@@ -117,7 +120,7 @@ export const devLoginRoutes: FastifyPluginAsyncTypebox<{ config: Config, hooks: 
       summary: 'Dev provider: the form\'s target; redirects to the frontend like any callback',
       consumes: ['application/x-www-form-urlencoded'],
       body: DevIdentitySchema,
-      response: { 302: { description: 'To the frontend, with `code` or `error`', type: 'null' }, 403: ErrorRef }
+      response: { 302: { description: 'To the frontend (or the native app\'s redirect_uri), with `code` or `error`', type: 'null' }, 403: ErrorRef }
     },
     // A malformed form still ends on the frontend, like every browser step.
     attachValidation: true,
@@ -126,9 +129,9 @@ export const devLoginRoutes: FastifyPluginAsyncTypebox<{ config: Config, hooks: 
     const login = cookies.take(request, reply)
     try {
       const code = await signInWithForm(request as FastifyRequest<{ Body: DevIdentity }>, reply, login)
-      return redirectToFrontend(reply, config, { code, returnTo: login.returnTo })
+      return redirectWithCode(reply, config, code, login)
     } catch (error) {
-      return redirectWithLoginError(request, reply, config, DEV_PROVIDER.id, error)
+      return redirectWithLoginError(request, reply, config, DEV_PROVIDER.id, error, login.native)
     }
   })
 }

@@ -1,6 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Config } from '../config.js'
 import { LoginErrorCode, LoginFlowError } from '../errors.js'
+import type { NativeLogin } from './login-cookies.js'
+import { nativeRedirectUrl } from './native-redirect.js'
 
 /**
  * The frontend URL for the end of a browser step: the one-time code (or an error code) in the
@@ -50,10 +52,23 @@ export function redirectToFrontend (reply: FastifyReply, config: Config, outcome
 }
 
 /**
- * The end of a callback that failed, whatever failed: to the frontend with `error=<code>`, never a
- * JSON page or a 500. Only our own failures are logged as errors; a provider's or the person's is a warning.
+ * The end of a login, well or not: a native app's login goes back to its redirect URI with its own
+ * state (RFC 8252), every other one to the frontend.
  */
-export function redirectWithLoginError (request: FastifyRequest, reply: FastifyReply, config: Config, providerId: string, error: unknown): FastifyReply {
+const loginEnd = (config: Config, native: NativeLogin | undefined, params: Record<string, string | undefined>): string =>
+  native === undefined ? frontendRedirectUrl(config, params) : nativeRedirectUrl(native.redirectUri, { ...params, state: native.state })
+
+/** The end of a login that worked: the one-time code to the frontend (with returnTo), or to the native app. */
+export function redirectWithCode (reply: FastifyReply, config: Config, code: string, login: { returnTo?: string, native?: NativeLogin }): FastifyReply {
+  return reply.redirect(loginEnd(config, login.native, login.native === undefined ? { code, returnTo: login.returnTo } : { code }), 302)
+}
+
+/**
+ * The end of a callback that failed, whatever failed: to the frontend (or the native app that
+ * started the login) with `error=<code>`, never a JSON page or a 500. Only our own failures are
+ * logged as errors; a provider's or the person's is a warning.
+ */
+export function redirectWithLoginError (request: FastifyRequest, reply: FastifyReply, config: Config, providerId: string, error: unknown, native?: NativeLogin): FastifyReply {
   const flowError = error instanceof LoginFlowError ? error : undefined
   const code = flowError?.code ?? LoginErrorCode.serverError
   const log = { provider: providerId, error: code, reason: (error as Error).message }
@@ -62,7 +77,7 @@ export function redirectWithLoginError (request: FastifyRequest, reply: FastifyR
   // Only codes and field names, never the provider's free text: it is the provider's to word, and
   // the frontend shows our catalog's message for each (GET /auth/messages).
   const providerCode = flowError?.providerCode !== undefined && /^[A-Za-z0-9_-]{1,32}$/.test(flowError.providerCode) ? flowError.providerCode : undefined
-  return reply.redirect(frontendRedirectUrl(config, {
+  return reply.redirect(loginEnd(config, native, {
     error: code,
     provider: providerCode === undefined && flowError?.missing === undefined ? undefined : providerId,
     provider_code: providerCode,

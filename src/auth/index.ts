@@ -10,10 +10,11 @@ import { exchangeRoutes } from './exchange.js'
 import { linkRoutes } from './link.js'
 import { loginRoutes } from './login.js'
 import { registerOAuthDance } from './oauth-dance.js'
+import { providerTokenRoutes } from './provider-token.js'
 import { signupRoutes } from './signup.js'
 import { ProvidersSchema } from './schemas.js'
 
-/** The login path, mounted at /auth: providers, login, callback, exchange. */
+/** The login path, mounted at /auth: providers, login, callback, exchange, a native app's provider token. */
 export const authPlugin: FastifyPluginAsyncTypebox<{ config: Config, providers: Provider[], cookies: SessionCookies, hooks: HandoffHooks }> = async (app, { config, providers, cookies, hooks }) => {
   const byId = new Map(providers.map(provider => [provider.id, provider]))
   for (const provider of providers) await registerOAuthDance(app, config, provider)
@@ -35,5 +36,6 @@ export const authPlugin: FastifyPluginAsyncTypebox<{ config: Config, providers: 
   await app.register(callbackRoutes, { config, providers: byId, hooks })
   await app.register(exchangeRoutes, { config, cookies, hooks })
   await app.register(signupRoutes, { config, cookies, hooks })
+  await app.register(providerTokenRoutes, { config, providers: byId, cookies, hooks })
   if (config.devLogin) await app.register(devLoginRoutes, { config, hooks })
 }

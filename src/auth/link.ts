@@ -1,11 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import type { FastifyInstance, FastifyRequest, preValidationHookHandler } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Config } from '../config.js'
-import { LoginErrorCode, LoginFlowError, providerNotFound } from '../errors.js'
+import { LoginErrorCode, LoginFlowError, NativeLinkUnsupportedError, providerNotFound } from '../errors.js'
 import type { HandoffHooks } from '../lifecycle-hooks.js'
 import { routeRateLimit } from '../plugins/rate-limit.js'
-import type { NormalizedProfile, Provider } from '../providers/provider.js'
-import { accessCookieSecurity } from '../schemas/common.js'
+import type { NormalizedProfile, Provider, ProviderTokens } from '../providers/provider.js'
+import { keepProviderTokens } from '../providers/provider-tokens.js'
+import { accessCookieSecurity, emptyBodyWhenAbsent } from '../schemas/common.js'
 import { safeEqual } from '../secrets.js'
 import { requireRecentSignIn } from '../sessions/recent-sign-in.js'
 import { verifyAccessToken } from '../sessions/guards.js'
@@ -41,11 +42,12 @@ export function verifyLinkingSession (request: FastifyRequest, sessionId: string
  * Adds the identity to the session's user, if that session is still live (a signed-out or revoked
  * session's unexpired access cookie is not enough). An identity that belongs to someone else is refused.
  */
-export async function completeLink (app: FastifyInstance, request: FastifyRequest, hooks: HandoffHooks, link: LinkingSession, profile: NormalizedProfile): Promise<void> {
+export async function completeLink (app: FastifyInstance, request: FastifyRequest, hooks: HandoffHooks, link: LinkingSession, profile: NormalizedProfile, tokens: ProviderTokens | null = null): Promise<void> {
   const now = app.handoff.clock.now()
   if (await findLiveSession(app.handoff.db.sql, link, now) === undefined) throw new LoginFlowError(LoginErrorCode.linkSessionInvalid, 'link: the session that started the link is revoked or expired')
   const linked = await linkIdentity(app.handoff.db.prisma, link.userId, profile, now)
   if (linked.userId !== link.userId) throw new LoginFlowError(LoginErrorCode.identityInUse, `link: this ${profile.provider} account belongs to another user`)
+  if (tokens !== null) await keepProviderTokens(app.handoff.db.sql, app.handoff.tokenVault, { id: linked.identityId, provider: profile.provider, providerUserId: profile.providerUserId }, tokens, now)
   if (!linked.created) return
   await recordIdentityLinked(hooks, {
     userId: link.userId,
@@ -54,12 +56,6 @@ export async function completeLink (app: FastifyInstance, request: FastifyReques
     sessionId: link.sessionId,
     request
   })
-}
-
-// The SPA may POST with no body at all; the schema then sees an empty one.
-const emptyBodyWhenAbsent: preValidationHookHandler = (request, _reply, done) => {
-  request.body ??= {}
-  done()
 }
 
 export const linkRoutes: FastifyPluginAsyncTypebox<{ config: Config, providers: Map<string, Provider> }> = async (app, { config, providers }) => {
@@ -82,6 +78,8 @@ export const linkRoutes: FastifyPluginAsyncTypebox<{ config: Config, providers: 
   }, async (request, reply) => {
     const provider = providers.get(request.params.provider)
     if (provider === undefined) throw providerNotFound(request.params.provider)
+    // The callback links for the browser that holds the session's cookies; an app's system browser holds none.
+    if (request.user.client === 'native') throw new NativeLinkUnsupportedError()
     loginCookies(config, provider.id).remember(reply, { returnTo: request.body.returnTo ?? request.query.returnTo, linkSessionId: request.user.sessionId })
     return { authorizationUrl: await authorizationUrl(app, provider.id, request, reply) }
   })

@@ -9,8 +9,8 @@ import { browserDevice } from '../sessions/device.js'
 import { signAccessToken } from '../sessions/access-token-signing.js'
 import { completeSignup } from '../users/create-user.js'
 import { checkNickname } from '../users/nicknames.js'
-import { NicknameBodySchema } from '../users/schemas.js'
-import { AuthDescriptions, AuthenticatedSchema } from './schemas.js'
+import { newSessionSeconds, nativeTokens } from '../sessions/native-tokens.js'
+import { AuthDescriptions, AuthenticatedSchema, SignupBodySchema } from './schemas.js'
 
 export const signupRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies: SessionCookies, hooks: HandoffHooks }> = async (app, { config, cookies, hooks }) => {
   app.post('/signup', {
@@ -20,34 +20,43 @@ export const signupRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies: 
       summary: 'Create the account of a first-time user with the chosen nickname',
       description: AuthDescriptions.signup,
       security: signupCookieSecurity,
-      body: NicknameBodySchema,
+      body: SignupBodySchema,
       response: { 200: AuthenticatedSchema, 201: AuthenticatedSchema, 400: ErrorRef, 401: ErrorRef, 403: ErrorRef, 409: ErrorRef, 429: ErrorRef, 500: ErrorRef }
     },
     config: { csrf: true, rateLimit: routeRateLimit(config, config.rateLimits.exchangePerMinute) }
   }, async (request, reply) => {
-    const signupToken = request.cookies[cookies.signupName]
+    // A native app's signup token comes in the body, a browser's in its cookie: each is refused from the other's place.
+    const client = request.body.signupToken === undefined ? 'browser' : 'native'
+    const signupToken = client === 'native' ? request.body.signupToken : request.cookies[cookies.signupName]
     if (signupToken === undefined || signupToken === '') throw new SignupInvalidError()
     const nickname = checkNickname(request.body.nickname)
     if (!nickname.valid) throw nicknameRefused(nickname)
 
-    const device = browserDevice(request.cookies[cookies.deviceName])
+    const device = client === 'native' ? request.body.deviceSecret : browserDevice(request.cookies[cookies.deviceName])
     const result = await completeSignup(app.handoff.db.sql, signupToken, nickname, {
       now: app.handoff.clock.now(),
       ttlSeconds: config.refreshTokenTtlSeconds,
       maxLifetimeSeconds: config.sessionMaxLifetimeSeconds,
       device,
+      client,
       userAgent: request.headers['user-agent'],
       ip: request.ip
     }, userCreatedCallback(hooks, request))
     if (result.status === 'no_pending_signup') {
-      cookies.clearSignup(reply)
+      if (client === 'browser') cookies.clearSignup(reply)
       throw new SignupInvalidError()
     }
     const { grant } = result
-    cookies.clearSignup(reply)
-    cookies.set(reply, { accessToken: signAccessToken(reply, grant.user, grant.sessionId), refreshToken: grant.refreshToken })
-    cookies.setDevice(reply, device)
+    const accessToken = signAccessToken(reply, grant.user, grant.sessionId, client)
+    const status = result.status === 'created' ? 201 : 200
     await runAfterHook(hooks.onLogin, 'onLogin', { user: grant.user, sessionId: grant.sessionId, method: 'signup', request })
-    return reply.code(result.status === 'created' ? 201 : 200).send({ status: 'authenticated' as const, user: grant.user })
+    if (client === 'native') {
+      const tokens = nativeTokens(config, accessToken, { token: grant.refreshToken, expiresInSeconds: newSessionSeconds(config) })
+      return reply.code(status).send({ status: 'authenticated' as const, user: grant.user, tokens })
+    }
+    cookies.clearSignup(reply)
+    cookies.set(reply, { accessToken, refreshToken: grant.refreshToken })
+    if (device !== undefined) cookies.setDevice(reply, device)
+    return reply.code(status).send({ status: 'authenticated' as const, user: grant.user })
   })
 }

@@ -5,6 +5,7 @@ import { ConfigError, loadConfig, type Config } from '../config.js'
 import { databaseTarget, openDatabase } from '../db/database.js'
 import { migrationStatus } from '../db/migrate.js'
 import { enabledProviders } from '../providers/index.js'
+import { configuredTokenKeys, NO_TOKEN_KEYS_WARNING } from '../providers/token-vault.js'
 import { parsePrivateKeys } from '../sessions/signing-keys.js'
 import { configuredProviderIds, describeDatabase, docsUrl, NO_PROVIDER_WARNING, providerCallbacks } from './describe.js'
 import { oneLine } from './one-line.js'
@@ -45,6 +46,12 @@ async function checkConfig (config: Readonly<Config>): Promise<Report> {
   } catch (error) {
     report.problems.push(`Invalid setting JWT_PRIVATE_KEYS: ${oneLine(error)}`)
   }
+  try {
+    report.found.push(['tokens', describeTokenKeys(config)])
+  } catch (error) {
+    report.problems.push(oneLine(error))
+  }
+  if (config.nodeEnv === 'production' && config.providerTokenKeys === undefined) report.warnings.push(NO_TOKEN_KEYS_WARNING)
   // Side by side, each into a report of its own, so the order printed does not depend on who answers first.
   const sections = await Promise.all([checkDatabase, checkRedis, checkProviders].map(async check => {
     const section: Report = { found: [], warnings: [], problems: [] }
@@ -72,6 +79,13 @@ function describeSigning (config: Readonly<Config>): string {
   // Parsed here as the server parses them at start: a key that is none is a problem now, not then.
   const keys = parsePrivateKeys(config.jwtPrivateKeys, config.jwtAlgorithm)
   return keys.length === 0 ? `${config.jwtAlgorithm}, a key generated in DATA_DIR (development only)` : `${config.jwtAlgorithm}, signing key ${keys[0].kid}${keys.length > 1 ? ` and ${keys.length - 1} more that verify` : ''}`
+}
+
+/** The providers' tokens at rest: PROVIDER_TOKEN_KEYS parsed as a start parses it (a ConfigError naming it). */
+function describeTokenKeys (config: Readonly<Config>): string {
+  const keys = configuredTokenKeys(config)
+  if (keys === undefined) return config.nodeEnv === 'production' ? 'providers\' tokens not kept (PROVIDER_TOKEN_KEYS unset)' : 'providers\' tokens sealed (AES-256-GCM) with a key generated in DATA_DIR (development only)'
+  return `providers' tokens sealed (AES-256-GCM) with key ${keys[0].id}${keys.length > 1 ? `; ${keys.length - 1} older that still open` : ''}`
 }
 
 async function checkDatabase (config: Readonly<Config>, report: Report): Promise<void> {

@@ -35,7 +35,15 @@ export const en = {
     invalid_request: 'The request is invalid.',
     payload_too_large: 'The request body is too large.',
     unsupported_media_type: 'This content type is not accepted here: send JSON (Content-Type: application/json).',
-    rate_limited: 'Too many attempts. Please wait a moment and try again.'
+    rate_limited: 'Too many attempts. Please wait a moment and try again.',
+    redirect_uri_not_allowed: 'This redirect_uri is not listed in NATIVE_REDIRECT_URIS (matched exactly; a loopback http://127.0.0.1 or http://[::1] redirect on any port).',
+    code_challenge_required: 'A login with redirect_uri needs code_challenge (the base64url SHA-256 of your code_verifier) and code_challenge_method=S256.',
+    native_token_unsupported: 'This sign-in provider does not take a token from an app here. Sign in through the system browser instead.',
+    native_token_invalid: 'The provider did not confirm this sign-in. Please sign in again.',
+    native_link_unsupported: 'Linking another sign-in method needs the browser session; it cannot start from the app.',
+    provider_consent_missing: 'The provider did not share something this app needs. Ask for it again in the app (the provider\'s additional consent), then sign in again.',
+    provider_timeout: 'The provider did not answer in time. Please try again.',
+    provider_error: 'The provider reported an error. Please try again in a moment.'
   },
 
   /** A more precise `message` for some answers (src/errors.ts throws them with these keys). */

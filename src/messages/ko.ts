@@ -34,7 +34,15 @@ export const ko: Translation = {
     invalid_request: '요청이 올바르지 않아요.',
     payload_too_large: '요청 본문이 너무 커요.',
     unsupported_media_type: '여기서는 받을 수 없는 콘텐츠 유형이에요. JSON(Content-Type: application/json)으로 보내 주세요.',
-    rate_limited: '시도가 너무 많아요. 잠시 기다렸다가 다시 시도해 주세요.'
+    rate_limited: '시도가 너무 많아요. 잠시 기다렸다가 다시 시도해 주세요.',
+    redirect_uri_not_allowed: '이 redirect_uri는 NATIVE_REDIRECT_URIS에 등록되어 있지 않아요(정확히 일치해야 하고, 루프백 http://127.0.0.1 또는 http://[::1] 주소만 포트와 상관없이 일치해요).',
+    code_challenge_required: 'redirect_uri로 로그인하려면 code_challenge(code_verifier의 SHA-256을 base64url로 인코딩한 값)와 code_challenge_method=S256이 필요해요.',
+    native_token_unsupported: '이 로그인 방법은 앱에서 받은 토큰을 받지 않아요. 시스템 브라우저로 로그인해 주세요.',
+    native_token_invalid: '로그인 서비스에서 이 로그인을 확인하지 못했어요. 다시 로그인해 주세요.',
+    native_link_unsupported: '다른 로그인 방법 연결은 브라우저 세션에서만 할 수 있어요. 앱에서는 시작할 수 없어요.',
+    provider_consent_missing: '이 앱에 꼭 필요한 정보를 로그인 서비스에서 받지 못했어요. 앱에서 추가 동의를 받은 뒤 다시 로그인해 주세요.',
+    provider_timeout: '로그인 서비스가 제시간에 응답하지 않았어요. 다시 시도해 주세요.',
+    provider_error: '로그인 서비스에서 오류가 났어요. 잠시 뒤에 다시 시도해 주세요.'
   },
 
   details: {

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { STATUS_CODES } from 'node:http'
-import { DatabaseUnavailableError, FrameworkErrorCode, InternalError, NotFoundError, SignupHookFailedError } from '../errors.js'
+import { DatabaseUnavailableError, FrameworkErrorCode, InternalError, NotFoundError, ProviderTimeoutError, ProviderUnavailableError, SignupHookFailedError } from '../errors.js'
 import { errorMessage, markLanguage, negotiateLanguage, withWording } from '../messages/index.js'
 
 // Connection-level failures (PostgreSQL down or restarting) become 503 database_unavailable.
@@ -21,7 +21,8 @@ const FASTIFY_CODES: Record<string, string> = {
 }
 
 // A 5xx answers internal_error with a generic message, except these, whose message is for the user.
-const PUBLIC_5XX = new Set<string>([new SignupHookFailedError().code])
+// A provider's failure is worded by us (never the provider's text) and tells a native app to retry.
+const PUBLIC_5XX = new Set<string>([new SignupHookFailedError().code, new ProviderTimeoutError('').code, new ProviderUnavailableError('').code])
 
 // @fastify/error upper-cases codes; ours are documented in lower snake case.
 const body = (statusCode: number, code: string, message: string) =>

@@ -14,7 +14,8 @@ const CSRF_HEADER = 'X-Requested-With'
 const declareCsrfHeader: SwaggerTransform = ({ schema, url, route }) => {
   if (route.config?.csrf !== true || schema === undefined) return { schema, url }
   const requirements = schema.security === undefined || schema.security.length === 0 ? [{}] : schema.security
-  return { schema: { ...schema, security: requirements.map(requirement => ({ ...requirement, csrfHeader: [] })) }, url }
+  // A native app's bearer token alone carries no ambient authority: that alternative needs no header (plugins/security.ts).
+  return { schema: { ...schema, security: requirements.map(requirement => 'bearerToken' in requirement ? requirement : { ...requirement, csrfHeader: [] }) }, url }
 }
 
 // Swagger UI's own instance, in scope where @fastify/swagger-ui pastes the uiConfig functions (its
@@ -36,12 +37,12 @@ async function openapi (app: FastifyInstance, { config, cookies, routePrefix }: 
       info: {
         title: 'handoff',
         version: '0.1.0',
-        description: 'Social login for single-page apps: the provider redirects to the frontend with a one-time code (never a token), which the frontend exchanges for HttpOnly cookies. Errors answer `{ statusCode, code, error, message }`; `code` is stable. ' +
+        description: 'Social login for single-page apps: the provider redirects to the frontend with a one-time code (never a token), which the frontend exchanges for HttpOnly cookies. Native apps log in through the system browser (RFC 8252: `redirect_uri`, PKCE) or with a provider SDK\'s token, and hold their tokens themselves (`Authorization: Bearer`; docs/mobile.md). Errors answer `{ statusCode, code, error, message }`; `code` is stable. ' +
           `Operations secured by \`csrfHeader\` (every POST, PATCH and DELETE a frontend calls) need the \`${CSRF_HEADER}\` header; Swagger UI on this server fills it in, and the browser sends the cookies.`
       },
       servers: [{ url: config.publicUrl }],
       tags: [
-        { name: 'login', description: 'Browser steps: start a login, provider callback' },
+        { name: 'login', description: 'Browser steps: start a login, provider callback; a native app\'s provider SDK token' },
         { name: 'session', description: 'Exchange the code, refresh, sign out, who am I' },
         { name: 'signup', description: 'First login: pick a nickname' },
         { name: 'account', description: 'The signed-in user\'s own account' },
@@ -68,6 +69,12 @@ async function openapi (app: FastifyInstance, { config, cookies, routePrefix }: 
             in: 'cookie',
             name: cookies.signup,
             description: 'The HttpOnly first-login cookie set by POST /auth/exchange when it answers `signup_required`; POST /auth/signup spends it. The browser sends it by itself.'
+          },
+          bearerToken: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'JWT',
+            description: 'Native apps only: the access token from `tokens.accessToken` (POST /auth/exchange with `client: "native"`, POST /auth/:provider/token, POST /auth/signup, POST /auth/refresh). A browser session\'s access token is refused here, and a native one as a cookie. Requests authorized by it alone (no cookie) need no `X-Requested-With`.'
           },
           csrfHeader: {
             type: 'apiKey',

@@ -26,6 +26,8 @@ function requestOrigin (request: FastifyRequest): string | undefined {
   }
 }
 
+const isBearerRequest = (request: FastifyRequest): boolean => /^bearer\s/i.test(String(request.headers.authorization ?? ''))
+
 /**
  * The headers helmet would set, computed once. @fastify/helmet calls `helmet(options)` again on every
  * request (parsing the CSP each time) from two hooks; with static options the result never changes,
@@ -54,7 +56,8 @@ function prependRouteHook (route: RouteOptions, hook: onRequestHookHandler) {
  *   cannot send it without a CORS preflight, which only allowed origins pass) and, when the browser
  *   says where the request comes from, an allowed origin. A form posted from another site can never
  *   sign someone out, into the attacker's account, or change their nickname. Added to those routes
- *   only, so other routes do not pay for it.
+ *   only, so other routes do not pay for it. A request with `Authorization: Bearer` and no cookie (a
+ *   native app's) is exempt: nothing in it is sent by a browser on its own.
  * - CORS with credentials for FRONTEND_ORIGINS (and the frontend's own origin) only, unless `cors`
  *   is false (a host app's own @fastify/cors, or none).
  * - Helmet's headers (addSecurityHeaders) everywhere, unless `headers` is false: a host app with
@@ -75,6 +78,11 @@ async function security (app: FastifyInstance, { config, cors, headers }: { conf
   }
 
   const csrfCheck: onRequestHookHandler = (request, _reply, done) => {
+    // A native app's request, authorized by its bearer token alone, carries no ambient authority: a
+    // page on another site can send neither that header (not without a preflight, which only allowed
+    // origins pass) nor the token. With any cookie at all, the check stays: a cookie is what a
+    // forged request would ride on, and the bearer token never stands in for one (access-tokens.ts).
+    if (request.headers.cookie === undefined && isBearerRequest(request)) return done()
     if (request.headers['x-requested-with'] === undefined) return done(csrfHeaderMissing())
     const origin = requestOrigin(request)
     if (origin !== undefined && !allowed.has(origin)) return done(csrfOriginNotAllowed(origin))

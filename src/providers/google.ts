@@ -4,7 +4,7 @@ import type { Provider, ProviderCallContext } from './provider.js'
 
 // Google Identity's OpenID Connect (developers.google.com/identity/openid-connect/openid-connect):
 // discovery at GOOGLE_ISSUER, PKCE, nonce, id_token checked against Google's rotating JWKS.
-export function createGoogleProvider (config: Omit<OidcConfig, 'scopes' | 'displayName'>, context: ProviderCallContext): Promise<Provider> {
+export function createGoogleProvider (config: Omit<OidcConfig, 'scopes' | 'displayName'> & { nativeClientIds?: string[] }, context: ProviderCallContext): Promise<Provider> {
   return createOidcProvider({
     ...config,
     id: 'google',
@@ -19,6 +19,8 @@ export function createGoogleProvider (config: Omit<OidcConfig, 'scopes' | 'displ
     useUserinfo: false,
     // Google documents `none`, `consent` and `select_account` only; the account chooser is its way
     // to sign in as someone else (and to add an account there).
-    accountSwitchPrompt: 'select_account'
+    accountSwitchPrompt: 'select_account',
+    // POST /auth/google/token: id_tokens of the iOS and Android apps (GOOGLE_NATIVE_CLIENT_IDS).
+    nativeClientIds: config.nativeClientIds ?? []
   }, context)
 }

@@ -2,7 +2,8 @@ import type { KakaoConfig, ProfileField } from '../config.js'
 import { LoginErrorCode, LoginFlowError, type LoginErrorCodeValue } from '../errors.js'
 import { createIdTokenVerifier, type IdTokenClaims, type IdTokenVerifier } from './id-token.js'
 import { kakaoAccountCalls } from './kakao-account.js'
-import { fetchProviderJson, optionalString, postTokenForm, type ProfileContext, type Provider, type TokenResponse } from './provider.js'
+import { kakaoSdkLogin } from './kakao-native.js'
+import { fetchProviderJson, optionalString, postTokenForm, type NormalizedProfile, type ProfileContext, type Provider, type TokenResponse } from './provider.js'
 
 // Kakao Login REST API (developers.kakao.com/docs/latest/ko/kakaologin/rest-api). Paths are Kakao's;
 // only the hosts are configurable.
@@ -67,7 +68,7 @@ export function createKakaoProvider (config: KakaoConfig): Provider {
     return idTokens.verify(String(tokenReply.id_token), { nonce })
   }
 
-  return {
+  const provider: Provider = {
     id: 'kakao',
     displayName: 'Kakao',
     oauth2: {
@@ -132,37 +133,44 @@ export function createKakaoProvider (config: KakaoConfig): Provider {
     },
 
     async fetchProfile (accessToken, context) {
-      const { timeoutMs } = context
-      const idClaims = config.oidc ? await verifyIdToken(context) : undefined
-      const { status, text } = await fetchProviderJson(config.apiUrl + USER_PATH, {
-        headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/x-www-form-urlencoded;charset=utf-8' },
-        timeoutMs
-      })
-      const user = parseKakaoUser(text)
-      if (status !== 200 || typeof user.id !== 'string' || !/^\d+$/.test(user.id)) {
-        throw new LoginFlowError(LoginErrorCode.providerProfileError, `Kakao ${USER_PATH} answered ${status}`)
-      }
-      // The id_token's sub is the same user id as a string (/v2/user/me writes a number): the identity
-      // stays (kakao, id) in both modes, so turning OIDC mode on or off orphans no account.
-      if (idClaims !== undefined && idClaims.sub !== user.id) throw new LoginFlowError(LoginErrorCode.providerTokenError, `Kakao id_token sub does not match ${USER_PATH} id`)
-      const account = user.kakao_account ?? {}
-      // Kakao puts an email into the id_token only when the address is valid and verified.
-      const idEmail = optionalString(idClaims?.email)
-      const email = idEmail ?? optionalString(account.email)
-      // Kakao's placeholder picture is no picture, unless the app requires one (KAKAO_REQUIRED_FIELDS=avatar):
-      // then the placeholder beats turning away everyone who never set a picture.
-      const isPlaceholder = account.profile?.is_default_image === true && !config.requiredFields.includes('avatar')
-      const image = isPlaceholder ? undefined : optionalString(account.profile?.profile_image_url) ?? optionalString(user.properties?.profile_image)
-      return {
-        provider: 'kakao',
-        providerUserId: user.id,
-        nickname: optionalString(account.profile?.nickname) ?? optionalString(user.properties?.nickname),
-        name: optionalString(account.name),
-        email,
-        // Kakao vouches for an address only when it is both valid and verified.
-        emailVerified: idEmail !== undefined || (email !== undefined && account.is_email_valid === true && account.is_email_verified === true),
-        avatarUrl: image
-      }
+      return readProfile(accessToken, context.timeoutMs, config.oidc ? await verifyIdToken(context) : undefined)
     }
   }
+
+  /** /v2/user/me as our profile, checked against the login's id_token in OpenID Connect mode. */
+  async function readProfile (accessToken: string, timeoutMs: number, idClaims: IdTokenClaims | undefined): Promise<NormalizedProfile> {
+    const { status, text } = await fetchProviderJson(config.apiUrl + USER_PATH, {
+      headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/x-www-form-urlencoded;charset=utf-8' },
+      timeoutMs
+    })
+    const user = parseKakaoUser(text)
+    if (status !== 200 || typeof user.id !== 'string' || !/^\d+$/.test(user.id)) {
+      throw new LoginFlowError(LoginErrorCode.providerProfileError, `Kakao ${USER_PATH} answered ${status}`)
+    }
+    // The id_token's sub is the same user id as a string (/v2/user/me writes a number): the identity
+    // stays (kakao, id) in both modes, so turning OIDC mode on or off orphans no account.
+    if (idClaims !== undefined && idClaims.sub !== user.id) throw new LoginFlowError(LoginErrorCode.providerTokenError, `Kakao id_token sub does not match ${USER_PATH} id`)
+    const account = user.kakao_account ?? {}
+    // Kakao puts an email into the id_token only when the address is valid and verified.
+    const idEmail = optionalString(idClaims?.email)
+    const email = idEmail ?? optionalString(account.email)
+    // Kakao's placeholder picture is no picture, unless the app requires one (KAKAO_REQUIRED_FIELDS=avatar):
+    // then the placeholder beats turning away everyone who never set a picture.
+    const isPlaceholder = account.profile?.is_default_image === true && !config.requiredFields.includes('avatar')
+    const image = isPlaceholder ? undefined : optionalString(account.profile?.profile_image_url) ?? optionalString(user.properties?.profile_image)
+    return {
+      provider: 'kakao',
+      providerUserId: user.id,
+      nickname: optionalString(account.profile?.nickname) ?? optionalString(user.properties?.nickname),
+      name: optionalString(account.name),
+      email,
+      // Kakao vouches for an address only when it is both valid and verified.
+      emailVerified: idEmail !== undefined || (email !== undefined && account.is_email_valid === true && account.is_email_verified === true),
+      avatarUrl: image
+    }
+  }
+  // Kakao's own SDKs in native apps (kakao-native.ts): an SDK access token's profile is read like a
+  // login's, without an id_token to hold it against (the SDK's comes on its own, as the other kind).
+  provider.verifyNativeToken = kakaoSdkLogin(config, (accessToken, context) => readProfile(accessToken, context.timeoutMs, undefined))
+  return provider
 }

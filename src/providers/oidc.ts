@@ -1,7 +1,8 @@
 import { ConfigError, type OidcConfig, type OidcIssuerConfig } from '../config.js'
-import { LoginErrorCode, LoginFlowError } from '../errors.js'
+import { LoginErrorCode, LoginFlowError, NativeTokenInvalidError, NativeTokenUnsupportedError } from '../errors.js'
 import { createIdTokenVerifier, type IdTokenClaims, type IdTokenVerifier } from './id-token.js'
-import { fetchProviderJson, optionalString, type OAuth2Settings, type Provider, type ProviderCallContext } from './provider.js'
+import { nonceForms } from './native-sdk.js'
+import { fetchProviderJson, optionalString, type NormalizedProfile, type OAuth2Settings, type Provider, type ProviderCallContext, type TokenResponse } from './provider.js'
 
 // OpenID Connect by discovery (openid.net/specs/openid-connect-discovery-1_0.html): endpoints, JWKS
 // and client authentication come from the issuer's document, read once when the app starts.
@@ -16,6 +17,11 @@ export interface OidcProviderOptions extends OidcConfig {
   providerUserId(claims: IdTokenClaims): string
   /** Ask the userinfo endpoint for claims the id_token lacks (issuers differ in what they put there). */
   useUserinfo: boolean
+  /**
+   * Set for an issuer whose native apps' SDK id_tokens POST /auth/:provider/token takes (Google):
+   * their client ids, accepted as audience (and authorized party) beside `clientId`. Empty: none yet.
+   */
+  nativeClientIds?: string[]
   /** The `prompt` that lets the person pick another account (`?prompt=login`). Default: OIDC Core's `login`. */
   accountSwitchPrompt?: string
 }
@@ -36,6 +42,8 @@ const strings = (value: unknown): string[] | undefined => Array.isArray(value) ?
 interface Discovered {
   oauth2: OAuth2Settings
   idTokens: IdTokenVerifier
+  /** For native apps' id_tokens, when the issuer takes them (nativeClientIds). */
+  nativeIdTokens?: IdTokenVerifier
   userinfoUrl?: string
 }
 
@@ -76,13 +84,31 @@ async function discover (options: OidcProviderOptions, timeoutMs: number): Promi
       nonce: true
     },
     idTokens: createIdTokenVerifier({ displayName: options.displayName, jwksUri, issuers: options.acceptedIssuers, audiences: [options.clientId], algorithms, timeoutMs }),
+    nativeIdTokens: options.nativeClientIds === undefined || options.nativeClientIds.length === 0
+      ? undefined
+      : createIdTokenVerifier({ displayName: options.displayName, jwksUri, issuers: options.acceptedIssuers, audiences: [options.clientId, ...options.nativeClientIds], algorithms, timeoutMs }),
     userinfoUrl: optionalString(document.userinfo_endpoint)
+  }
+}
+
+/** Our profile from an issuer's claims (the id_token's, over userinfo's). */
+function profileFromClaims (options: OidcProviderOptions, idClaims: IdTokenClaims, claims: Record<string, unknown>): NormalizedProfile {
+  const email = optionalString(claims.email)
+  return {
+    provider: options.id,
+    providerUserId: options.providerUserId(idClaims),
+    nickname: optionalString(claims.preferred_username) ?? optionalString(claims.nickname) ?? optionalString(claims.given_name),
+    name: optionalString(claims.name),
+    email,
+    emailVerified: email !== undefined && claims.email_verified === true,
+    avatarUrl: optionalString(claims.picture)
   }
 }
 
 /** Reads the issuer's discovery document (a ConfigError naming the setting if that fails), then answers as a provider. */
 export async function createOidcProvider (options: OidcProviderOptions, { timeoutMs }: ProviderCallContext): Promise<Provider> {
-  const { oauth2, idTokens, userinfoUrl } = await discover(options, timeoutMs)
+  const { oauth2, idTokens, nativeIdTokens, userinfoUrl } = await discover(options, timeoutMs)
+  const nativeParties = [options.clientId, ...options.nativeClientIds ?? []]
 
   async function readUserinfo (accessToken: string, sub: string, timeoutMs: number): Promise<Record<string, unknown>> {
     if (!options.useUserinfo || userinfoUrl === undefined) return {}
@@ -93,7 +119,7 @@ export async function createOidcProvider (options: OidcProviderOptions, { timeou
     return claims
   }
 
-  return {
+  const provider: Provider = {
     id: options.id,
     displayName: options.displayName,
     oauth2,
@@ -106,21 +132,42 @@ export async function createOidcProvider (options: OidcProviderOptions, { timeou
       return reply.access_token
     },
 
+    // RFC 6749 §6, with the client authentication discovery chose for the code exchange.
+    async refreshTokens (refreshToken, { timeoutMs }) {
+      const form: Record<string, string> = { grant_type: 'refresh_token', refresh_token: refreshToken }
+      const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded;charset=utf-8', accept: 'application/json' }
+      if (oauth2.clientAuth === 'header') {
+        // §2.3.1: each half form-encoded before the Basic encoding, as simple-oauth2 sends it at the code exchange.
+        const encode = (value: string) => new URLSearchParams({ v: value }).toString().slice(2)
+        headers.authorization = `Basic ${Buffer.from(`${encode(oauth2.clientId)}:${encode(oauth2.clientSecret)}`).toString('base64')}`
+      } else {
+        Object.assign(form, { client_id: oauth2.clientId, client_secret: oauth2.clientSecret })
+      }
+      const { status, body } = await fetchProviderJson(oauth2.tokenUrl, { method: 'POST', headers, body: new URLSearchParams(form).toString(), timeoutMs, failure: LoginErrorCode.providerTokenError })
+      const reply = (body ?? {}) as TokenResponse
+      // An error reply (§5.2, 400 or 401) is the caller's to read: `invalid_grant` says the grant is gone.
+      if (status === 200 || typeof reply.error === 'string') return reply
+      throw new LoginFlowError(LoginErrorCode.providerTokenError, `${options.displayName} token endpoint answered ${status} to a refresh`)
+    },
+
     async fetchProfile (accessToken, { tokenReply, nonce, timeoutMs }) {
       const idClaims = await idTokens.verify(String(tokenReply.id_token), { nonce })
       const claims = { ...await readUserinfo(accessToken, idClaims.sub, timeoutMs), ...idClaims } as Record<string, unknown>
-      const email = optionalString(claims.email)
-      return {
-        provider: options.id,
-        providerUserId: options.providerUserId(idClaims),
-        nickname: optionalString(claims.preferred_username) ?? optionalString(claims.nickname) ?? optionalString(claims.given_name),
-        name: optionalString(claims.name),
-        email,
-        emailVerified: email !== undefined && claims.email_verified === true,
-        avatarUrl: optionalString(claims.picture)
-      }
+      return profileFromClaims(options, idClaims, claims)
     }
   }
+  if (options.nativeClientIds === undefined) return provider
+  // A native app's SDK id_token (Google Sign-In, Credential Manager): its audience is one of our client
+  // ids (Android names the web client id as `aud` and itself as `azp`), and so must `azp` be when the
+  // token names one, whatever the number of audiences (docs/providers.md, "Native SDK tokens").
+  provider.verifyNativeToken = async (token) => {
+    if (!('idToken' in token)) throw new NativeTokenUnsupportedError(`${options.displayName}: send the idToken (with its nonce), not an access token`)
+    if (nativeIdTokens === undefined) throw new NativeTokenUnsupportedError(`${options.displayName} id_tokens from apps need ${options.issuerSetting.replace(/_ISSUER$/, '')}_NATIVE_CLIENT_IDS: the client ids of your iOS and Android apps`)
+    const idClaims = await nativeIdTokens.verify(token.idToken, { nonce: nonceForms(token.nonce) })
+    if (idClaims.azp !== undefined && !nativeParties.includes(idClaims.azp as string)) throw new NativeTokenInvalidError(`${options.displayName} id_token was issued to another client (azp)`)
+    return profileFromClaims(options, idClaims, idClaims)
+  }
+  return provider
 }
 
 /**

@@ -96,6 +96,12 @@ export interface AuthorizeOptions {
   consentRepair?: ProfileField[]
 }
 
+/**
+ * What a native app's provider SDK gave it, posted to POST /auth/:provider/token: an id_token with the
+ * raw nonce the app generated (the SDK got it raw or as its SHA-256 in hex), or an access token.
+ */
+export type NativeSdkToken = { idToken: string, nonce: string } | { accessToken: string }
+
 export interface Provider {
   /** Matches PROVIDER_ID_PATTERN, and fetchProfile's profiles carry it as `provider`. */
   id: string
@@ -129,7 +135,10 @@ export interface Provider {
   requiredFields?: readonly ProfileField[]
   /**
    * A refresh-token grant. The reply may lack `refresh_token` (Naver never sends a new one, Kakao only
-   * near the old one's expiry): the caller keeps the old one then.
+   * near the old one's expiry): the caller keeps the old one then. Resolve with the provider's reply,
+   * its error replies included (`{ error: 'invalid_grant' }` tells the caller the grant is gone, and
+   * it drops the kept tokens; any other error keeps them); throw only when no reply could be read
+   * (network, timeout, an unreadable answer). See src/providers/provider-tokens.ts.
    */
   refreshTokens?(refreshToken: string, context: ProviderCallContext): Promise<TokenResponse>
   /**
@@ -138,6 +147,14 @@ export interface Provider {
    * identity is gone and is retried while it throws; it never blocks the deletion.
    */
   revokeGrant?(identity: ProviderIdentity, context: ProviderCallContext): Promise<void>
+  /**
+   * A native app's sign-in with this provider's own SDK (POST /auth/:provider/token): the profile of a
+   * token proven, with the provider, to be issued to one of our apps for this sign-in (audience, nonce,
+   * the app id a token names). Throws NativeTokenUnsupportedError for a kind of token it does not take,
+   * NativeTokenInvalidError (or a LoginFlowError, provider_token_error) for one it refuses. Absent: the
+   * provider takes none (its apps sign in through the system browser).
+   */
+  verifyNativeToken?(token: NativeSdkToken, context: ProviderCallContext): Promise<NormalizedProfile>
 }
 
 /**

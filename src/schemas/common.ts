@@ -1,3 +1,4 @@
+import type { preValidationHookHandler } from 'fastify'
 import { Type, type Static, type TSchema } from 'typebox'
 
 // Shared schemas carry an $id: plugins/openapi.ts publishes them as named components, and routes
@@ -27,9 +28,17 @@ export const PublicUserRef = ref(PublicUserSchema)
 // Security requirements name the schemes of plugins/openapi.ts. The CSRF header is added there to
 // every route with `config.csrf`, so a route names only the cookies it reads.
 
-/** For routes that read the access cookie. */
+/** For routes that read the access token: a browser's cookie, or a native app's `Authorization: Bearer`. */
+export const accessTokenSecurity: Array<Record<string, string[]>> = [{ accessCookie: [] }, { bearerToken: [] }]
+/** For routes that need a browser session's access cookie (starting a link). */
 export const accessCookieSecurity = [{ accessCookie: [] }]
 /** POST /auth/refresh reads the refresh cookie. */
 export const refreshCookieSecurity = [{ refreshCookie: [] }]
 /** POST /auth/signup reads the first-login cookie. */
 export const signupCookieSecurity = [{ signupCookie: [] }]
+
+/** For a route whose JSON body is optional: a POST with no body at all is validated as an empty one. */
+export const emptyBodyWhenAbsent: preValidationHookHandler = (request, _reply, done) => {
+  request.body ??= {}
+  done()
+}

@@ -3,6 +3,13 @@ import type { PublicUser } from '../users/public-user.js'
 
 // What our access JWT carries: what signing puts in, and what verification accepts back.
 
+/**
+ * Who holds a session's tokens. A browser keeps them in HttpOnly cookies, which it sends by itself
+ * (hence the CSRF checks); a native app keeps them itself and sends the access token as
+ * `Authorization: Bearer`. Each is accepted only through its own channel.
+ */
+export type ClientKind = 'browser' | 'native'
+
 /** The claims of our access JWT, besides the registered ones (iat, exp, iss, aud). */
 export interface AccessClaims {
   sub: string
@@ -10,6 +17,8 @@ export interface AccessClaims {
   sid: string
   nickname: string
   picture?: string
+  /** `native` for a native app's session; absent for a browser's (every token issued before native apps). */
+  client?: 'native'
 }
 
 /** `request.user` once the access cookie is verified. */
@@ -18,6 +27,8 @@ export interface AuthUser {
   nickname: string
   sessionId: string
   avatarUrl: string | null
+  /** The session's kind of client: its access token came from the cookie (`browser`) or `Authorization: Bearer` (`native`). */
+  client: ClientKind
 }
 
 declare module 'fastify' {
@@ -29,9 +40,10 @@ declare module 'fastify' {
 
 export const ACCESS_TOKEN_AUDIENCE = 'handoff'
 
-export function accessClaims (user: PublicUser, sessionId: string): AccessClaims {
+export function accessClaims (user: PublicUser, sessionId: string, client: ClientKind = 'browser'): AccessClaims {
   const claims: AccessClaims = { sub: user.id, sid: sessionId, nickname: user.nickname }
   if (user.avatarUrl !== null) claims.picture = user.avatarUrl
+  if (client === 'native') claims.client = 'native'
   return claims
 }
 
@@ -40,12 +52,12 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 /** Claims of the wrong shape (only a leaked key could sign them) are refused, not answered with a 500. */
 export function userFromClaims (claims: AccessClaims): AuthUser {
-  const { sub, sid, nickname, picture } = claims
+  const { sub, sid, nickname, picture, client } = claims
   if (typeof sub !== 'string' || !UUID.test(sub) || typeof sid !== 'string' || !UUID.test(sid) ||
-    typeof nickname !== 'string' || (picture !== undefined && typeof picture !== 'string')) {
+    typeof nickname !== 'string' || (picture !== undefined && typeof picture !== 'string') || (client !== undefined && client !== 'native')) {
     throw new NotAuthenticatedError()
   }
-  return { id: sub, nickname, sessionId: sid, avatarUrl: picture ?? null }
+  return { id: sub, nickname, sessionId: sid, avatarUrl: picture ?? null, client: client ?? 'browser' }
 }
 
 // Clocks of instances differ a little; a token is never issued for longer than the TTL.

@@ -18,7 +18,10 @@ declare module '../namespace.js' {
       /** The public keys that verify our access tokens (none for HS256), for /.well-known/jwks.json. */
       publicKeys: PublicJwk[]
     }
-    /** preHandler: a valid access cookie of a session not revoked (no query), or 401 `not_authenticated`. Sets `request.user`. */
+    /**
+     * preHandler: a valid access token of a session not revoked (no query), or 401 `not_authenticated`.
+     * A browser session's from its cookie, a native app's from `Authorization: Bearer`. Sets `request.user`.
+     */
     authenticate: typeof authenticate
     /** preHandler: as `authenticate`, and the database confirms the session is alive (one indexed query). */
     authenticateSession: typeof authenticateSession
@@ -32,6 +35,18 @@ declare module 'fastify' {
     /** `app.handoff.authenticateSession`, also here unless the host app decorated its own first. */
     authenticateSession: typeof authenticateSession
   }
+}
+
+/**
+ * The token of `Authorization: Bearer <token>` (RFC 6750 §2.1), '' for a malformed one (refused), or
+ * undefined without a bearer header. Only a native app's token is accepted there, and only there: a
+ * browser session's token lives in its HttpOnly cookie, and one copied out of it (a log, a proxy) is
+ * refused as a header.
+ */
+export function bearerToken (request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization
+  if (typeof header !== 'string' || !/^bearer(\s|$)/i.test(header)) return undefined
+  return /^bearer +([\w.~+/-]+=*) *$/i.exec(header)?.[1] ?? ''
 }
 
 /**
@@ -66,9 +81,18 @@ async function accessTokens (app: FastifyInstance, { config }: { config: Config 
     sign: claims => signer({ ...claims }),
     publicKeys: keys.publicKeys,
     verify (request: FastifyRequest): AuthUser {
+      // A request with a bearer token is judged by it alone, and a cookie never stands in for it.
+      const bearer = bearerToken(request)
+      if (bearer !== undefined) {
+        const user = verify(bearer)
+        if (user.client !== 'native') throw new NotAuthenticatedError()
+        return user
+      }
       const token = request.cookies[cookieName]
       if (token === undefined) throw new NotAuthenticatedError()
-      return verify(token)
+      const user = verify(token)
+      if (user.client !== 'browser') throw new NotAuthenticatedError()
+      return user
     }
   }
 }

@@ -3,7 +3,7 @@ import fp from 'fastify-plugin'
 import type { Sql } from '../db/database.js'
 import { deleteEndedSessions, deleteExpiredRefreshTokens, type PurgeBatch } from './store.js'
 
-// Expired one-time codes, pending signups, refresh tokens and sessions are deleted in the
+// Expired one-time codes, pending signups, refresh tokens, sessions and used SDK id_tokens are deleted in the
 // background, in small batches, so no request ever waits behind one long DELETE (the embedded
 // database has a single connection).
 
@@ -23,7 +23,9 @@ const TARGETS: Array<{ table: string, deleteBatch: DeleteBatch }> = [
   { table: 'refresh_tokens', deleteBatch: deleteExpiredRefreshTokens },
   { table: 'sessions', deleteBatch: deleteEndedSessions },
   // Kept while an access token of the session could still be unexpired (revocations.ts).
-  { table: 'revoked_sessions', deleteBatch: deleteExpired('revoked_sessions', 'session_id') }
+  { table: 'revoked_sessions', deleteBatch: deleteExpired('revoked_sessions', 'session_id') },
+  // Kept while the SDK id_token could still verify (auth/provider-token.ts).
+  { table: 'used_id_tokens', deleteBatch: deleteExpired('used_id_tokens', 'token_hash') }
 ]
 
 export async function purgeExpired (sql: Sql, now: Date): Promise<Record<string, number>> {

@@ -43,7 +43,12 @@ export interface RevocationRecord {
 }
 
 /** What a revocation ended. */
-export interface RevokedSessions { userId: string, sessionIds: string[] }
+export interface RevokedSessions {
+  userId: string
+  sessionIds: string[]
+  /** Overrides the revocation's reason when the revoking transaction decided it (a provider's unlink notice that deleted the account). */
+  reason?: SessionRevokedReason
+}
 
 /** `SessionRevocations.revoke`, bound to a request and a reason. */
 export type Revoker = (end: (record: RevocationRecord) => Promise<RevokedSessions | null>) => Promise<RevokedSessions | null>
@@ -112,12 +117,13 @@ class SessionRevocations {
    */
   async revoke (request: FastifyRequest, reason: SessionRevokedReason, end: (record: RevocationRecord) => Promise<RevokedSessions | null>): Promise<RevokedSessions | null> {
     const record = this.record()
-    const revoked = await end(record)
-    if (revoked === null) return null
+    const ended = await end(record)
+    if (ended === null) return null
+    const { reason: decided, ...revoked } = ended
     this.ids.add(revoked.sessionIds, record.until.getTime())
     this.broadcast?.publish(revocationMessage(revoked.sessionIds, record.until.getTime()))
-    request.log.info({ userId: revoked.userId, sessionIds: revoked.sessionIds, reason }, 'sessions revoked')
-    await runAfterHook(this.hooks.onSessionRevoked, 'onSessionRevoked', { ...revoked, reason, request })
+    request.log.info({ userId: revoked.userId, sessionIds: revoked.sessionIds, reason: decided ?? reason }, 'sessions revoked')
+    await runAfterHook(this.hooks.onSessionRevoked, 'onSessionRevoked', { ...revoked, reason: decided ?? reason, request })
     return revoked
   }
 

@@ -1,8 +1,8 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type JsonWebKey, type KeyObject } from 'node:crypto'
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { FastifyBaseLogger } from 'fastify'
 import { ConfigError, type Config, type JwtAlgorithm } from '../config.js'
+import { readOrCreateSecretFile as readOrCreate } from '../data-dir.js'
 
 // Where the access tokens' keys come from, and what they are: JWT_SECRET and JWT_PREVIOUS_SECRETS
 // (HS256), JWT_PRIVATE_KEYS (ES256, EdDSA), or outside production a key generated once and kept
@@ -135,16 +135,4 @@ async function resolveKeyPairs (config: Config, algorithm: Exclude<JwtAlgorithm,
     () => generatePrivateKey(algorithm).export({ type: 'pkcs8', format: 'pem' }).toString(),
     log, `JWT_PRIVATE_KEYS is not set: generated a development ${algorithm} key. Set JWT_PRIVATE_KEYS in production.`)
   return [keyPair(createPrivateKey(pem), algorithm)]
-}
-
-async function readOrCreate (file: string, create: () => string, log: FastifyBaseLogger, warning: string): Promise<string> {
-  try {
-    return (await readFile(file, 'utf8')).trim()
-  } catch {
-    const value = create()
-    await mkdir(path.dirname(file), { recursive: true })
-    await writeFile(file, value, { mode: 0o600 })
-    log.warn({ file }, warning)
-    return value
-  }
 }

@@ -2,6 +2,7 @@ import type { Sql } from '../db/database.js'
 import { secondsAfter } from '../clock.js'
 import { generateSecret, hashSecret, safeEqual } from '../secrets.js'
 import type { PublicUser } from '../users/public-user.js'
+import type { ClientKind } from './access-claims.js'
 import { RECORD_REVOCATIONS, revocationValues, type RevocationRecord, type Revoker, type RevokedSessions } from './revocations.js'
 
 // Every read and write of the `sessions` and `refresh_tokens` tables. Each function takes the Sql
@@ -29,8 +30,10 @@ export interface SessionRequestInfo {
   ttlSeconds: number
   /** SESSION_MAX_LIFETIME_SECONDS: however often it is refreshed, a session ends this long after sign-in. */
   maxLifetimeSeconds: number
-  /** The secret of the browser's device cookie (src/sessions/device.ts); sessions store its hash. */
+  /** The secret of the browser's device cookie (src/sessions/device.ts), or a native app's deviceSecret; sessions store its hash. */
   device?: string
+  /** Who holds the session's tokens: a browser (cookies, the default) or a native app (bodies, bearer). */
+  client?: ClientKind
   userAgent?: string
   ip?: string
 }
@@ -41,17 +44,18 @@ const sessionExpiry = (info: SessionRequestInfo): Date => secondsAfter(info.now,
 const deviceHash = (info: SessionRequestInfo): string | null => info.device === undefined ? null : hashSecret(info.device)
 
 /**
- * The part of a statement that opens a session, and its first refresh token, for the user id that the
- * query `userIds` selects (none: no session): the CTEs `session` (id, user_id) and `first_token`.
- * For a statement that must open the session together with its own change, or neither (a login
- * code's redemption, login-codes.ts). Its values are the parameters `$first` to `$first + 5`.
+ * The part of a statement that opens a session, and its first refresh token, for the user id and
+ * the identity id (the identity whose login opens it, or null) that the query `openings` selects
+ * (none: no session): the CTEs `session` (id, user_id) and `first_token`. For a statement that must
+ * open the session together with its own change, or neither (a login code's redemption,
+ * login-codes.ts). Its values are the parameters `$first` to `$first + 6`.
  */
-export function openSessionFragment (userIds: string, first: number) {
-  const [userAgent, ip, now, expiresAt, tokenHash, device] = [0, 1, 2, 3, 4, 5].map(offset => `$${first + offset}`)
+export function openSessionFragment (openings: string, first: number) {
+  const [userAgent, ip, now, expiresAt, tokenHash, device, client] = [0, 1, 2, 3, 4, 5, 6].map(offset => `$${first + offset}`)
   return {
     ctes: `session AS (
-  INSERT INTO sessions (user_id, user_agent, ip, created_at, last_used_at, expires_at, device_hash)
-  SELECT user_id, ${userAgent}, ${ip}, ${now}, ${now}, ${expiresAt}, ${device} FROM (${userIds}) AS opening (user_id)
+  INSERT INTO sessions (user_id, identity_id, user_agent, ip, created_at, last_used_at, expires_at, device_hash, client)
+  SELECT user_id, identity_id, ${userAgent}, ${ip}, ${now}, ${now}, ${expiresAt}, ${device}, ${client} FROM (${openings}) AS opening (user_id, identity_id)
   RETURNING id, user_id
 ), first_token AS (
   INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at)
@@ -60,27 +64,29 @@ export function openSessionFragment (userIds: string, first: number) {
     /** The values of one opening, and the new refresh token whose hash is among them. */
     values (info: SessionRequestInfo): { refreshToken: string, values: unknown[] } {
       const refreshToken = generateSecret()
-      return { refreshToken, values: [info.userAgent ?? null, info.ip ?? null, info.now, sessionExpiry(info), hashSecret(refreshToken), deviceHash(info)] }
+      return { refreshToken, values: [info.userAgent ?? null, info.ip ?? null, info.now, sessionExpiry(info), hashSecret(refreshToken), deviceHash(info), info.client ?? 'browser'] }
     }
   }
 }
 
-const OPENING = openSessionFragment('SELECT $1::uuid', 2)
+const OPENING = openSessionFragment('SELECT $1::uuid, $2::uuid', 3)
 const OPEN = `WITH ${OPENING.ctes}
 SELECT session.id AS session_id, u.id AS user_id, u.nickname, u.avatar_url FROM session JOIN users u ON u.id = session.user_id`
 
 /**
- * Opens a session for a user, with its first refresh token. A user deleted meanwhile fails the
- * foreign key `sessions_user_id_fkey` (the caller decides what that means).
+ * Opens a session for a user, through one of its identities, with its first refresh token. A user
+ * or identity deleted meanwhile fails the foreign key `sessions_user_id_fkey` or
+ * `sessions_identity_id_fkey` (the caller decides what that means).
  */
-export async function openSession (sql: Pick<Sql, 'query'>, userId: string, info: SessionRequestInfo): Promise<SessionGrant> {
+export async function openSession (sql: Pick<Sql, 'query'>, opening: { userId: string, identityId: string | null }, info: SessionRequestInfo): Promise<SessionGrant> {
   const { refreshToken, values } = OPENING.values(info)
-  const [row] = await sql.query<GrantRow>(OPEN, [userId, ...values])
+  const [row] = await sql.query<GrantRow>(OPEN, [opening.userId, opening.identityId, ...values])
   return grantFromRow(row, refreshToken)
 }
 
-// Consumes the presented token only if it is current, unexpired and its session is alive and younger
-// than its absolute lifetime ($5 seconds after sign-in, which no rotation moves). A concurrent
+// Consumes the presented token only if it is current, unexpired and its session is alive, younger
+// than its absolute lifetime ($5 seconds after sign-in, which no rotation moves) and held by the kind
+// of client presenting it ($7: a browser's cookie, a native app's body). A concurrent
 // rotation of the same token waits on the row lock, then finds it rotated: one winner. A session
 // opened before device cookies existed has no device: it adopts the presenting browser's ($6), so it
 // gets the two-tab grace from then on instead of never.
@@ -89,7 +95,7 @@ WITH rotated AS (
   UPDATE refresh_tokens rt SET rotated_at = $2
   FROM sessions s
   WHERE rt.token_hash = $1 AND rt.rotated_at IS NULL AND rt.expires_at > $2
-    AND s.id = rt.session_id AND s.revoked_at IS NULL
+    AND s.id = rt.session_id AND s.revoked_at IS NULL AND s.client = $7
     AND s.created_at + make_interval(secs => $5) > $2
   RETURNING rt.session_id, LEAST($4::timestamptz, s.created_at + make_interval(secs => $5)) AS expires_at
 ), session AS (
@@ -130,15 +136,17 @@ const sameDevice = (stored: string | null, presented: string | undefined): boole
  * Rotates a refresh token: the presented one stops working. Reuse detection (RFC 9700 §4.14.2): a
  * token presented again after it was rotated revokes its session, so a stolen token is caught the
  * moment either the thief or the victim uses it after the other. The grace window for two tabs
- * refreshing at once is honoured only for the session's own browser (its device cookie): a token
- * copied to another browser gets nothing from it, even a second after the rotation.
+ * refreshing at once is honoured only for the session's own browser (its device cookie) or app (its
+ * deviceSecret): a token copied elsewhere gets nothing from it, even a second after the rotation. A
+ * token of the other kind of client (a native session's through a cookie, a browser's in a body) is
+ * invalid, and changes nothing: it is not how its holder presents it.
  */
 export async function rotateRefreshToken (sql: Sql, presented: string, info: SessionRequestInfo & { graceSeconds: number, revoke: Revoker }): Promise<RotateResult> {
   const next = generateSecret()
   const presentedHash = hashSecret(presented)
   const device = deviceHash(info)
   const [row] = await sql.query<GrantRow & { expires_at: Date, device_hash: string | null }>(ROTATE,
-    [presentedHash, info.now, hashSecret(next), secondsAfter(info.now, info.ttlSeconds), info.maxLifetimeSeconds, device])
+    [presentedHash, info.now, hashSecret(next), secondsAfter(info.now, info.ttlSeconds), info.maxLifetimeSeconds, device, info.client ?? 'browser'])
   if (row !== undefined) {
     return { status: 'rotated', grant: grantFromRow(row, next), expiresAt: row.expires_at, sessionDevice: device !== null && row.device_hash === device }
   }
@@ -146,7 +154,7 @@ export async function rotateRefreshToken (sql: Sql, presented: string, info: Ses
   const [known] = await sql.query<PresentedRow>(
     `SELECT rt.rotated_at, s.revoked_at, s.expires_at AS session_expires_at, s.device_hash, s.id AS session_id, u.id AS user_id, u.nickname, u.avatar_url
      FROM refresh_tokens rt JOIN sessions s ON s.id = rt.session_id JOIN users u ON u.id = s.user_id
-     WHERE rt.token_hash = $1`, [presentedHash])
+     WHERE rt.token_hash = $1 AND s.client = $2`, [presentedHash, info.client ?? 'browser'])
   if (known === undefined || known.rotated_at === null || known.revoked_at !== null || known.session_expires_at <= info.now) return { status: 'invalid' }
   const withinGrace = info.now.getTime() - known.rotated_at.getTime() <= info.graceSeconds * 1000
   if (withinGrace && sameDevice(known.device_hash, info.device)) {
@@ -173,12 +181,13 @@ async function endSessions (sql: Pick<Sql, 'query'>, where: string, params: unkn
 }
 
 /**
- * Ends the session a refresh token or session id belongs to (of this user, when given). Returns what
- * it ended (its user and session id), or null when there was no such live session: nothing changed.
+ * Ends the session a refresh token (presented by its kind of client) or session id belongs to (of
+ * this user, when given). Returns what it ended (its user and session id), or null when there was no
+ * such live session: nothing changed.
  */
-export async function revokeSession (sql: Pick<Sql, 'query'>, by: { sessionId: string, userId?: string } | { refreshToken: string }, record: RevocationRecord): Promise<RevokedSessions | null> {
+export async function revokeSession (sql: Pick<Sql, 'query'>, by: { sessionId: string, userId?: string } | { refreshToken: string, client: ClientKind }, record: RevocationRecord): Promise<RevokedSessions | null> {
   if ('refreshToken' in by) {
-    return endSessions(sql, 'id = (SELECT session_id FROM refresh_tokens WHERE token_hash = $5)', [hashSecret(by.refreshToken)], record)
+    return endSessions(sql, 'id = (SELECT session_id FROM refresh_tokens WHERE token_hash = $5) AND client = $6', [hashSecret(by.refreshToken), by.client], record)
   }
   return endSessions(sql, 'id = $5 AND ($6::uuid IS NULL OR user_id = $6)', [by.sessionId, by.userId ?? null], record)
 }
@@ -186,6 +195,11 @@ export async function revokeSession (sql: Pick<Sql, 'query'>, by: { sessionId: s
 /** Ends every session of a user ("sign out everywhere", account deletion). Returns them, or null when none was live. */
 export async function revokeUserSessions (sql: Pick<Sql, 'query'>, userId: string, record: RevocationRecord): Promise<RevokedSessions | null> {
   return endSessions(sql, 'user_id = $5', [userId], record)
+}
+
+/** Ends the sessions an identity's logins opened (the provider says that person left our app). Returns them, or null when none was live. */
+export async function revokeIdentitySessions (sql: Pick<Sql, 'query'>, identityId: string, record: RevocationRecord): Promise<RevokedSessions | null> {
+  return endSessions(sql, 'identity_id = $5', [identityId], record)
 }
 
 /**

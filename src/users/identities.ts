@@ -3,6 +3,7 @@ import { isUniqueViolation } from '../db/errors.js'
 import { identityAmbiguous, IdentityNotFoundError, LastIdentityError } from '../errors.js'
 import { Prisma, type PrismaClient } from '../generated/prisma/client.js'
 import type { IdentityRef } from '../lifecycle-hooks.js'
+import type { GrantRevocationQueue } from '../providers/grant-revocations.js'
 import type { NormalizedProfile } from '../providers/provider.js'
 
 // An account's identities (its ways to sign in): who a provider profile belongs to, linking one,
@@ -16,20 +17,21 @@ const identityFields = (profile: NormalizedProfile) => ({
   avatarUrl: profile.avatarUrl ?? null
 })
 
-/** The identity a profile is, refreshing what the provider told us about it. */
-async function touchIdentity (prisma: PrismaClient, profile: NormalizedProfile, now: Date): Promise<{ id: string, userId: string } | null> {
+/** The identity a profile is (its id and user), refreshing what the provider told us about it; null if there is none (or it was removed meanwhile). */
+export async function touchIdentity (prisma: PrismaClient, profile: NormalizedProfile, now: Date): Promise<{ id: string, userId: string } | null> {
   const identity = await prisma.identity.findUnique({
     where: { provider_providerUserId: { provider: profile.provider, providerUserId: profile.providerUserId } },
     select: { id: true, userId: true }
   })
   if (identity === null) return null
-  await prisma.identity.update({ where: { id: identity.id }, data: { ...identityFields(profile), lastLoginAt: now } })
+  try {
+    await prisma.identity.update({ where: { id: identity.id }, data: { ...identityFields(profile), lastLoginAt: now } })
+  } catch (error) {
+    // P2025: unlinked (by its user, or by the provider's notice) between the two statements.
+    if ((error as { code?: string }).code === 'P2025') return null
+    throw error
+  }
   return identity
-}
-
-/** The user an identity belongs to, refreshing what the provider told us about it. */
-export async function findUserByIdentity (prisma: PrismaClient, profile: NormalizedProfile, now: Date): Promise<string | null> {
-  return (await touchIdentity(prisma, profile, now))?.userId ?? null
 }
 
 /**
@@ -98,17 +100,26 @@ function identityNamed (identities: IdentityRow[], key: string): IdentityRow {
   return ofProvider[0]
 }
 
+const IDENTITIES_OF = 'SELECT id, provider, provider_user_id FROM identities WHERE user_id = $1'
+
 /**
  * Removes the identity `key` names (see identityNamed) from a user, never the last one: 404
- * `identity_not_found`, 409 `identity_ambiguous` or `last_identity`. Returns the removed identity.
+ * `identity_not_found`, 409 `identity_ambiguous` or `last_identity`. In the same transaction,
+ * `revocations` queues the revocation of its grant at the provider. Returns the removed identity.
  */
-export async function unlinkIdentity (sql: Sql, userId: string, key: string): Promise<IdentityRef> {
+export async function unlinkIdentity (sql: Sql, userId: string, key: string, revocations?: GrantRevocationQueue): Promise<IdentityRef> {
+  const named = identityNamed(await sql.query<IdentityRow>(IDENTITIES_OF, [userId]), key)
   const unlinked = await sql.transaction(async tx => {
+    // Its unused login codes go first, before the user row is locked: an exchange holds its code,
+    // then waits on the user row (delete-user.ts explains the order), so the reverse would deadlock.
+    await tx.query('DELETE FROM login_codes WHERE identity_id = $1', [named.id])
     // The user row lock serializes two unlinks racing for the last two identities.
     await tx.query('SELECT id FROM users WHERE id = $1 FOR UPDATE', [userId])
-    const identities = await tx.query<IdentityRow>('SELECT id, provider, provider_user_id FROM identities WHERE user_id = $1', [userId])
+    const identities = await tx.query<IdentityRow>(IDENTITIES_OF, [userId])
     const identity = identityNamed(identities, key)
     if (identities.length <= 1) throw new LastIdentityError()
+    await revocations?.queue(tx, { userId, identityId: identity.id })
+    // Its kept tokens go with it (provider_tokens cascades); its sessions stay, without it.
     await tx.query('DELETE FROM identities WHERE id = $1 AND user_id = $2', [identity.id, userId])
     return identity
   })

@@ -10,6 +10,6 @@ export async function recordIdentityLinked (hooks: HandoffHooks, event: Identity
 }
 
 export async function recordIdentityUnlinked (hooks: HandoffHooks, event: IdentityUnlinkedEvent): Promise<void> {
-  event.request.log.info({ userId: event.userId, sessionId: event.sessionId, provider: event.identity.provider, identityId: event.identity.id }, 'identity unlinked')
+  event.request.log.info({ userId: event.userId, sessionId: event.sessionId, provider: event.identity.provider, identityId: event.identity.id, initiator: event.initiator, reason: event.reason }, 'identity unlinked')
   await runAfterHook(hooks.onIdentityUnlinked, 'onIdentityUnlinked', event)
 }

@@ -6,7 +6,7 @@ import { nicknameRefused, NicknameTakenError, UserNotFoundError } from '../error
 import { runAfterHook, type HandoffHooks } from '../lifecycle-hooks.js'
 import { markLanguage, negotiateLanguage } from '../messages/index.js'
 import { routeRateLimit } from '../plugins/rate-limit.js'
-import { accessCookieSecurity, ErrorRef, ref } from '../schemas/common.js'
+import { accessTokenSecurity, ErrorRef, ref } from '../schemas/common.js'
 import type { SessionCookies } from '../sessions/cookies.js'
 import { requireRecentSignIn } from '../sessions/recent-sign-in.js'
 import { signAccessToken } from '../sessions/access-token-signing.js'
@@ -83,7 +83,7 @@ const accountRoutes: FastifyPluginAsyncTypebox<{ cookies: SessionCookies, hooks:
       operationId: 'getProfile',
       tags: ['account'],
       summary: 'The signed-in user\'s profile and linked identities',
-      security: accessCookieSecurity,
+      security: accessTokenSecurity,
       response: { 200: Type.Object({ user: UserProfileRef }), 401: ErrorRef }
     }
   }, async request => ({ user: await loadProfile(request.user.id) }))
@@ -94,7 +94,7 @@ const accountRoutes: FastifyPluginAsyncTypebox<{ cookies: SessionCookies, hooks:
       tags: ['account'],
       summary: 'Change the nickname (same rules as signup)',
       description: UserDescriptions.changeNickname,
-      security: accessCookieSecurity,
+      security: accessTokenSecurity,
       body: NicknameBodySchema,
       response: { 200: Type.Object({ user: UserProfileRef }), 400: ErrorRef, 401: ErrorRef, 403: ErrorRef, 409: ErrorRef }
     },
@@ -113,7 +113,8 @@ const accountRoutes: FastifyPluginAsyncTypebox<{ cookies: SessionCookies, hooks:
     }
     if (updated === undefined) throw new UserNotFoundError()
     const user = { id: request.user.id, nickname: updated.nickname, avatarUrl: updated.avatar_url }
-    cookies.setAccess(reply, signAccessToken(reply, user, request.user.sessionId))
+    // A native app's access token keeps the old nickname until its next refresh: it holds no cookie to replace.
+    if (request.user.client === 'browser') cookies.setAccess(reply, signAccessToken(reply, user, request.user.sessionId))
     return { user: await loadProfile(request.user.id) }
   })
 
@@ -125,13 +126,16 @@ const accountRoutes: FastifyPluginAsyncTypebox<{ cookies: SessionCookies, hooks:
       tags: ['account'],
       summary: 'Delete the account, its identities and sessions, and clear the cookies',
       description: UserDescriptions.deleteAccount,
-      security: accessCookieSecurity,
+      security: accessTokenSecurity,
       response: DeleteAccountResponses
     },
     config: { csrf: true }
   }, async (request, reply) => {
-    await app.handoff.sessionRevocations.revoke(request, 'account_deleted', record => deleteUser(app.handoff.db.sql, request.user.id, record))
-    cookies.clear(reply)
+    const { grantRevocations } = app.handoff
+    await app.handoff.sessionRevocations.revoke(request, 'account_deleted', record => deleteUser(app.handoff.db.sql, request.user.id, record, grantRevocations))
+    // The providers hear of it in the background (Kakao's unlink, Naver's revoke): never waited for.
+    grantRevocations.kick()
+    if (request.user.client === 'browser') cookies.clear(reply)
     await runAfterHook(hooks.onUserDeleted, 'onUserDeleted', { userId: request.user.id, request })
     return reply.code(204).send(null)
   })
@@ -144,15 +148,16 @@ const accountRoutes: FastifyPluginAsyncTypebox<{ cookies: SessionCookies, hooks:
       tags: ['account'],
       summary: 'Unlink one identity from the account',
       description: UserDescriptions.unlinkIdentity,
-      security: accessCookieSecurity,
+      security: accessTokenSecurity,
       params: Type.Object({ id: Type.String({ maxLength: 64, description: 'The identity\'s id (or, for compatibility, its provider)' }) }),
       response: UnlinkIdentityResponses
     },
     config: { csrf: true }
   }, async (request, reply) => {
     const { id: userId, sessionId } = request.user
-    const identity = await unlinkIdentity(app.handoff.db.sql, userId, request.params.id)
-    await recordIdentityUnlinked(hooks, { userId, identity, sessionId, request })
+    const identity = await unlinkIdentity(app.handoff.db.sql, userId, request.params.id, app.handoff.grantRevocations)
+    app.handoff.grantRevocations.kick()
+    await recordIdentityUnlinked(hooks, { userId, identity, initiator: 'user', sessionId, request })
     return reply.code(204).send(null)
   })
 }

@@ -276,7 +276,7 @@ t.test('the OpenAPI document shows the link as a POST with every status', async 
   const { app } = await buildTestApp(t, github.env)
   const path = (await app.inject('/docs/json')).json().paths['/auth/{provider}/link']
   t.same(Object.keys(path), ['post'])
-  t.same(Object.keys(path.post.responses).sort(), ['200', '401', '403', '404', '429'])
+  t.same(Object.keys(path.post.responses).sort(), ['200', '400', '401', '403', '404', '429'])
   t.match(path.post.description, /csrf_rejected/)
   t.match(path.post.description, /link_session_invalid/)
 })

@@ -1,7 +1,9 @@
+import { randomBytes } from 'node:crypto'
 import path from 'node:path'
 import { OAuth2Server } from 'oauth2-mock-server'
 import t from 'tap'
 import { crossSiteOrigins, siteOf } from '../../src/cli/site.js'
+import { parseTokenKeys } from '../../src/providers/token-vault.js'
 import { freePort } from '../reliability/server-process.js'
 import { runCli } from '../helpers/run-cli.js'
 
@@ -69,6 +71,25 @@ t.test('no provider at all: a warning', async t => {
   const { code, stdout } = await runCli(['check'], { cwd, env: base })
   t.equal(code, 0)
   t.match(stdout, /^warning: no login provider is enabled: /m)
+})
+
+t.test('PROVIDER_TOKEN_KEYS: a malformed key is one problem naming the setting; production without it is a warning', async t => {
+  const bad = await runCli(['check'], { cwd, env: { ...base, PROVIDER_TOKEN_KEYS: `${randomBytes(32).toString('base64')},c2hvcnQta2V5` } })
+  t.equal(bad.code, 1)
+  t.equal(bad.stderr, 'handoff: Invalid setting PROVIDER_TOKEN_KEYS: key 2 of 2 is not 32 bytes of base64 (openssl rand -base64 32)\n')
+  t.notMatch(bad.stdout + bad.stderr, 'c2hvcnQta2V5', 'the key is not printed')
+
+  const key = randomBytes(32).toString('base64')
+  const good = await runCli(['check'], { cwd, env: { ...base, PROVIDER_TOKEN_KEYS: key } })
+  t.equal(good.code, 0, good.stderr)
+  t.match(good.stdout, `tokens    providers' tokens sealed (AES-256-GCM) with key ${parseTokenKeys(key)[0].id}\n`)
+  t.notMatch(good.stdout, key)
+  t.match((await runCli(['check'], { cwd, env: base })).stdout, 'tokens    providers\' tokens sealed (AES-256-GCM) with a key generated in DATA_DIR (development only)\n')
+
+  const production = await runCli(['check'], { cwd, env: { ...base, NODE_ENV: 'production', JWT_SECRET: randomBytes(48).toString('base64'), PUBLIC_URL: 'https://api.example.com', FRONTEND_URL: 'https://api.example.com/app' } })
+  t.equal(production.code, 0, production.stderr)
+  t.match(production.stdout, 'tokens    providers\' tokens not kept (PROVIDER_TOKEN_KEYS unset)\n')
+  t.match(production.stdout, /^warning: PROVIDER_TOKEN_KEYS is not set: no provider token is kept, so deleting an account \(or unlinking Naver\) cannot revoke the Naver grant/m)
 })
 
 t.test('sites: scheme and registrable domain, with the Public Suffix List\'s private part', async t => {

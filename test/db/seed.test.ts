@@ -28,7 +28,7 @@ t.test('an empty data directory starts as a copy of the seed, migrated, and keep
   const dataDir = path.join(dir, 'pglite')
   const first = await createPglite(dataDir, { seed })
   t.ok(existsSync(path.join(dataDir, 'PG_VERSION')), 'a database on disk')
-  t.same(await tablesOf(first), ['_prisma_migrations', 'identities', 'login_codes', 'pending_signups', 'refresh_tokens', 'revoked_sessions', 'sessions', 'users'], 'with every table')
+  t.same(await tablesOf(first), ['_prisma_migrations', 'identities', 'login_codes', 'pending_signups', 'provider_grant_revocations', 'provider_tokens', 'refresh_tokens', 'revoked_sessions', 'sessions', 'used_id_tokens', 'users'], 'with every table')
   const db = await openDatabase({ kind: 'pglite', instance: first })
   t.same((await migrate(db.sql, { postgres: false })).applied, [], 'already migrated')
   await db.sql.query("INSERT INTO users (id, nickname, nickname_key, created_at, updated_at) VALUES (gen_random_uuid(), 'kept', 'kept', now(), now())")

@@ -27,6 +27,10 @@ export interface FakeGitHub {
   profile: 'ok' | 'unauthorized' | 'hang' | 'garbage'
   /** How /user/emails behaves: `no_scope` is GitHub's 404 to a token granted without user:email. */
   emailList: 'ok' | 'no_scope' | 'hang'
+  /** How DELETE /applications/{client_id}/grant (revoke the app's grant) behaves. */
+  revokeGrant: 'ok' | 'status500' | 'hang'
+  /** The access tokens whose grant was revoked, in order. */
+  revokedTokens: string[]
   /** Env settings that point handoff at this fake. */
   env: Record<string, string>
   close(): Promise<void>
@@ -54,7 +58,9 @@ export async function startFakeGitHub (): Promise<FakeGitHub> {
     authorize: 'approve' as FakeGitHub['authorize'],
     token: 'ok' as FakeGitHub['token'],
     profile: 'ok' as FakeGitHub['profile'],
-    emailList: 'ok' as FakeGitHub['emailList']
+    emailList: 'ok' as FakeGitHub['emailList'],
+    revokeGrant: 'ok' as FakeGitHub['revokeGrant'],
+    revokedTokens: [] as string[]
   }
 
   app.get('/login/oauth/authorize', async (request, reply) => {
@@ -122,6 +128,22 @@ export async function startFakeGitHub (): Promise<FakeGitHub> {
     if (status !== 'ok') return reply.code(denied(status).code).send(denied(status).body)
     if (fake.emailList === 'no_scope') return reply.code(404).header('x-accepted-oauth-scopes', 'user, user:email').send({ message: 'Not Found', documentation_url: 'https://docs.github.com/rest/users/emails#list-email-addresses-for-the-authenticated-user', status: '404' })
     return fake.emails
+  })
+
+  // REST "Delete an app authorization": HTTP Basic client_id:client_secret, JSON {"access_token"}; 204,
+  // 404 for another app's client id, 422 for a token that is not one of this app's.
+  app.delete('/api/v3/applications/:clientId/grant', async (request, reply) => {
+    if (fake.revokeGrant === 'hang') return hang()
+    if (fake.revokeGrant === 'status500') return reply.code(500).send({ message: 'Server Error' })
+    const basic = /^Basic (\S+)$/.exec(String(request.headers.authorization ?? ''))
+    const [id, secret] = basic === null ? [] : Buffer.from(basic[1], 'base64').toString().split(':')
+    const { clientId } = request.params as { clientId: string }
+    if (id !== fake.clientId || secret !== fake.clientSecret || clientId !== fake.clientId) return reply.code(404).send({ message: 'Not Found', documentation_url: 'https://docs.github.com/rest/apps/oauth-applications#delete-an-app-authorization', status: '404' })
+    const token = (request.body as { access_token?: unknown } | undefined)?.access_token
+    if (typeof token !== 'string' || !tokens.has(token)) return reply.code(422).send({ message: 'Validation Failed', errors: [{ resource: 'Application', field: 'access_token', code: 'invalid' }], status: '422' })
+    tokens.delete(token)
+    fake.revokedTokens.push(token)
+    return reply.code(204).send()
   })
 
   await app.listen({ host: '127.0.0.1', port: 0 })

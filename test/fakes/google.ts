@@ -21,6 +21,14 @@ export interface FakeGoogle {
   account: GoogleAccount
   authorize: 'approve' | 'deny'
   token: 'ok' | 'invalid_grant' | 'hang'
+  /** Issue a refresh token with the code exchange (Google does for `access_type=offline` at first consent). */
+  issueRefreshToken: boolean
+  /** How a `grant_type=refresh_token` request behaves: Google answers a fresh access token, no new refresh token. */
+  refresh: 'ok' | 'invalid_grant' | 'status500' | 'hang'
+  /** Seconds each access token lives (Google: 3599). */
+  expiresIn: number
+  /** The token endpoint's last successful reply (code exchange or refresh), for tests to compare with what handoff kept. */
+  lastTokenReply?: Record<string, unknown>
   idToken: IdTokenFault
   jwks: 'ok' | 'hang'
   /** Overrides fields of the discovery document (issuer mismatch, auth methods…). */
@@ -29,6 +37,16 @@ export interface FakeGoogle {
   rotateKey(): Promise<void>
   env: Record<string, string>
   close(): Promise<void>
+  // --- native apps (issue 19) --------------------------------------------------------------------
+  /** Client ids of the project's iOS and Android apps (GOOGLE_NATIVE_CLIENT_IDS). */
+  iosClientId: string
+  androidClientId: string
+  /**
+   * An id_token as Google Sign-In gives an app: iOS names its own client id as `aud`; Android (with
+   * the web client id as server client id) names the web client id as `aud` and itself as `azp`.
+   */
+  sdkIdToken(claims: { aud: string, azp?: string, nonce?: string }): Promise<string>
+  // --- end native apps ---------------------------------------------------------------------------
 }
 
 interface SigningKey { kid: string, privateKey: CryptoKey, jwk: JWK }
@@ -48,6 +66,7 @@ export async function startFakeGoogle (options: { pathPrefix?: string } = {}): P
   const strangerKey = await newKey()
   const codes = new Map<string, IssuedCode>()
   const tokens = new Map<string, string>()
+  const refreshTokens = new Map<string, string>()
   const hang = () => new Promise<never>(() => {})
   let issuer = ''
 
@@ -58,6 +77,10 @@ export async function startFakeGoogle (options: { pathPrefix?: string } = {}): P
     account: { sub: '110169484474386276334', email: 'gildong@gmail.com', email_verified: true, name: 'Gildong Hong', given_name: 'Gildong', picture: 'https://lh3.googleusercontent.com/a/fake' } as GoogleAccount,
     authorize: 'approve' as FakeGoogle['authorize'],
     token: 'ok' as FakeGoogle['token'],
+    issueRefreshToken: false,
+    refresh: 'ok' as FakeGoogle['refresh'],
+    expiresIn: 3599,
+    lastTokenReply: undefined as Record<string, unknown> | undefined,
     idToken: 'none' as IdTokenFault,
     jwks: 'ok' as FakeGoogle['jwks'],
     discovery: {} as Record<string, unknown>,
@@ -127,6 +150,16 @@ export async function startFakeGoogle (options: { pathPrefix?: string } = {}): P
     if (fake.token === 'hang') return hang()
     const [id, secret] = clientCredentials(request.headers, body)
     if (id !== fake.clientId || secret !== fake.clientSecret) return error(401, 'invalid_client', 'Unauthorized')
+    if (body.grant_type === 'refresh_token') {
+      if (fake.refresh === 'hang') return hang()
+      if (fake.refresh === 'status500') return reply.code(500).type('text/html').send('<h1>Server Error</h1>')
+      const sub = refreshTokens.get(body.refresh_token)
+      if (fake.refresh === 'invalid_grant' || sub === undefined) return error(400, 'invalid_grant', 'Token has been expired or revoked.')
+      const accessToken = `ya29.${randomBytes(24).toString('base64url')}`
+      tokens.set(accessToken, sub)
+      fake.lastTokenReply = { access_token: accessToken, expires_in: fake.expiresIn, scope: 'openid https://www.googleapis.com/auth/userinfo.email https://www.googleapis.com/auth/userinfo.profile', token_type: 'Bearer' }
+      return fake.lastTokenReply
+    }
     const issued = codes.get(body.code)
     if (fake.token === 'invalid_grant' || issued === undefined || issued.used) return error(400, 'invalid_grant', 'Bad Request')
     issued.used = true
@@ -134,13 +167,17 @@ export async function startFakeGoogle (options: { pathPrefix?: string } = {}): P
     if (issued.challenge !== undefined && createHash('sha256').update(body.code_verifier ?? '').digest('base64url') !== issued.challenge) return error(400, 'invalid_grant', 'Bad Request')
     const accessToken = `ya29.${randomBytes(24).toString('base64url')}`
     tokens.set(accessToken, fake.account.sub)
-    return {
+    const refreshToken = fake.issueRefreshToken ? `1//${randomBytes(24).toString('base64url')}` : undefined
+    if (refreshToken !== undefined) refreshTokens.set(refreshToken, fake.account.sub)
+    fake.lastTokenReply = {
       access_token: accessToken,
-      expires_in: 3599,
+      expires_in: fake.expiresIn,
+      ...(refreshToken === undefined ? {} : { refresh_token: refreshToken }),
       scope: 'openid https://www.googleapis.com/auth/userinfo.email https://www.googleapis.com/auth/userinfo.profile',
       token_type: 'Bearer',
       ...(fake.idToken === 'missing' ? {} : { id_token: await signIdToken(issued.nonce) })
     }
+    return fake.lastTokenReply
   })
 
   app.get(`${prefix}/v1/userinfo`, async (request, reply) => {
@@ -149,10 +186,28 @@ export async function startFakeGoogle (options: { pathPrefix?: string } = {}): P
     return fake.account
   })
 
+  // --- native apps (issue 19) --------------------------------------------------------------------
+  const native = {
+    iosClientId: '1234567890-ios.apps.googleusercontent.com',
+    androidClientId: '1234567890-android.apps.googleusercontent.com',
+    async sdkIdToken ({ aud, azp, nonce }: { aud: string, azp?: string, nonce?: string }) {
+      const now = Math.floor(Date.now() / 1000)
+      return new SignJWT({ ...fake.account, ...(azp === undefined ? {} : { azp }), ...(nonce === undefined ? {} : { nonce }) })
+        .setProtectedHeader({ alg: 'RS256', kid: keys[0].kid, typ: 'JWT' })
+        .setIssuer(issuer)
+        .setAudience(aud)
+        .setSubject(fake.account.sub)
+        .setIssuedAt(now)
+        .setExpirationTime(now + 3600)
+        .sign(keys[0].privateKey)
+    }
+  }
+  // --- end native apps ---------------------------------------------------------------------------
+
   await app.listen({ host: '127.0.0.1', port: 0 })
   const address = app.server.address()
   issuer = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}${prefix}`
-  return Object.assign(fake, {
+  return Object.assign(fake, native, {
     issuer,
     env: { GOOGLE_CLIENT_ID: fake.clientId, GOOGLE_CLIENT_SECRET: fake.clientSecret, GOOGLE_ISSUER: issuer },
     close: async () => { await app.close() }

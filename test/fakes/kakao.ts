@@ -42,9 +42,8 @@ export interface FakeKakao {
   /** `rotate`: the refresh grant also returns a new refresh token (the old one had under a month left). */
   refresh: 'ok' | 'rotate' | 'status500'
   unlink: 'ok' | 'status500' | 'hang'
-  /** The app's primary admin key and numeric app id, as the console shows them. */
+  /** The app's primary admin key, as the console shows it (the app id is `appId`, below). */
   adminKey: string
-  appId: string
   /** The tokens of the last code exchange. */
   lastTokens?: { accessToken: string, refreshToken: string }
   /** Users linked to the app: a login links, an unlink (ours or the person's) removes. */
@@ -69,6 +68,18 @@ export interface FakeKakao {
   /** Kakao's unlink webhook, as Kakao sends it to the URL registered in the console: GET (query) or POST (form). */
   sendUnlinkWebhook(url: string, options: UnlinkWebhook): Promise<WebhookResult>
   close(): Promise<void>
+  // --- native apps (issue 19): what Kakao's SDKs get on a device -------------------------------
+  /** The app's native app key: the `aud` of the id_tokens its SDK logins get (KAKAO_NATIVE_APP_KEYS). */
+  nativeAppKey: string
+  /** The app's numeric id, as /v1/user/access_token_info names it (KAKAO_APP_ID). */
+  appId: string
+  /** /v1/user/access_token_info: answer, hang, or fail on Kakao's side (400, code -1). */
+  tokenInfo: 'ok' | 'hang' | 'transient'
+  /** An id_token as Kakao's SDK gets it (OIDC on): RS256 with a key of /.well-known/jwks.json; any claim overridable. */
+  sdkIdToken(claims?: { aud?: string, nonce?: string, sub?: string, iss?: string, exp?: number, email?: string }, options?: { strangerKey?: boolean }): Promise<string>
+  /** An access token as Kakao's SDK gets it, issued to `appId` (another app's with another id); /v2/user/me answers it. */
+  sdkAccessToken(appId?: string): string
+  // --- end native apps ---------------------------------------------------------------------------
 }
 
 export interface UnlinkWebhook {
@@ -108,7 +119,6 @@ export async function startFakeKakao (): Promise<FakeKakao> {
     refresh: 'ok' as FakeKakao['refresh'],
     unlink: 'ok' as FakeKakao['unlink'],
     adminKey: 'fake-kakao-primary-admin-key',
-    appId: '1234567',
     linked: new Set<string>(),
     lastTokens: undefined as FakeKakao['lastTokens'],
     oidc: false,
@@ -219,13 +229,62 @@ export async function startFakeKakao (): Promise<FakeKakao> {
     }
   })
 
-  app.get('/.well-known/jwks.json', async (_request, reply) => oidc.jwksReply(reply))
+  // --- native apps (issue 19) --------------------------------------------------------------------
+  // Kakao's SDKs log in with the native app key: their id_tokens name it as `aud`, signed with a key of
+  // kauth's JWKS; an access token's info names the app it belongs to (docs/providers.md, "Native SDK
+  // tokens", "Kakao logout, unlink, token info").
+  const signing = await generateKeyPair('RS256')
+  const stranger = await generateKeyPair('RS256')
+  const kid = randomBytes(8).toString('hex')
+  const jwk = { ...await exportJWK(signing.publicKey), kid, alg: 'RS256', use: 'sig', kty: 'RSA' }
+  /** The app each SDK access token was issued to; tokens of the browser login belong to `fake.appId`. */
+  const tokenApps = new Map<string, string>()
+  const native = {
+    nativeAppKey: 'fake-kakao-native-app-key',
+    appId: '1234567',
+    tokenInfo: 'ok' as FakeKakao['tokenInfo'],
+    async sdkIdToken (claims: { aud?: string, nonce?: string, sub?: string, iss?: string, exp?: number, email?: string } = {}, options: { strangerKey?: boolean } = {}) {
+      const now = Math.floor(Date.now() / 1000)
+      const { email } = claims
+      return new SignJWT({ nickname: fake.account.nickname, picture: fake.account.profileImage, auth_time: now, ...(claims.nonce === undefined ? {} : { nonce: claims.nonce }), ...(email === undefined ? {} : { email }) })
+        .setProtectedHeader({ alg: 'RS256', kid, typ: 'JWT' })
+        .setIssuer(claims.iss ?? origin)
+        .setAudience(claims.aud ?? live.nativeAppKey)
+        .setSubject(claims.sub ?? fake.account.id)
+        .setIssuedAt(now)
+        .setExpirationTime(claims.exp ?? now + 21599)
+        .sign(options.strangerKey === true ? stranger.privateKey : signing.privateKey)
+    },
+    sdkAccessToken (appId?: string) {
+      const token = randomBytes(30).toString('base64url')
+      tokens.add(token)
+      tokenApps.set(token, appId ?? live.appId)
+      return token
+    }
+  }
+  // The tests set these on the fake they were handed: read them there.
+  const live = Object.assign(fake, native)
+  // One JWKS for the browser login's id_tokens (OpenID Connect mode, above) and the SDKs'.
+  app.get('/.well-known/jwks.json', async (_request, reply) => {
+    const answer = await oidc.jwksReply(reply) as { keys?: JWK[] }
+    return Array.isArray(answer.keys) ? { keys: [...answer.keys, jwk] } : answer
+  })
+  app.get('/v1/user/access_token_info', async (request, reply) => {
+    if (live.tokenInfo === 'hang') return hang()
+    if (live.tokenInfo === 'transient') return reply.code(400).send({ msg: 'internal error', code: -1 })
+    const match = /^Bearer (\S+)$/.exec(String(request.headers.authorization ?? ''))
+    if (match === null) return reply.code(400).send({ msg: 'invalid parameter', code: -2 })
+    if (!tokens.has(match[1])) return reply.code(401).send({ msg: 'this access token does not exist', code: -401 })
+    // Built by hand, like /v2/user/me: the id is a bare 64-bit integer.
+    return reply.type('application/json;charset=UTF-8').send(`{"id":${fake.account.id},"expires_in":7199,"app_id":${tokenApps.get(match[1]) ?? live.appId}}`)
+  })
+  // --- end native apps ---------------------------------------------------------------------------
 
   await app.listen({ host: '127.0.0.1', port: 0 })
   const address = app.server.address()
   const origin = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`
   oidc.issuer = origin
-  async function sendUnlinkWebhook (url: string, { method = 'POST', userId, referrerType = 'UNLINK_FROM_APPS', adminKey = fake.adminKey, appId = fake.appId }: UnlinkWebhook): Promise<WebhookResult> {
+  async function sendUnlinkWebhook (url: string, { method = 'POST', userId, referrerType = 'UNLINK_FROM_APPS', adminKey = fake.adminKey, appId = live.appId }: UnlinkWebhook): Promise<WebhookResult> {
     // Kakao has already unlinked the user when it calls; every value is a string.
     fake.linked.delete(userId)
     const params = new URLSearchParams({ app_id: appId, user_id: userId, referrer_type: referrerType })
@@ -243,11 +302,11 @@ export async function startFakeKakao (): Promise<FakeKakao> {
     return { status: response.status, body: await response.text(), elapsedMs: performance.now() - sentAt }
   }
 
-  const started = Object.assign(fake, { authUrl: origin, apiUrl: origin, sendUnlinkWebhook, close: async () => { await app.close() } })
+  const started = Object.assign(live, { authUrl: origin, apiUrl: origin, sendUnlinkWebhook, close: async () => { await app.close() } })
   // Getters: tests switch the client secret on and off, and change the admin key, after the fake started.
   return Object.defineProperties(started, {
     env: { get: () => ({ KAKAO_CLIENT_ID: fake.clientId, KAKAO_AUTH_URL: origin, KAKAO_API_URL: origin, ...(fake.clientSecret === undefined ? {} : { KAKAO_CLIENT_SECRET: fake.clientSecret }) }) },
-    adminEnv: { get: () => ({ KAKAO_ADMIN_KEY: fake.adminKey, KAKAO_APP_ID: fake.appId }) }
+    adminEnv: { get: () => ({ KAKAO_ADMIN_KEY: fake.adminKey, KAKAO_APP_ID: live.appId }) }
   }) as FakeKakao
 }
 

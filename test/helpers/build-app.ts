@@ -3,9 +3,12 @@ import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../src/app.js'
 import { loadConfig, type Config } from '../../src/config.js'
 import type { HandoffHooks } from '../../src/lifecycle-hooks.js'
+import type { Provider } from '../../src/providers/provider.js'
 import { freshTestDatabase } from './database.js'
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-at-least-32-bytes-long'
+/** PROVIDER_TOKEN_KEYS of the tests (32 bytes, base64): without it a test app would generate one under ./data. */
+export const TEST_PROVIDER_TOKEN_KEY = Buffer.alloc(32, 7).toString('base64')
 export const FRONTEND_URL = 'http://frontend.test/auth/done'
 // Loopback, as a developer's machine: DEV_LOGIN is refused on any other PUBLIC_URL.
 export const PUBLIC_URL = 'http://localhost'
@@ -32,10 +35,11 @@ export interface TestApp {
 interface Tap { teardown(fn: () => unknown): void }
 
 /** Builds the real app on a fresh database with test settings; closed and dropped at teardown. */
-export async function buildTestApp (t: Tap, env: Record<string, string> = {}, options: { logs?: boolean, clock?: FakeClock, hooks?: HandoffHooks } = {}): Promise<TestApp> {
+export async function buildTestApp (t: Tap, env: Record<string, string> = {}, options: { logs?: boolean, clock?: FakeClock, hooks?: HandoffHooks, providers?: Provider[] } = {}): Promise<TestApp> {
   const config = loadConfig({
     NODE_ENV: 'test',
     JWT_SECRET: TEST_JWT_SECRET,
+    PROVIDER_TOKEN_KEYS: TEST_PROVIDER_TOKEN_KEY,
     PUBLIC_URL,
     FRONTEND_URL,
     LOG_LEVEL: options.logs === true ? 'info' : 'silent',
@@ -52,7 +56,7 @@ export async function buildTestApp (t: Tap, env: Record<string, string> = {}, op
     }
   })
   const clock = options.clock ?? new FakeClock()
-  const app = await buildApp({ config, database: database.target, logStream, clock, hooks: options.hooks })
+  const app = await buildApp({ config, database: database.target, logStream, clock, hooks: options.hooks, providers: options.providers })
   t.teardown(() => app.close())
   return { app, config, clock, logs, rawLogs: () => chunks.join(''), databaseUrl: database.url }
 }

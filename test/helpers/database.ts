@@ -17,7 +17,7 @@ import { migrationsDir } from '../../src/paths.js'
 export const testDatabaseUrl = process.env.TEST_DATABASE_URL
 export const onPostgres = testDatabaseUrl !== undefined && testDatabaseUrl !== ''
 
-const TABLES = ['revoked_sessions', 'refresh_tokens', 'sessions', 'login_codes', 'pending_signups', 'identities', 'users']
+const TABLES = ['used_id_tokens', 'provider_grant_revocations', 'provider_tokens', 'revoked_sessions', 'refresh_tokens', 'sessions', 'login_codes', 'pending_signups', 'identities', 'users']
 
 interface Shared { target: DatabaseTarget, sql: Sql, url?: string }
 let shared: Promise<Shared> | undefined

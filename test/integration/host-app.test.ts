@@ -12,7 +12,7 @@ import fp from 'fastify-plugin'
 import t from 'tap'
 import handoff, { type HandoffOptions } from '../../src/index.js'
 import { startFakeGitHub } from '../fakes/github.js'
-import { FRONTEND_URL, PUBLIC_URL, TEST_JWT_SECRET } from '../helpers/build-app.js'
+import { FRONTEND_URL, PUBLIC_URL, TEST_JWT_SECRET, TEST_PROVIDER_TOKEN_KEY } from '../helpers/build-app.js'
 import { parseSetCookies } from '../helpers/cookies.js'
 import { freshTestDatabase } from '../helpers/database.js'
 import { browse, newBrowser, signIn, signInWithDev } from '../helpers/login.js'
@@ -20,7 +20,7 @@ import { browse, newBrowser, signIn, signInWithDev } from '../helpers/login.js'
 const github = await startFakeGitHub()
 t.teardown(() => github.close())
 
-const settings = { NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET, PUBLIC_URL, FRONTEND_URL, LOG_LEVEL: 'silent', ...github.env }
+const settings = { NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET, PROVIDER_TOKEN_KEYS: TEST_PROVIDER_TOKEN_KEY, PUBLIC_URL, FRONTEND_URL, LOG_LEVEL: 'silent', ...github.env }
 const frontend = new URL(FRONTEND_URL).origin
 const Teapot = createError('TEAPOT', 'I am a teapot', 418)
 type Tap = { teardown(fn: () => unknown): void }

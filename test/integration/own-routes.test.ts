@@ -4,14 +4,14 @@ import t from 'tap'
 import { buildNotesApp } from '../../examples/own-routes/app.js'
 import handoff, { type HandoffHooks, type LoginEvent } from '../../src/index.js'
 import { startFakeGitHub } from '../fakes/github.js'
-import { FRONTEND_URL, PUBLIC_URL, TEST_JWT_SECRET } from '../helpers/build-app.js'
+import { FRONTEND_URL, PUBLIC_URL, TEST_JWT_SECRET, TEST_PROVIDER_TOKEN_KEY } from '../helpers/build-app.js'
 import { freshTestDatabase } from '../helpers/database.js'
 import { browse, loginThroughProvider, newBrowser, signIn } from '../helpers/login.js'
 
 const github = await startFakeGitHub()
 t.teardown(() => github.close())
 
-const settings = { NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET, PUBLIC_URL, FRONTEND_URL, LOG_LEVEL: 'silent', ...github.env }
+const settings = { NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET, PROVIDER_TOKEN_KEYS: TEST_PROVIDER_TOKEN_KEY, PUBLIC_URL, FRONTEND_URL, LOG_LEVEL: 'silent', ...github.env }
 
 /** handoff registered in a plain Fastify app, as a user's own server would. */
 async function hostApp (t: Tap, hooks: HandoffHooks = {}) {

@@ -2,7 +2,7 @@ import Fastify from 'fastify'
 import t from 'tap'
 import handoff, { fetchProviderJson, LoginErrorCode, LoginFlowError, type Provider } from '../../src/index.js'
 import { startFakeGitHub } from '../fakes/github.js'
-import { FRONTEND_URL, PUBLIC_URL, TEST_JWT_SECRET } from '../helpers/build-app.js'
+import { FRONTEND_URL, PUBLIC_URL, TEST_JWT_SECRET, TEST_PROVIDER_TOKEN_KEY } from '../helpers/build-app.js'
 import { parseSetCookies } from '../helpers/cookies.js'
 import { freshTestDatabase } from '../helpers/database.js'
 import { browse, loginThroughProvider, newBrowser, signIn } from '../helpers/login.js'
@@ -14,7 +14,7 @@ const server = await startFakeGitHub()
 t.teardown(() => server.close())
 t.beforeEach(() => { server.requests.length = 0 })
 
-const settings = { NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET, PUBLIC_URL, FRONTEND_URL, LOG_LEVEL: 'silent' }
+const settings = { NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET, PROVIDER_TOKEN_KEYS: TEST_PROVIDER_TOKEN_KEY, PUBLIC_URL, FRONTEND_URL, LOG_LEVEL: 'silent' }
 
 /** What a provider author writes, with only the package's exports. */
 function inHouseProvider (overrides: Partial<Provider> = {}): Provider {

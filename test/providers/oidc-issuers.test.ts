@@ -2,7 +2,7 @@ import Fastify from 'fastify'
 import { OAuth2Server } from 'oauth2-mock-server'
 import t from 'tap'
 import handoff, { loadConfig, type Provider } from '../../src/index.js'
-import { buildTestApp, FRONTEND_URL, PUBLIC_URL, TEST_JWT_SECRET } from '../helpers/build-app.js'
+import { buildTestApp, FRONTEND_URL, PUBLIC_URL, TEST_JWT_SECRET, TEST_PROVIDER_TOKEN_KEY } from '../helpers/build-app.js'
 import { freshTestDatabase } from '../helpers/database.js'
 import { browse, loginThroughProvider, newBrowser, signIn } from '../helpers/login.js'
 
@@ -123,7 +123,7 @@ t.test('an extra provider cannot take an OIDC_<NAME> issuer\'s id', async t => {
   const app = Fastify()
   const provider = { id: 'staff' } as Provider
   await t.rejects(async () => app.register(handoff, {
-    settings: { NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET, PUBLIC_URL, FRONTEND_URL, LOG_LEVEL: 'silent', ...env() },
+    settings: { NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET, PROVIDER_TOKEN_KEYS: TEST_PROVIDER_TOKEN_KEY, PUBLIC_URL, FRONTEND_URL, LOG_LEVEL: 'silent', ...env() },
     database: (await freshTestDatabase()).target,
     providers: [provider]
   }), /Invalid option providers\[0\]\.id: "staff" is the id of another provider/)

@@ -8,7 +8,7 @@ import pg from 'pg'
 import t, { type Test } from 'tap'
 import { buildApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
-import { buildTestApp, FRONTEND_URL, PUBLIC_URL, TEST_JWT_SECRET } from '../helpers/build-app.js'
+import { buildTestApp, FRONTEND_URL, PUBLIC_URL, TEST_JWT_SECRET, TEST_PROVIDER_TOKEN_KEY } from '../helpers/build-app.js'
 import { Browser } from '../helpers/cookies.js'
 import { onPostgres, testDatabaseUrl } from '../helpers/database.js'
 import { browse, newBrowser } from '../helpers/login.js'
@@ -17,7 +17,7 @@ import { devLoginCode, devSignUp, request, startServer, stopServer } from './ser
 // Faults: the database going away and coming back, providers that hang, reset or babble, and the
 // process itself stopped (SIGTERM), killed (SIGKILL) and restarted.
 
-const testEnv = { NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET, PUBLIC_URL, FRONTEND_URL, LOG_LEVEL: 'silent', DEV_LOGIN: 'true', RATE_LIMIT_ENABLED: 'false' }
+const testEnv = { NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET, PROVIDER_TOKEN_KEYS: TEST_PROVIDER_TOKEN_KEY, PUBLIC_URL, FRONTEND_URL, LOG_LEVEL: 'silent', DEV_LOGIN: 'true', RATE_LIMIT_ENABLED: 'false' }
 
 /** Signs a dev identity in through inject: a browser with session cookies. */
 async function signInDev (app: Awaited<ReturnType<typeof buildApp>>, id: string): Promise<Browser> {

@@ -42,7 +42,7 @@ t.test('the device cookie is Secure over https', async t => {
   const { app, clock, config } = await buildTestApp(t, { ...github.env, PUBLIC_URL: 'https://api.example.com', FRONTEND_URL: 'https://api.example.com/app' })
   const { deviceName } = sessionCookies(config)
   const [user] = await app.handoff.db.sql.query<{ id: string }>("INSERT INTO users (nickname, nickname_key) VALUES ('secure', 'secure') RETURNING id")
-  const code = await createLoginCode(app.handoff.db.sql, { userId: user.id }, {}, clock.now(), 60)
+  const code = await createLoginCode(app.handoff.db.sql, { userId: user.id, identityId: null }, {}, clock.now(), 60)
   const response = await app.inject({ method: 'POST', url: '/auth/exchange', headers: { 'x-requested-with': 'fetch' }, payload: { code } })
   t.equal(response.statusCode, 200)
   const flags = parseSetCookies(response).get(deviceName)

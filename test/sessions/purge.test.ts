@@ -19,6 +19,12 @@ t.test('expired codes, signups, tokens and old sessions are purged; live rows st
     ['rotated-still-valid', live, at(3600), at(-30), 'expired-token', at(-1)])
   await sql.query('INSERT INTO revoked_sessions (session_id, user_id, revoked_at, expires_at) VALUES ($1, $3, $4, $5), ($2, $3, $4, $6)',
     [revokedLongAgo, revokedJustNow, user.id, at(-60), at(-1), at(900)])
+  await sql.query('INSERT INTO used_id_tokens (token_hash, expires_at) VALUES ($1, $2), ($3, $4)', ['token-recent', at(3600), 'token-old', at(-1)])
+  // Kept tokens live as long as their identity, and a grant revocation until it is done or given
+  // up, however old: the purge has no business with either.
+  const [identity] = await sql.query<{ id: string }>("INSERT INTO identities (user_id, provider, provider_user_id, created_at) VALUES ($1, 'naver', 'n1', $2) RETURNING id", [user.id, at(-400 * 24 * 3600)])
+  await sql.query("INSERT INTO provider_tokens (identity_id, ciphertext, key_id, updated_at) VALUES ($1, 'sealed', 'k', $2)", [identity.id, at(-400 * 24 * 3600)])
+  const [job] = await sql.query<{ id: string }>("INSERT INTO provider_grant_revocations (provider, provider_user_id, attempts, next_attempt_at, created_at) VALUES ('naver', 'n0', 3, $1, $2) RETURNING id", [at(-3 * 24 * 3600), at(-4 * 24 * 3600)])
 
   // Every row by name, with its fate: each is there before the purge, and after it exactly the
   // ones marked kept are.
@@ -35,14 +41,18 @@ t.test('expired codes, signups, tokens and old sessions are purged; live rows st
     { table: 'refresh_tokens', key: 'token_hash', value: 'rotated-still-valid', kept: true, why: 'a rotated token is kept while it could be replayed (reuse detection)' },
     { table: 'refresh_tokens', key: 'token_hash', value: 'expired-token', kept: false, why: 'an expired token' },
     { table: 'revoked_sessions', key: 'session_id', value: revokedJustNow, kept: true, why: 'a revocation is kept while its access tokens could be unexpired' },
-    { table: 'revoked_sessions', key: 'session_id', value: revokedLongAgo, kept: false, why: 'a revocation whose access tokens have all expired' }
+    { table: 'revoked_sessions', key: 'session_id', value: revokedLongAgo, kept: false, why: 'a revocation whose access tokens have all expired' },
+    { table: 'used_id_tokens', key: 'token_hash', value: 'token-recent', kept: true, why: 'a used SDK id_token is kept while it could still verify' },
+    { table: 'used_id_tokens', key: 'token_hash', value: 'token-old', kept: false, why: 'a used SDK id_token past its retention' },
+    { table: 'provider_tokens', key: 'identity_id', value: identity.id, kept: true, why: 'an identity\'s tokens, however old' },
+    { table: 'provider_grant_revocations', key: 'id', value: job.id, kept: true, why: 'a grant revocation still to do, however overdue' }
   ]
   const present = async ({ table, key, value }: { table: string, key: string, value: string }) =>
     (await sql.query(`SELECT 1 FROM ${table} WHERE ${key} = $1`, [value])).length === 1
   for (const row of rows) t.ok(await present(row), `before: ${row.table} has ${row.why}`)
 
   const removed = await purgeExpired(sql, now)
-  t.same(removed, { login_codes: 1200, pending_signups: 1, refresh_tokens: 1, sessions: 2, revoked_sessions: 1 })
+  t.same(removed, { login_codes: 1200, pending_signups: 1, refresh_tokens: 1, sessions: 2, revoked_sessions: 1, used_id_tokens: 1 })
   for (const row of rows) t.equal(await present(row), row.kept, `after: ${row.why}: ${row.kept ? 'kept' : 'purged'}`)
   const left = async (table: string, key: string) => (await sql.query<Record<string, string>>(`SELECT ${key} FROM ${table} ORDER BY 1`)).map(row => row[key])
   t.same(await left('login_codes', 'code_hash'), ['live'], 'no other row is left')

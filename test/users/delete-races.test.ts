@@ -54,7 +54,7 @@ t.test('an exchange racing DELETE /users/me never leaves a working session for t
   const browser = newBrowser()
   const signedIn = await signIn(app, browser)
   const userId = signedIn.json().user.id as string
-  const code = await createLoginCode(app.handoff.db.sql, { userId }, {}, clock.now(), 60)
+  const code = await createLoginCode(app.handoff.db.sql, { userId, identityId: null }, {}, clock.now(), 60)
 
   // Another reader of the account row (a foreign-key check, a report) holds the deletion up for a while.
   const [admin, monitor] = [new pg.Client({ connectionString: databaseUrl }), new pg.Client({ connectionString: databaseUrl })]

@@ -49,9 +49,9 @@ t.test('GET /users/me lists each identity with its id; DELETE by id unlinks exac
   const sessionId = (await app.handoff.db.prisma.session.findFirstOrThrow()).id
   t.equal(unlinked.length, 1)
   const { request, ...event } = unlinked[0]
-  t.same(event, { userId: user.id, identity: { id: second.id, provider: 'github', providerUserId: '1000001' }, sessionId })
+  t.same(event, { userId: user.id, identity: { id: second.id, provider: 'github', providerUserId: '1000001' }, initiator: 'user', sessionId })
   t.ok(request.id, 'with the request')
-  t.match(logs.filter(line => line.msg === 'identity unlinked'), [{ level: 30, userId: user.id, sessionId, provider: 'github', identityId: second.id }])
+  t.match(logs.filter(line => line.msg === 'identity unlinked'), [{ level: 30, userId: user.id, sessionId, provider: 'github', identityId: second.id, initiator: 'user' }])
   t.notMatch(rawLogs(), 'octocat@github.com', 'no email in the log')
 
   t.equal((await unlink(app, browser, second.id)).json().code, 'identity_not_found', 'gone: 404')

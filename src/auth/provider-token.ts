@@ -1,0 +1,120 @@
+import { createHash } from 'node:crypto'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { Config } from '../config.js'
+import { secondsAfter } from '../clock.js'
+import type { Sql } from '../db/database.js'
+import { LoginErrorCode, LoginFlowError, NativeTokenInvalidError, NativeTokenUnsupportedError, ProviderConsentMissingError, providerNotFound, ProviderTimeoutError, ProviderUnavailableError } from '../errors.js'
+import type { HandoffHooks } from '../lifecycle-hooks.js'
+import { routeRateLimit } from '../plugins/rate-limit.js'
+import type { NativeSdkToken, NormalizedProfile, Provider } from '../providers/provider.js'
+import { generateSecret, hashSecret } from '../secrets.js'
+import type { SessionCookies } from '../sessions/cookies.js'
+import { completeLogin } from './complete-login.js'
+import { missingFields } from './consent-repair.js'
+import { answerRedeemed } from './exchange.js'
+import { redeemLoginCode } from './login-codes.js'
+import { ProviderParamsSchema, ProviderTokenBodySchema, ProviderTokenResponses } from './schemas.js'
+
+// Path B of native apps: the app signed in with the provider's own SDK (Kakao SDK, Google Sign-In,
+// Sign in with Apple) and posts what it got. The provider's rules prove the token was issued to one of
+// our apps for this sign-in (provider.verifyNativeToken); from there the login is a browser login's:
+// completeLogin finds the user (or links by verified email, or keeps the profile for the nickname
+// signup) into a native one-time code that never leaves this request, and its redemption answers as
+// the native exchange does. Every refusal is a 4xx before anything is written.
+
+/** Longer than any SDK id_token lives (Google 1 h, Apple 10 min, Kakao as its access token, 12 h at most). */
+const USED_RETENTION_SECONDS = 86_400
+
+/**
+ * Marks an id_token used; false when it already was. By the token, not the nonce sent with it: the
+ * same token comes with its raw nonce or with the claim's own value (a hash, for an app that gave the
+ * SDK one), and must work once either way. A row past its retention may be taken again.
+ */
+async function markIdTokenUsed (sql: Sql, providerId: string, idToken: string, now: Date): Promise<boolean> {
+  const rows = await sql.query(
+    `INSERT INTO used_id_tokens (token_hash, expires_at) VALUES ($1, $2)
+     ON CONFLICT (token_hash) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE used_id_tokens.expires_at <= $3
+     RETURNING 1`,
+    [hashSecret(`${providerId}:${idToken}`), secondsAfter(now, USED_RETENTION_SECONDS), now])
+  return rows.length === 1
+}
+
+/** Why a provider without an SDK path refuses; Naver's reason is its own (docs/mobile.md). */
+function unsupported (config: Config, provider: Provider): Error {
+  const browser = `sign in through the system browser instead (GET ${config.prefix}/auth/${provider.id}/login with redirect_uri)`
+  if (provider.id === 'naver') {
+    return new NativeTokenUnsupportedError(`Naver tokens are not accepted from apps: Naver names no app a token was issued to, so a token from any Naver app could be replayed here; ${browser}`)
+  }
+  return new NativeTokenUnsupportedError(`${provider.displayName} takes no SDK token here; ${browser}`)
+}
+
+/** A provider's failure as this JSON route answers it: a refused token is the app's 401, the rest the provider's 502 or 504. */
+function providerFailure (provider: Provider, error: unknown): unknown {
+  if (!(error instanceof LoginFlowError)) return error
+  if (error.code === LoginErrorCode.providerTokenError) return new NativeTokenInvalidError(error.message)
+  if (error.code === LoginErrorCode.providerTimeout) return new ProviderTimeoutError(`${provider.displayName} did not answer in time; retry`)
+  return new ProviderUnavailableError(`${provider.displayName} failed to check the token; retry later`)
+}
+
+export const providerTokenRoutes: FastifyPluginAsyncTypebox<{ config: Config, providers: Map<string, Provider>, cookies: SessionCookies, hooks: HandoffHooks }> = async (app, { config, providers, cookies, hooks }) => {
+  app.post('/:provider/token', {
+    schema: {
+      operationId: 'signInWithProviderToken',
+      tags: ['login'],
+      summary: 'Native apps: sign in with what the provider\'s SDK gave the app (an id_token and its nonce, or a Kakao access token)',
+      description: 'Kakao: an id_token (OpenID Connect on; audience one of KAKAO_NATIVE_APP_KEYS) or an access token (its token info must name KAKAO_APP_ID). Google: an id_token of one of GOOGLE_NATIVE_CLIENT_IDS (or GOOGLE_CLIENT_ID as audience with such an `azp`). Naver: refused (Naver cannot say which app a token belongs to): use the system browser. The nonce is the raw value the app generated; the id_token may carry it raw or as its SHA-256 in hex; each id_token signs in once. Then the same rules as a browser login: a returning user gets `tokens`, a first login a `signupToken` for POST /auth/signup. No cookie is read or set.',
+      params: ProviderParamsSchema,
+      body: ProviderTokenBodySchema,
+      response: ProviderTokenResponses
+    },
+    config: { rateLimit: routeRateLimit(config, config.rateLimits.exchangePerMinute) }
+  }, async (request, reply) => {
+    const provider = providers.get(request.params.provider)
+    if (provider === undefined) throw providerNotFound(request.params.provider)
+    if (provider.verifyNativeToken === undefined) throw unsupported(config, provider)
+    const { body } = request
+    const token: NativeSdkToken = 'idToken' in body ? { idToken: body.idToken, nonce: body.nonce } : { accessToken: body.accessToken }
+
+    let profile: NormalizedProfile
+    try {
+      profile = await provider.verifyNativeToken(token, { timeoutMs: config.providerTimeoutMs })
+    } catch (error) {
+      throw providerFailure(provider, error)
+    }
+    // As at the callback: an identity is (provider, id), and a host app's provider must not name another.
+    if (profile.provider !== provider.id || typeof profile.providerUserId !== 'string' || profile.providerUserId === '') {
+      throw new ProviderUnavailableError(`${provider.displayName} returned an unusable profile`)
+    }
+    // As the callback would after its one repair round: a login without a field the app requires ends here.
+    const missing = missingFields(profile, provider.requiredFields ?? [])
+    if (missing.length > 0) throw new ProviderConsentMissingError(`${provider.displayName} did not share: ${missing.join(', ')}`)
+    const { sql } = app.handoff.db
+    const now = app.handoff.clock.now()
+    if ('idToken' in token && !await markIdTokenUsed(sql, provider.id, token.idToken, now)) throw new NativeTokenInvalidError('This id_token was already used to sign in: sign in with the SDK again, with a new nonce')
+
+    // A code bound to a verifier only this request knows, redeemed at once: the single statement that
+    // opens a session or a pending signup for every other login opens this one too.
+    const verifier = generateSecret()
+    const code = await completeLogin(app, hooks, request, reply, {
+      profile,
+      codeChallenge: createHash('sha256').update(verifier).digest('base64url'),
+      linkByVerifiedEmail: provider.linkByVerifiedEmail === true,
+      client: 'native'
+    })
+    const device = body.deviceSecret
+    const result = await redeemLoginCode(sql, code, {
+      now,
+      ttlSeconds: config.refreshTokenTtlSeconds,
+      maxLifetimeSeconds: config.sessionMaxLifetimeSeconds,
+      device,
+      client: 'native',
+      signupTtlSeconds: config.signupTtlSeconds,
+      proof: { codeVerifier: verifier },
+      userAgent: request.headers['user-agent'],
+      ip: request.ip
+    })
+    // Only when the account was deleted between finding it and opening its session.
+    if (result === null) throw new NativeTokenInvalidError('The account changed while signing in; sign in again')
+    return answerRedeemed(app, request, reply, result, { config, cookies, hooks, client: 'native', device, method: 'provider_token' })
+  })
+}
