@@ -13,9 +13,6 @@ const TOKEN_PATH = '/oauth2.0/token'
 const OIDC_TOKEN_PATH = '/oauth2/token'
 const REVOKE_PATH = '/oauth2.0/revoke'
 
-/** What the revoke call needs to say when it had nothing to revoke; the job runner's logger, when it passes one. */
-interface GrantLog { info(object: object, message: string): void }
-
 export function naverAccountCalls (config: NaverConfig): Pick<Provider, 'refreshTokens' | 'revokeGrant'> {
   return {
     async refreshTokens (refreshToken, { timeoutMs }) {
@@ -33,7 +30,7 @@ export function naverAccountCalls (config: NaverConfig): Pick<Provider, 'refresh
       // Naver revokes by token only (no admin call by user id): without a kept token there is nothing to call.
       const token = tokens?.refreshToken ?? tokens?.accessToken
       if (token === undefined || token === '') {
-        (context as { log?: GrantLog }).log?.info({ provider: 'naver', providerUserId }, 'naver: no token kept for this identity, nothing to revoke (the person can remove the app under 내정보 > 연결된 서비스 관리)')
+        context.log?.info({ provider: 'naver', providerUserId }, 'naver: no token kept for this identity, nothing to revoke (the person can remove the app under 내정보 > 연결된 서비스 관리)')
         return
       }
       // Revoking either token revokes its pair; the refresh token outlives the access token, so it goes first.

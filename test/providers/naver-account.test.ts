@@ -105,7 +105,7 @@ t.test('revokeGrant: an already revoked or unknown token is done (Naver answers 
 t.test('revokeGrant: no kept token, nothing to call; the runner\'s logger hears why', async t => {
   const lines: Array<[object, string]> = []
   const log = { info: (object: object, message: string) => { lines.push([object, message]) } }
-  await naverProvider().revokeGrant!({ providerUserId: naver.user.id, tokens: null }, { ...context, log } as typeof context)
+  await naverProvider().revokeGrant!({ providerUserId: naver.user.id, tokens: null }, { ...context, log })
   t.equal(naver.requests.length, 0, 'Naver was not called')
   t.match(lines, [[{ provider: 'naver', providerUserId: naver.user.id }, /nothing to revoke/]])
   await t.resolves(naverProvider().revokeGrant!({ providerUserId: naver.user.id, tokens: null }, context), 'and without a logger')
