@@ -48,7 +48,8 @@ async function openapi (app: FastifyInstance, { config, cookies, routePrefix }: 
         { name: 'account', description: 'The signed-in user\'s own account' },
         { name: 'messages', description: 'Sentences for the error codes, in English and Korean' },
         { name: 'health', description: 'Readiness' },
-        { name: 'keys', description: 'Public keys, for services that verify our access cookie themselves' }
+        { name: 'keys', description: 'Public keys, for services that verify our access cookie themselves' },
+        { name: 'webhooks', description: 'Calls from the providers\' servers (Kakao\'s and Naver\'s unlink webhooks), not from a browser' }
       ],
       components: {
         securitySchemes: {
