@@ -1,7 +1,10 @@
+import { readFileSync } from 'node:fs'
+import type { KeyObject } from 'node:crypto'
 import { isIP, isIPv4 } from 'node:net'
 import { envSchema } from 'env-schema'
 import { Type, type Static } from 'typebox'
 import { parseNativeRedirectUris, type NativeRedirectUri } from './auth/native-redirect.js'
+import { parseApplePrivateKey } from './providers/apple-client-secret.js'
 import { BUILT_IN_PROVIDER_IDS, PROVIDER_ID_PATTERN, PROVIDER_ID_RULE } from './providers/provider.js'
 import { isGuessableSecret, MIN_SECRET_BITS, MIN_SECRET_DISTINCT_CHARACTERS } from './secret-strength.js'
 
@@ -21,6 +24,10 @@ const requiredFields = (value: string): ProfileField[] => [...new Set(value.spli
 /** A comma-separated list of app keys or client ids (native apps, issue 19). */
 const IdList = Type.String({ default: '', pattern: '^([^\\s,]+(\\s*,\\s*[^\\s,]+)*)?$' })
 const idList = (value: string): string[] => [...new Set(value.split(',').map(item => item.trim()).filter(Boolean))]
+
+/** A Services ID or bundle id (reverse-DNS: letters, digits, `.` and `-`). */
+const APPLE_ID = '[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*'
+const APPLE_CLIENT_ID_PATTERN = `^${APPLE_ID}$`
 
 /** Every setting the server reads. `.env.example` documents each one. */
 export const EnvSchema = Type.Object({
@@ -102,6 +109,14 @@ export const EnvSchema = Type.Object({
 
   PROVIDER_TOKEN_KEYS: Type.Optional(Type.String({ minLength: 1 })),
   ON_LAST_IDENTITY_UNLINKED: Type.Union([Type.Literal('delete'), Type.Literal('keep')], { default: 'delete' }),
+
+  APPLE_CLIENT_ID: Type.Optional(Type.String({ pattern: APPLE_CLIENT_ID_PATTERN })),
+  APPLE_TEAM_ID: Type.Optional(Type.String({ pattern: '^[A-Z0-9]{10}$' })),
+  APPLE_KEY_ID: Type.Optional(Type.String({ pattern: '^[A-Z0-9]{10}$' })),
+  APPLE_PRIVATE_KEY: Type.Optional(Type.String({ minLength: 1 })),
+  APPLE_PRIVATE_KEY_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  APPLE_AUTH_URL: Type.String({ ...HttpUrl, default: 'https://appleid.apple.com' }),
+  APPLE_APP_IDS: Type.String({ default: '', pattern: `^(${APPLE_ID}(\\s*,\\s*${APPLE_ID})*)?$` }),
 
   GOOGLE_CLIENT_ID: Type.Optional(Type.String({ minLength: 1 })),
   GOOGLE_CLIENT_SECRET: Type.Optional(Type.String({ minLength: 1 })),
@@ -190,6 +205,19 @@ export interface NaverConfig {
   requiredFields: ProfileField[]
   /** How far the unlink webhook's timestamp may be from our clock, in seconds. */
   unlinkWindowSeconds: number
+}
+
+export interface AppleConfig {
+  /** APPLE_CLIENT_ID: the Services ID the web login uses as client_id (id_token `aud`). */
+  clientId: string
+  teamId: string
+  keyId: string
+  /** The .p8 key (APPLE_PRIVATE_KEY or APPLE_PRIVATE_KEY_FILE), parsed: it signs the client secrets. Never logged. */
+  privateKey: KeyObject
+  /** https://appleid.apple.com unless a test points it at a fake; also the `iss` Apple's tokens must carry. */
+  authUrl: string
+  /** APPLE_APP_IDS: the apps' bundle ids, accepted besides clientId as `aud` of native id_tokens and notifications. */
+  appIds: string[]
 }
 
 export interface OidcConfig {
@@ -284,6 +312,7 @@ export interface Config {
   github?: GitHubConfig
   kakao?: KakaoConfig
   naver?: NaverConfig
+  apple?: AppleConfig
   google?: Omit<OidcConfig, 'scopes' | 'displayName'> & {
     /** GOOGLE_NATIVE_CLIENT_IDS: the iOS and Android client ids whose id_tokens POST /auth/google/token accepts. */
     nativeClientIds: string[]
@@ -346,6 +375,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   require(parsed.GITHUB_CLIENT_ID === undefined || parsed.GITHUB_CLIENT_SECRET !== undefined, 'GITHUB_CLIENT_SECRET', 'is required when GITHUB_CLIENT_ID is set')
   require(parsed.NAVER_CLIENT_ID === undefined || parsed.NAVER_CLIENT_SECRET !== undefined, 'NAVER_CLIENT_SECRET', 'is required when NAVER_CLIENT_ID is set')
   require(parsed.KAKAO_ADMIN_KEY === undefined || parsed.KAKAO_APP_ID !== undefined, 'KAKAO_APP_ID', 'is required when KAKAO_ADMIN_KEY is set (the unlink webhook checks both)')
+  const apple = appleConfig(parsed, require)
   require(parsed.GOOGLE_CLIENT_ID === undefined || parsed.GOOGLE_CLIENT_SECRET !== undefined, 'GOOGLE_CLIENT_SECRET', 'is required when GOOGLE_CLIENT_ID is set')
   require(parsed.KAKAO_NATIVE_APP_KEYS === '' || parsed.KAKAO_CLIENT_ID !== undefined, 'KAKAO_NATIVE_APP_KEYS', 'is only used with KAKAO_CLIENT_ID (Kakao enabled)')
   require(parsed.GOOGLE_NATIVE_CLIENT_IDS === '' || parsed.GOOGLE_CLIENT_ID !== undefined, 'GOOGLE_NATIVE_CLIENT_IDS', 'is only used with GOOGLE_CLIENT_ID (Google enabled)')
@@ -473,6 +503,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
           requiredFields: requiredFields(parsed.NAVER_REQUIRED_FIELDS),
           unlinkWindowSeconds: parsed.NAVER_UNLINK_WINDOW_SECONDS
         },
+    apple,
     google: parsed.GOOGLE_CLIENT_ID === undefined
       ? undefined
       : { issuer: parsed.GOOGLE_ISSUER, clientId: parsed.GOOGLE_CLIENT_ID, clientSecret: parsed.GOOGLE_CLIENT_SECRET as string, nativeClientIds: idList(parsed.GOOGLE_NATIVE_CLIENT_IDS) },
@@ -492,6 +523,43 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     demoApp: parsed.DEMO_APP,
     docsEnabled: parsed.DOCS_ENABLED
   })
+}
+
+/**
+ * Sign in with Apple, enabled by APPLE_CLIENT_ID: the team, the key and its id go with it, and the key
+ * is read and parsed now, so a truncated .p8 stops the start (and `handoff check`) naming the setting.
+ */
+function appleConfig (parsed: Env, require: (condition: boolean, setting: string, problem: string) => void): AppleConfig | undefined {
+  if (parsed.APPLE_CLIENT_ID === undefined) {
+    for (const setting of ['APPLE_TEAM_ID', 'APPLE_KEY_ID', 'APPLE_PRIVATE_KEY', 'APPLE_PRIVATE_KEY_FILE'] as const) {
+      require(parsed[setting] === undefined, setting, 'is only used with APPLE_CLIENT_ID (the Services ID)')
+    }
+    return undefined
+  }
+  require(parsed.APPLE_TEAM_ID !== undefined, 'APPLE_TEAM_ID', 'is required when APPLE_CLIENT_ID is set (the 10-character Team ID)')
+  require(parsed.APPLE_KEY_ID !== undefined, 'APPLE_KEY_ID', 'is required when APPLE_CLIENT_ID is set (the 10-character Key ID of the Sign in with Apple key)')
+  require(parsed.APPLE_PRIVATE_KEY === undefined || parsed.APPLE_PRIVATE_KEY_FILE === undefined, 'APPLE_PRIVATE_KEY_FILE', 'set APPLE_PRIVATE_KEY or APPLE_PRIVATE_KEY_FILE, not both')
+  let setting = 'APPLE_PRIVATE_KEY'
+  let text = parsed.APPLE_PRIVATE_KEY
+  if (parsed.APPLE_PRIVATE_KEY_FILE !== undefined) {
+    setting = 'APPLE_PRIVATE_KEY_FILE'
+    try {
+      text = readFileSync(parsed.APPLE_PRIVATE_KEY_FILE, 'utf8')
+    } catch (error) {
+      require(false, setting, `cannot read ${parsed.APPLE_PRIVATE_KEY_FILE} (${(error as NodeJS.ErrnoException).code ?? 'error'})`)
+    }
+  }
+  require(text !== undefined, 'APPLE_PRIVATE_KEY', 'is required when APPLE_CLIENT_ID is set (the .p8 key\'s PEM text; or APPLE_PRIVATE_KEY_FILE, its path)')
+  const key = parseApplePrivateKey(text as string)
+  if ('problem' in key) throw new ConfigError(`Invalid setting ${setting}: ${key.problem}`)
+  return {
+    clientId: parsed.APPLE_CLIENT_ID,
+    teamId: parsed.APPLE_TEAM_ID as string,
+    keyId: parsed.APPLE_KEY_ID as string,
+    privateKey: key.key,
+    authUrl: trimSlash(parsed.APPLE_AUTH_URL),
+    appIds: [...new Set(parsed.APPLE_APP_IDS.split(',').map(id => id.trim()).filter(Boolean))]
+  }
 }
 
 // proxy-addr's names for the loopback, link-local and unique-local ranges.

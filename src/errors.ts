@@ -53,14 +53,14 @@ export const NativeTokenInvalidError = createError('native_token_invalid', '%s',
 export const NativeLinkUnsupportedError = createError('native_link_unsupported', en.errors.native_link_unsupported, 400)
 /** POST /auth/:provider/token with a profile that lacks a field the app requires (KAKAO_REQUIRED_FIELDS…); the detail names them. */
 export const ProviderConsentMissingError = createError('provider_consent_missing', '%s', 403)
-/** A provider call made for a JSON route (POST /auth/:provider/token) did not answer in time. */
+/** A provider call made for a JSON route (POST /auth/:provider/token, Apple's notifications' keys) did not answer in time. */
 export const ProviderTimeoutError = createError('provider_timeout', '%s', 504)
-/** A provider call made for a JSON route failed on the provider's side. */
+/** A provider call made for a JSON route failed on the provider's side (or Apple's keys could not be read to check a notification). */
 export const ProviderUnavailableError = createError('provider_error', '%s', 502)
 
 /**
- * A provider's unlink webhook (Kakao, Naver) without the provider's credentials: wrong admin key, app
- * id, client id or signature, or a signed call outside the timestamp window (a replay).
+ * A provider's unlink webhook (Kakao, Naver) or Apple notification without the provider's credentials:
+ * wrong admin key, app id, client id or signature, or a signed call outside the timestamp window (a replay).
  */
 export const UnlinkUnauthorizedError = createError('unlink_unauthorized', '%s', 401)
 /** A provider's unlink webhook whose fields are missing, malformed or undecryptable. */

@@ -1,10 +1,12 @@
 import SwaggerParser from '@apidevtools/swagger-parser'
 import t from 'tap'
+import { startFakeApple } from './fakes/apple.js'
 import { startFakeGitHub } from './fakes/github.js'
 import { buildTestApp } from './helpers/build-app.js'
 
 const github = await startFakeGitHub()
-t.teardown(() => github.close())
+const apple = await startFakeApple()
+t.teardown(() => Promise.all([github.close(), apple.close()]))
 
 interface Operation { operationId?: string, tags?: string[], responses?: Record<string, { content?: Record<string, { schema?: unknown }> }>, security?: Array<Record<string, string[]>>, requestBody?: unknown }
 
@@ -12,7 +14,7 @@ const operationsOf = (document: { paths: Record<string, Record<string, Operation
   Object.entries(document.paths).flatMap(([path, operations]) => Object.entries(operations).map(([method, operation]) => ({ path, method, operation })))
 
 t.test('the OpenAPI document is valid and documents every route', async t => {
-  const { app } = await buildTestApp(t, github.env)
+  const { app } = await buildTestApp(t, { ...github.env, ...apple.env })
   const response = await app.inject('/docs/json')
   t.equal(response.statusCode, 200)
   const document = response.json()
@@ -27,7 +29,7 @@ t.test('the OpenAPI document is valid and documents every route', async t => {
     t.ok(operation.tags?.length, `${method} ${path} has a tag`)
     for (const [status, reply] of Object.entries(operation.responses ?? {})) {
       if (['204', '302', '304'].includes(status)) continue
-      t.ok(reply.content?.['application/json']?.schema, `${method} ${path} ${status} has a response schema`)
+      t.ok(reply.content?.['application/json']?.schema ?? reply.content?.['text/html']?.schema, `${method} ${path} ${status} has a response schema`)
     }
   }
   t.same(paths['/auth/me'].get.security, [{ accessCookie: [] }, { bearerToken: [] }], 'cookie auth, or a native app\'s bearer token, declared on /auth/me')
@@ -36,6 +38,8 @@ t.test('the OpenAPI document is valid and documents every route', async t => {
   t.ok(document.components.schemas.Error, 'the error shape is a named component')
   t.ok(document.components.schemas.PublicUser)
   t.match(paths['/auth/{provider}/callback'].get, { description: /access_denied.*invalid_state/s }, 'the redirect error codes are listed')
+  t.match(paths['/auth/{provider}/callback'].post, { operationId: 'handleProviderFormPostCallback', requestBody: { content: { 'application/x-www-form-urlencoded': {} } }, responses: { 200: { content: { 'text/html': {} } } } },
+    'with a form_post provider (Apple), the POST callback and its relay page')
 })
 
 t.test('every operation has a unique camelCase operationId, for generated clients', async t => {

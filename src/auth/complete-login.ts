@@ -67,8 +67,9 @@ async function issueLoginCode (app: FastifyInstance, hooks: HandoffHooks, reques
   const { tokenVault } = app.handoff
   let identity = await touchIdentity(prisma, profile, now)
   // Only a provider trusted to verify addresses joins an account by email (Provider.linkByVerifiedEmail):
-  // never the dev provider, whose email is typed into a form by anyone.
-  if (identity === null && app.handoff.config.linkByVerifiedEmail && login.linkByVerifiedEmail && profile.provider !== DEV_PROVIDER.id) {
+  // never the dev provider, whose email is typed into a form by anyone, nor an address its provider
+  // marks as not linkable (Apple's private relay: linkByVerifiedEmail refuses it too).
+  if (identity === null && app.handoff.config.linkByVerifiedEmail && login.linkByVerifiedEmail && profile.emailLinkable !== false && profile.provider !== DEV_PROVIDER.id) {
     const joined = await linkByVerifiedEmail(prisma, profile, now)
     identity = joined === null ? null : { id: joined.identityId, userId: joined.userId }
     if (joined?.created === true) {

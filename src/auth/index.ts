@@ -3,6 +3,7 @@ import type { Config } from '../config.js'
 import type { HandoffHooks } from '../lifecycle-hooks.js'
 import type { Provider } from '../providers/provider.js'
 import type { SessionCookies } from '../sessions/cookies.js'
+import { appleNotificationRoutes } from './apple-notifications.js'
 import { callbackRoutes } from './callback.js'
 import { devLoginRoutes } from './dev-login.js'
 import { DEV_PROVIDER } from './dev-provider.js'
@@ -40,4 +41,5 @@ export const authPlugin: FastifyPluginAsyncTypebox<{ config: Config, providers: 
   await app.register(providerTokenRoutes, { config, providers: byId, cookies, hooks })
   if (config.devLogin) await app.register(devLoginRoutes, { config, hooks })
   await app.register(unlinkWebhookRoutes, { config, hooks })
+  if (config.apple !== undefined) await app.register(appleNotificationRoutes, { config, apple: config.apple, hooks })
 }

@@ -46,7 +46,7 @@ export async function registerOAuthDance (app: FastifyInstance, config: Config, 
     },
     scope: oauth2.scope,
     callbackUri: config.publicUrl + callbackPath(config, provider.id),
-    callbackUriParams: oauth2.authorizeParams ?? {},
+    callbackUriParams: { ...oauth2.authorizeParams, ...(oauth2.responseMode === undefined ? {} : { response_mode: oauth2.responseMode }) },
     pkce: oauth2.pkce,
     generateStateFunction: () => generateSecret(),
     checkStateFunction: (request: FastifyRequest) => cookies.stateMatches(request, (request.query as { state?: unknown }).state),
@@ -62,7 +62,7 @@ export async function registerOAuthDance (app: FastifyInstance, config: Config, 
  * Per-login parameters (Provider.loginParams) may add to the URL, never replace one of these: the
  * state, the PKCE challenge and the nonce stay bound to the cookies the same call sets.
  */
-const DANCE_PARAMS = new Set(['response_type', 'client_id', 'redirect_uri', 'state', 'code_challenge', 'code_challenge_method', 'nonce'])
+const DANCE_PARAMS = new Set(['response_type', 'response_mode', 'client_id', 'redirect_uri', 'state', 'code_challenge', 'code_challenge_method', 'nonce'])
 
 /**
  * The provider's authorize URL for this browser; sets the state (and verifier) cookies. `params`

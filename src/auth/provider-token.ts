@@ -62,7 +62,7 @@ export const providerTokenRoutes: FastifyPluginAsyncTypebox<{ config: Config, pr
       operationId: 'signInWithProviderToken',
       tags: ['login'],
       summary: 'Native apps: sign in with what the provider\'s SDK gave the app (an id_token and its nonce, or a Kakao access token)',
-      description: 'Kakao: an id_token (OpenID Connect on; audience one of KAKAO_NATIVE_APP_KEYS) or an access token (its token info must name KAKAO_APP_ID). Google: an id_token of one of GOOGLE_NATIVE_CLIENT_IDS (or GOOGLE_CLIENT_ID as audience with such an `azp`). Naver: refused (Naver cannot say which app a token belongs to): use the system browser. The nonce is the raw value the app generated; the id_token may carry it raw or as its SHA-256 in hex; each id_token signs in once. Then the same rules as a browser login: a returning user gets `tokens`, a first login a `signupToken` for POST /auth/signup. No cookie is read or set.',
+      description: 'Kakao: an id_token (OpenID Connect on; audience one of KAKAO_NATIVE_APP_KEYS) or an access token (its token info must name KAKAO_APP_ID). Google: an id_token of one of GOOGLE_NATIVE_CLIENT_IDS (or GOOGLE_CLIENT_ID as audience with such an `azp`). Apple: the identityToken (as `idToken`) of one of APPLE_APP_IDS. Naver: refused (Naver cannot say which app a token belongs to): use the system browser. The nonce is the raw value the app generated; the id_token may carry it raw or as its SHA-256 in hex; each id_token signs in once. Then the same rules as a browser login: a returning user gets `tokens`, a first login a `signupToken` for POST /auth/signup. No cookie is read or set.',
       params: ProviderParamsSchema,
       body: ProviderTokenBodySchema,
       response: ProviderTokenResponses

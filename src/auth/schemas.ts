@@ -3,6 +3,7 @@ import { LoginErrorCode } from '../errors.js'
 import { ErrorRef, PublicUserRef, ref } from '../schemas/common.js'
 import { NicknameBodySchema, SignupProfileSchema } from '../users/schemas.js'
 import { SECRET_PATTERN } from '../secrets.js'
+import { APPLE_USER_FIELD_MAX } from '../providers/apple-user.js'
 import { DeviceSecretSchema, NativeTokensSchema } from '../sessions/schemas.js'
 
 export const ProviderParamsSchema = Type.Object({
@@ -50,6 +51,20 @@ export const CallbackQuerySchema = Type.Object({
   error: Type.Optional(Type.String({ maxLength: 256 })),
   error_description: Type.Optional(Type.String({ maxLength: 4096 }))
 }, { additionalProperties: true })
+
+/** The fields a form_post provider (Apple) posts back, relayed once by our own page (`handoff_relay`). */
+export const CallbackFormSchema = Type.Object({
+  code: Type.Optional(Type.String({ maxLength: 4096 })),
+  state: Type.Optional(Type.String({ maxLength: 1024 })),
+  error: Type.Optional(Type.String({ maxLength: 256 })),
+  error_description: Type.Optional(Type.String({ maxLength: 4096 })),
+  id_token: Type.Optional(Type.String({ maxLength: 8192, description: 'Ignored: handoff verifies the id_token of its own token request' })),
+  user: Type.Optional(Type.String({ maxLength: APPLE_USER_FIELD_MAX, description: 'Apple, first authorization only: `{"name":{"firstName","lastName"}}` as JSON, unsigned (only the name is read)' })),
+  handoff_relay: Type.Optional(Type.Literal('1', { description: 'Set by handoff\'s own relay page on the second, same-site POST' }))
+}, { additionalProperties: true })
+
+/** The fields of CallbackFormSchema the relay page posts again, provider's own only. */
+export const CALLBACK_FORM_FIELDS = ['code', 'state', 'error', 'error_description', 'id_token', 'user'] as const
 
 export const ExchangeBodySchema = Type.Object({
   code: Type.String({ pattern: SECRET_PATTERN, description: 'The one-time code from the handoff redirect' }),
@@ -140,6 +155,7 @@ export const AuthDescriptions = {
     'Sets this browser\'s state (and PKCE verifier) cookies for the provider\'s callback and answers the provider\'s authorize URL: navigate there (`location.assign(authorizationUrl)`). ' +
     'The callback links the identity only for the session that started it, if it is still live, and redirects to FRONTEND_URL with `linked=<provider>` (and `returnTo`), or with `error=identity_in_use` (it belongs to another account) or `error=link_session_invalid` (that session signed out, was revoked or expired, or this browser now holds another one). ' +
     '`returnTo` may come in the JSON body or the query.',
+  formPostCallback: 'For providers that answer with `response_mode=form_post` (Apple): their page POSTs `code`, `state` (and, from Apple, `user` on the first authorization) from the provider\'s own site, so the browser sends no SameSite=Lax login cookie with it. The first POST is answered with a small page (200, HTML, no-store) that posts the same fields again from this origin, which carries the cookies; that second POST checks the state and ends like the GET callback: a redirect to FRONTEND_URL with `code` or `error` (`invalid_state` when the state is not this browser\'s). A malformed form ends as `error=invalid_callback`.',
   devLogin: 'Only for requests made on this machine: from a loopback address, to a loopback host name, not relayed by a proxy or tunnel (no X-Forwarded-For, Forwarded or X-Real-IP); anything else answers 403 `dev_login_local_only`.'
 }
 

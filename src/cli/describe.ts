@@ -24,7 +24,7 @@ export function providerCallbacks (config: Config): Record<string, string> {
 
 /** The providers the settings enable, without reading any discovery document (src/providers/index.ts does, at start). */
 export function configuredProviderIds (config: Config): string[] {
-  const builtIn = (['kakao', 'naver', 'google', 'github', 'oidc'] as const).filter(id => config[id] !== undefined)
+  const builtIn = (['kakao', 'naver', 'google', 'github', 'apple', 'oidc'] as const).filter(id => config[id] !== undefined)
   return [...builtIn, ...config.oidcIssuers.map(issuer => issuer.id)]
 }
 
@@ -52,4 +52,4 @@ export function unlinkSetup (config: Config): UnlinkSetup {
 /** Swagger UI (src/plugins/openapi.ts). */
 export const docsUrl = (config: Pick<Config, 'publicUrl'>) => `${config.publicUrl}/docs`
 
-export const NO_PROVIDER_WARNING = 'no login provider is enabled: set GITHUB_CLIENT_ID, KAKAO_CLIENT_ID, NAVER_CLIENT_ID, GOOGLE_CLIENT_ID or OIDC_ISSUER with their secrets (.env.example, docs/providers.md), or DEV_LOGIN=true on this machine'
+export const NO_PROVIDER_WARNING = 'no login provider is enabled: set GITHUB_CLIENT_ID, KAKAO_CLIENT_ID, NAVER_CLIENT_ID, GOOGLE_CLIENT_ID, APPLE_CLIENT_ID or OIDC_ISSUER with their secrets (.env.example, docs/providers.md), or DEV_LOGIN=true on this machine'

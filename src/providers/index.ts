@@ -1,4 +1,5 @@
 import { ConfigError, type Config } from '../config.js'
+import { createAppleProvider } from './apple.js'
 import { createGitHubProvider } from './github.js'
 import { createGoogleProvider } from './google.js'
 import { createKakaoProvider } from './kakao.js'
@@ -28,6 +29,8 @@ export async function enabledProviders (config: Config, extra: readonly Provider
     config.naver && trusted(createNaverProvider(config.naver)),
     config.google && trusted(createGoogleProvider(config.google, context)),
     config.github && trusted(createGitHubProvider(config.github)),
+    // Apple's relay addresses still never link: their profiles say emailLinkable: false.
+    config.apple && trusted(createAppleProvider(config.apple, context)),
     config.oidc && trusted(createGenericOidcProvider({ ...config.oidc, id: 'oidc', settingPrefix: 'OIDC', trustEmail: true }, context)),
     ...config.oidcIssuers.map(issuer => createGenericOidcProvider(issuer, context).then((provider): Provider => ({ ...provider, linkByVerifiedEmail: issuer.trustEmail })))
   ])
@@ -53,4 +56,7 @@ function checkExtraProvider (provider: Provider, option: string, taken: Readonly
   if (typeof oauth2.clientSecret !== 'string') throw fail('.oauth2.clientSecret', 'must be a string')
   if (!Array.isArray(oauth2.scope)) throw fail('.oauth2.scope', 'must be an array of strings')
   if (oauth2.clientAuth !== 'body' && oauth2.clientAuth !== 'header') throw fail('.oauth2.clientAuth', 'must be "body" or "header"')
+  if (oauth2.responseMode !== undefined && oauth2.responseMode !== 'form_post') throw fail('.oauth2.responseMode', 'must be "form_post" or absent')
+  // @fastify/oauth2's own token call reads the callback's query, which a form_post callback has not.
+  if (oauth2.responseMode === 'form_post' && typeof provider.exchangeCode !== 'function') throw fail('.exchangeCode', 'is required with oauth2.responseMode "form_post"')
 }

@@ -12,6 +12,12 @@ export interface NormalizedProfile {
   email?: string
   /** True only when the provider says it verified this address. */
   emailVerified: boolean
+  /**
+   * `false`: the address is verified for this person but must never join another account by email
+   * (Apple's private relay addresses, which only Apple vouches for and which stand for no mailbox
+   * anyone else could prove). Absent: the provider's `linkByVerifiedEmail` decides.
+   */
+  emailLinkable?: boolean
   avatarUrl?: string
 }
 
@@ -29,6 +35,11 @@ export interface ProfileContext extends ProviderCallContext {
   tokenReply: TokenResponse
   /** The nonce this browser's login sent to the authorize endpoint. */
   nonce: string
+  /**
+   * The callback's parameters (its query, or its form for a `form_post` provider), state already
+   * checked. Apple sends the person's name only there, and only on the first authorization.
+   */
+  callbackParams?: Record<string, unknown>
 }
 
 /** The callback's pieces a provider needs to make its own token request. */
@@ -55,6 +66,12 @@ export interface OAuth2Settings {
   clientAuth: 'body' | 'header'
   /** Send a per-login `nonce` (OpenID Connect); fetchProfile receives it to check the id_token. */
   nonce?: boolean
+  /**
+   * `form_post`: the provider POSTs the callback from its own site (OAuth 2.0 Form Post Response
+   * Mode; Apple requires it once a scope is asked). handoff adds `response_mode=form_post` and answers
+   * POST /auth/<id>/callback. The provider must implement exchangeCode.
+   */
+  responseMode?: 'form_post'
 }
 
 /**
@@ -70,7 +87,7 @@ export const PROVIDER_ID_RULE = '1 to 32 lower-case letters, digits and hyphens,
  * Ids of the providers handoff brings, configured or not: another provider under one of them would
  * sign people in as that provider's existing identities once it is configured. `dev` is the dev login's.
  */
-export const BUILT_IN_PROVIDER_IDS: ReadonlySet<string> = new Set(['kakao', 'naver', 'google', 'github', 'oidc', 'dev'])
+export const BUILT_IN_PROVIDER_IDS: ReadonlySet<string> = new Set(['kakao', 'naver', 'google', 'github', 'apple', 'oidc', 'dev'])
 
 /** A provider's tokens for one identity, as kept (encrypted) after a login: see src/providers/token-vault.ts. */
 export interface ProviderTokens {

@@ -13,7 +13,9 @@ import type { NormalizedProfile } from '../providers/provider.js'
 const identityFields = (profile: NormalizedProfile) => ({
   email: profile.email ?? null,
   emailVerified: profile.emailVerified,
-  displayName: profile.name ?? profile.nickname ?? null,
+  // Undefined leaves the stored name: Apple sends the name on the first authorization only, and a
+  // later login without one says nothing about it.
+  displayName: profile.name ?? profile.nickname ?? undefined,
   avatarUrl: profile.avatarUrl ?? null
 })
 
@@ -45,8 +47,9 @@ export async function touchIdentity (prisma: PrismaClient, profile: NormalizedPr
  * wins over an account's own, the oldest first.
  */
 export async function linkByVerifiedEmail (prisma: PrismaClient, profile: NormalizedProfile, now: Date): Promise<LinkedIdentity | null> {
-  // `=== true`: a provider of the host app's may hand us a truthy string.
-  if (profile.emailVerified !== true || typeof profile.email !== 'string') return null
+  // `=== true`: a provider of the host app's may hand us a truthy string. An address the provider
+  // marks as not linkable (Apple's private relay) joins no one, whoever else holds it.
+  if (profile.emailVerified !== true || profile.emailLinkable === false || typeof profile.email !== 'string') return null
   const key = Prisma.sql`lower(btrim(${profile.email}::text, E' \\t\\r\\n'))`
   const owners = await prisma.$queryRaw<Array<{ user_id: string }>>`
     SELECT user_id FROM (

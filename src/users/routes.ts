@@ -11,6 +11,7 @@ import type { SessionCookies } from '../sessions/cookies.js'
 import { requireRecentSignIn } from '../sessions/recent-sign-in.js'
 import { signAccessToken } from '../sessions/access-token-signing.js'
 import { authenticateSession } from '../sessions/guards.js'
+import { isAppleRelayAddress } from '../providers/apple.js'
 import { deleteUser } from './delete-user.js'
 import { unlinkIdentity } from './identities.js'
 import { recordIdentityUnlinked } from './identity-events.js'
@@ -72,6 +73,8 @@ const accountRoutes: FastifyPluginAsyncTypebox<{ cookies: SessionCookies, hooks:
         provider: identity.provider,
         email: identity.email,
         emailVerified: identity.emailVerified,
+        emailPrivate: isAppleRelayAddress(identity.email),
+        emailForwarding: identity.emailForwarding,
         linkedAt: identity.createdAt.toISOString(),
         lastLoginAt: identity.lastLoginAt.toISOString()
       }))

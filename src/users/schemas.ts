@@ -29,6 +29,8 @@ const IdentitySchema = Type.Object({
   provider: Type.String({ examples: ['github'] }),
   email: Type.Union([Type.String(), Type.Null()]),
   emailVerified: Type.Boolean(),
+  emailPrivate: Type.Boolean({ description: 'An Apple private relay address (`…@privaterelay.appleid.com`): it reaches the person only while `emailForwarding` is true, and never links accounts' }),
+  emailForwarding: Type.Boolean({ description: 'False when the provider said it stopped delivering mail to this address (Apple: the person turned forwarding to the relay off). Do not mail it then' }),
   linkedAt: Type.String({ format: 'date-time' }),
   lastLoginAt: Type.String({ format: 'date-time' })
 }, { additionalProperties: false })

@@ -1,4 +1,5 @@
 import t from 'tap'
+import { startFakeApple } from '../fakes/apple.js'
 import { startFakeGitHub } from '../fakes/github.js'
 import { startFakeGoogle } from '../fakes/google.js'
 import { buildTestApp } from '../helpers/build-app.js'
@@ -11,7 +12,8 @@ import { browse, loginThroughProvider, newBrowser, signIn } from '../helpers/log
 
 const github = await startFakeGitHub()
 const google = await startFakeGoogle()
-t.teardown(() => Promise.all([github.close(), google.close()]))
+const apple = await startFakeApple()
+t.teardown(() => Promise.all([github.close(), google.close(), apple.close()]))
 
 type App = Awaited<ReturnType<typeof buildTestApp>>['app']
 const database = onPostgres ? 'PostgreSQL' : 'PGlite'
@@ -102,4 +104,33 @@ t.test(`the account's own email (once its identity's changed) links exactly too 
   const linked = await googleLogin(app, ' OldAddress@example.COM ')
   t.equal(linked.status, 'authenticated')
   t.equal(linked.user?.id, owner, 'the exact address, through the user row')
+})
+
+let appleSub = 0
+/** An Apple login with this address, verified by Apple, private relay or not, up to the exchange. */
+async function appleLogin (app: App, email: string, relay: boolean) {
+  apple.account = { sub: `00${++appleSub}.apple.0001`, email, email_verified: 'true', is_private_email: relay ? 'true' : 'false', firstName: 'Mallory' }
+  const browser = newBrowser()
+  const { params } = await loginThroughProvider(app, browser, 'apple')
+  const exchange = await browse(app, browser, '/auth/exchange', { method: 'POST', payload: { code: params.get('code') } })
+  return exchange.json() as { status: string, user?: { id: string } }
+}
+
+t.test(`an Apple private relay address equal to an account's verified email does not link (${database})`, async t => {
+  const { app } = await buildTestApp(t, { ...github.env, ...apple.env })
+  const relayAddress = 'x7pq2kzd4m@privaterelay.appleid.com'
+  const victim = await victimSignsUp(app, relayAddress)
+  const landed = await appleLogin(app, relayAddress, true)
+  t.equal(landed.status, 'signup_required', 'a signup, not the victim\'s account')
+  t.equal(await app.handoff.db.prisma.identity.count({ where: { userId: victim } }), 1, 'nothing was linked to the victim')
+  // Flagged by its domain alone, too: Apple's is_private_email may be missing.
+  const byDomain = await appleLogin(app, relayAddress.toUpperCase(), false)
+  t.equal(byDomain.status, 'signup_required', 'the relay domain never links, whatever is_private_email says')
+
+  // The control: the victim's GitHub now says a real address, and Apple vouches for it.
+  github.emails = githubEmail('owner@example.com')
+  t.equal((await signIn(app, newBrowser(), 'github')).json().user.id, victim)
+  const linked = await appleLogin(app, 'owner@example.com', false)
+  t.equal(linked.status, 'authenticated', 'a real address Apple verified links as any verified address does')
+  t.equal(linked.user?.id, victim)
 })

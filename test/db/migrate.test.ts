@@ -14,7 +14,7 @@ t.test('migrations apply once, recorded the way Prisma records them', async t =>
   t.teardown(async () => { await db.close(); await instance.close() })
 
   const first = await migrate(db.sql, { postgres: false })
-  t.same(first.applied, ['20261123000000_init', '20261129000000_security_hardening', '20261130000000_provider_lifecycle', '20261130000200_native_clients'])
+  t.same(first.applied, ['20261123000000_init', '20261129000000_security_hardening', '20261130000000_provider_lifecycle', '20261130000200_native_clients', '20261130100000_apple_email_forwarding'])
   t.same((await migrate(db.sql, { postgres: false })).applied, [], 'nothing to do the second time')
 
   const [row] = await db.sql.query<{ checksum: string, finished_at: Date | null, applied_steps_count: number }>(

@@ -82,8 +82,9 @@ export class Session {
   static async open (browser: Browser, server: Server, options: { locale?: string } = {}): Promise<Session> {
     const context = await browser.newContext({ viewport: { width: 1100, height: 820 }, locale: options.locale ?? 'en-US' })
     const session = new Session(context, server)
-    // Hermetic: nothing leaves 127.0.0.1 (the fake GitHub's avatar URL points at the real GitHub).
-    await context.route(url => url.hostname !== '127.0.0.1', route => route.abort())
+    // Hermetic: nothing leaves the machine (the fake GitHub's avatar URL points at the real GitHub).
+    // 127.0.0.2 is another site on this machine, for a provider that must be cross-site (the fake Apple).
+    await context.route(url => url.hostname !== '127.0.0.1' && url.hostname !== '127.0.0.2', route => route.abort())
     return session
   }
 

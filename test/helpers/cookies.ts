@@ -12,8 +12,12 @@ export class Browser {
     for (const cookie of list) await this.jar.setCookie(cookie, new URL(url, this.origin).toString())
   }
 
-  async cookieHeader (url: string): Promise<string> {
-    return this.jar.getCookieString(new URL(url, this.origin).toString())
+  /**
+   * The Cookie header for a request to `url`. `sameSite`: 'none' for a cross-site request that is not
+   * a top-level GET (a form POSTed from another site): only SameSite=None cookies go with it.
+   */
+  async cookieHeader (url: string, sameSite?: 'none'): Promise<string> {
+    return this.jar.getCookieString(new URL(url, this.origin).toString(), sameSite === undefined ? {} : { sameSiteContext: sameSite })
   }
 
   async cookie (name: string, url = '/'): Promise<string | undefined> {

@@ -1,24 +1,30 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { Browser } from './cookies.js'
 import { PUBLIC_URL } from './build-app.js'
+import { parseHtmlForm } from './forms.js'
 
 export interface LoginOutcome {
   /** Where the callback sent the browser (the frontend). */
   location: URL
   /** The handoff parameters, read from the fragment (or the query with HANDOFF_CODE_IN=query). */
   params: URLSearchParams
-  /** What the provider's authorize step redirected to (our callback URL). */
+  /**
+   * What the provider's authorize step sent the browser to: our callback URL, or for a form_post
+   * provider (Apple) the form's action with its fields as the query (tamper with them there).
+   */
   callbackUrl: URL
   callbackResponse: LightMyRequestResponse
+  /** A form_post provider's callback: the relay page our first POST answered (the browser posted it again). */
+  relayResponse?: LightMyRequestResponse
 }
 
 /** GET through our app as this browser, keeping its cookies. */
-export async function browse (app: FastifyInstance, browser: Browser, url: string, init: { method?: 'GET' | 'POST' | 'PATCH' | 'DELETE', payload?: unknown, headers?: Record<string, string | undefined> } = {}): Promise<LightMyRequestResponse> {
+export async function browse (app: FastifyInstance, browser: Browser, url: string, init: { method?: 'GET' | 'POST' | 'PATCH' | 'DELETE', payload?: unknown, headers?: Record<string, string | undefined>, crossSite?: boolean } = {}): Promise<LightMyRequestResponse> {
   const response = await app.inject({
     method: init.method ?? 'GET',
     url,
     // Like the documented frontend snippet: every call carries X-Requested-With (CSRF defence).
-    headers: Object.fromEntries(Object.entries({ cookie: await browser.cookieHeader(url), 'x-requested-with': 'fetch', ...init.headers })
+    headers: Object.fromEntries(Object.entries({ cookie: await browser.cookieHeader(url, init.crossSite === true ? 'none' : undefined), 'x-requested-with': 'fetch', ...init.headers })
       .filter((entry): entry is [string, string] => entry[1] !== undefined)),
     ...(init.payload === undefined ? {} : { payload: init.payload as Record<string, unknown> })
   })
@@ -33,14 +39,43 @@ export async function browse (app: FastifyInstance, browser: Browser, url: strin
 export async function loginThroughProvider (app: FastifyInstance, browser: Browser, provider: string, options: { loginQuery?: string, tamperCallback?: (url: URL) => void } = {}): Promise<LoginOutcome> {
   const start = await browse(app, browser, `/auth/${provider}/login${options.loginQuery ?? ''}`)
   if (start.statusCode !== 302) throw new Error(`login answered ${start.statusCode}: ${start.body}`)
-  const authorize = await fetch(String(start.headers.location), { redirect: 'manual' })
+  const authorizeUrl = String(start.headers.location)
+  const authorize = await fetch(authorizeUrl, { redirect: 'manual' })
+  if (authorize.status === 200) return postBackThroughForm(app, browser, authorizeUrl, await authorize.text(), options)
   const callbackUrl = new URL(String(authorize.headers.get('location')))
   options.tamperCallback?.(callbackUrl)
   if (callbackUrl.origin !== browser.origin) throw new Error(`provider redirected to ${callbackUrl.origin}`)
   const callbackResponse = await browse(app, browser, callbackUrl.pathname + callbackUrl.search)
+  return { ...frontendParams(callbackResponse), callbackUrl, callbackResponse }
+}
+
+function frontendParams (callbackResponse: LightMyRequestResponse): { location: URL, params: URLSearchParams } {
   const location = new URL(String(callbackResponse.headers.location))
-  const params = new URLSearchParams(location.hash.length > 1 ? location.hash.slice(1) : location.search)
-  return { location, params, callbackUrl, callbackResponse }
+  return { location, params: new URLSearchParams(location.hash.length > 1 ? location.hash.slice(1) : location.search) }
+}
+
+const FORM = { 'content-type': 'application/x-www-form-urlencoded', 'x-requested-with': undefined }
+
+/**
+ * A form_post provider's page (Apple): the browser posts its form to our callback from the provider's
+ * site, so only SameSite=None cookies go along; if we answer with a relay page, the browser posts
+ * that one from our own origin, with every cookie.
+ */
+async function postBackThroughForm (app: FastifyInstance, browser: Browser, pageUrl: string, html: string, options: { tamperCallback?: (url: URL) => void }): Promise<LoginOutcome> {
+  const form = parseHtmlForm(html, pageUrl)
+  if (form === undefined || form.method !== 'post') throw new Error(`provider page has no form to post: ${html.slice(0, 200)}`)
+  const callbackUrl = new URL(form.action)
+  callbackUrl.search = form.fields.toString()
+  options.tamperCallback?.(callbackUrl)
+  if (callbackUrl.origin !== browser.origin) throw new Error(`provider posted to ${callbackUrl.origin}`)
+  const callbackResponse = await browse(app, browser, callbackUrl.pathname, {
+    method: 'POST', payload: callbackUrl.searchParams.toString(), headers: { ...FORM, origin: new URL(pageUrl).origin }, crossSite: true
+  })
+  if (callbackResponse.statusCode !== 200) return { ...frontendParams(callbackResponse), callbackUrl, callbackResponse }
+  const relay = parseHtmlForm(callbackResponse.body, browser.origin + callbackUrl.pathname)
+  if (relay === undefined || relay.method !== 'post' || relay.action.origin !== browser.origin) throw new Error(`callback answered 200 without a relay form: ${callbackResponse.body.slice(0, 200)}`)
+  const relayed = await browse(app, browser, relay.action.pathname, { method: 'POST', payload: relay.fields.toString(), headers: { ...FORM, origin: browser.origin } })
+  return { ...frontendParams(relayed), callbackUrl, callbackResponse: relayed, relayResponse: callbackResponse }
 }
 
 /**

@@ -1,0 +1,147 @@
+import type { AppleConfig } from '../config.js'
+import { LoginErrorCode, LoginFlowError, NativeTokenUnsupportedError } from '../errors.js'
+import { clientSecretSource } from './apple-client-secret.js'
+import { parseAppleUser } from './apple-user.js'
+import { createIdTokenVerifier, type IdTokenClaims, type IdTokenVerifier } from './id-token.js'
+import { nonceForms } from './native-sdk.js'
+import { optionalString, postTokenForm, type NormalizedProfile, type Provider, type ProviderCallContext, type TokenResponse } from './provider.js'
+
+// Sign in with Apple, REST (developer.apple.com/documentation/signinwithapplerestapi; docs/providers.md).
+// The web flow: authorize with response_mode=form_post, so Apple's page POSTs the callback from its own
+// site (src/auth/form-post-relay.ts brings it back same-site); the code exchanged with a client secret
+// we sign (apple-client-secret.ts); the identity from the id_token, verified against Apple's JWKS.
+// Paths are Apple's; only the host is configurable (APPLE_AUTH_URL), and it is also the issuer.
+const AUTHORIZE_PATH = '/auth/authorize'
+const TOKEN_PATH = '/auth/token'
+const REVOKE_PATH = '/auth/revoke'
+/** Apple's JWKS: the keys of its id_tokens and of its server-to-server notifications. */
+export const APPLE_KEYS_PATH = '/auth/keys'
+
+/** The domain of Apple's "Hide My Email" addresses. */
+export const APPLE_RELAY_DOMAIN = 'privaterelay.appleid.com'
+
+/** An address of Apple's private relay, by its domain (Apple's is_private_email flag may be missing). */
+export const isAppleRelayAddress = (email: string | null | undefined): boolean => email?.trim().toLowerCase().endsWith(`@${APPLE_RELAY_DOMAIN}`) === true
+
+/** Apple writes its booleans as JSON booleans or as the strings "true" / "false" (docs/providers.md, quirk 9). */
+export const appleBoolean = (value: unknown): boolean => value === true || value === 'true'
+
+/**
+ * Apple's id_tokens for `audiences`: the Services ID for the web login, a bundle id (APPLE_APP_IDS)
+ * for a native app's token. RS256 with a key of Apple's JWKS, issued by APPLE_AUTH_URL
+ * (https://appleid.apple.com, or a fake's origin in tests), not expired; the nonce checked per call.
+ * The same keys sign server-to-server notifications.
+ */
+export function appleIdTokenVerifier (config: Pick<AppleConfig, 'authUrl'>, audiences: readonly string[], timeoutMs: number): IdTokenVerifier {
+  return createIdTokenVerifier({ displayName: 'Apple', jwksUri: config.authUrl + APPLE_KEYS_PATH, issuers: [config.authUrl], audiences, algorithms: ['RS256'], timeoutMs })
+}
+
+/**
+ * The profile a verified Apple id_token (web or native) describes, with the name from the unsigned
+ * `user` field of the first authorization when there is one. A relay address is Apple's own and
+ * reaches this person: verified for them, linkable to no one.
+ */
+export function appleProfile (claims: IdTokenClaims, userField?: unknown): NormalizedProfile {
+  const email = optionalString(claims.email)
+  const relay = appleBoolean(claims.is_private_email) || isAppleRelayAddress(email)
+  const user = parseAppleUser(userField)
+  return {
+    provider: 'apple',
+    providerUserId: claims.sub,
+    nickname: user.nickname,
+    name: user.name,
+    email,
+    emailVerified: email !== undefined && (appleBoolean(claims.email_verified) || relay),
+    ...(relay ? { emailLinkable: false } : {})
+  }
+}
+
+/** Apple's token errors: `invalid_client` means our client secret, Services ID or key is wrong. */
+function tokenError (status: number, body: unknown, call: string): LoginFlowError {
+  const error = optionalString((body as { error?: unknown } | null)?.error)
+  const code = error === 'invalid_client' || error === 'unauthorized_client' ? LoginErrorCode.providerMisconfigured : LoginErrorCode.providerTokenError
+  return new LoginFlowError(code, `Apple ${call} answered ${status}${error === undefined ? '' : `: ${error}`}`)
+}
+
+/** Sign in with Apple as a provider. `now` (milliseconds) is for tests of the client secret's renewal. */
+export function createAppleProvider (config: AppleConfig, { timeoutMs }: ProviderCallContext, now?: () => number): Provider {
+  const clientSecret = clientSecretSource({ teamId: config.teamId, keyId: config.keyId, clientId: config.clientId, privateKey: config.privateKey }, now)
+  const idTokens = appleIdTokenVerifier(config, [config.clientId], timeoutMs)
+  // A native app's identityToken names its bundle id as audience, never the Services ID.
+  const nativeIdTokens = config.appIds.length === 0 ? undefined : appleIdTokenVerifier(config, config.appIds, timeoutMs)
+
+  async function tokenCall (form: Record<string, string>, timeoutMs: number): Promise<TokenResponse> {
+    const { status, body } = await postTokenForm(config.authUrl + TOKEN_PATH, { ...form, client_id: config.clientId, client_secret: await clientSecret.get() }, timeoutMs)
+    if (status !== 200 || typeof body !== 'object' || body === null) throw tokenError(status, body, form.grant_type === 'refresh_token' ? 'token refresh' : 'token exchange')
+    return body as TokenResponse
+  }
+
+  return {
+    id: 'apple',
+    displayName: 'Apple',
+    oauth2: {
+      clientId: config.clientId,
+      // Signed per call in tokenCall: @fastify/oauth2 only builds the authorize URL for Apple.
+      clientSecret: '',
+      authorizeUrl: config.authUrl + AUTHORIZE_PATH,
+      tokenUrl: config.authUrl + TOKEN_PATH,
+      scope: ['name', 'email'],
+      // Apple lists no PKCE parameter; the state cookie and the nonce bind the code to this login.
+      clientAuth: 'body',
+      nonce: true,
+      responseMode: 'form_post'
+    },
+
+    callbackError (params) {
+      // Apple's only documented error: the person pressed Cancel.
+      if (params.error === 'user_cancelled_authorize') return new LoginFlowError(LoginErrorCode.accessDenied, 'Apple: the person cancelled the authorization')
+      return undefined
+    },
+
+    exchangeCode ({ code, redirectUri }, { timeoutMs }) {
+      return tokenCall({ grant_type: 'authorization_code', code, redirect_uri: redirectUri }, timeoutMs)
+    },
+
+    readAccessToken (reply) {
+      if (typeof reply.access_token !== 'string' || reply.access_token === '') throw new LoginFlowError(LoginErrorCode.providerTokenError, 'Apple token reply has no access_token')
+      if (typeof reply.id_token !== 'string') throw new LoginFlowError(LoginErrorCode.providerTokenError, 'Apple token reply has no id_token')
+      return reply.access_token
+    },
+
+    async fetchProfile (_accessToken, { tokenReply, nonce, callbackParams }) {
+      // The id_token from our own token call, never the one in the form: that one came through the browser.
+      return appleProfile(await idTokens.verify(String(tokenReply.id_token), { nonce }), callbackParams?.user)
+    },
+
+    // POST /auth/apple/token: the identityToken of Sign in with Apple in an app (AuthenticationServices),
+    // whose nonce claim is SHA-256(raw nonce) in hex, Apple's own convention (nonceForms takes both).
+    // Apple sends the name to the app only, never in the token: the app passes it as the nickname.
+    async verifyNativeToken (token) {
+      if (!('idToken' in token)) throw new NativeTokenUnsupportedError('Apple: send the identityToken as idToken, with the raw nonce, not an access token')
+      if (nativeIdTokens === undefined) throw new NativeTokenUnsupportedError('Apple identityTokens from apps need APPLE_APP_IDS: the bundle ids of your apps')
+      return appleProfile(await nativeIdTokens.verify(token.idToken, { nonce: nonceForms(token.nonce) }))
+    },
+
+    refreshTokens (refreshToken, { timeoutMs }) {
+      return tokenCall({ grant_type: 'refresh_token', refresh_token: refreshToken }, timeoutMs)
+    },
+
+    // TN3194: an app that deletes an account revokes its Apple tokens. Apple answers 200 for an
+    // already invalid token too, so a 200 proves only that the call was made.
+    async revokeGrant ({ tokens }, { timeoutMs }) {
+      const [token, hint] = tokens?.refreshToken !== undefined ? [tokens.refreshToken, 'refresh_token'] : [tokens?.accessToken, 'access_token']
+      if (token === undefined || token === '') return
+      const response = await fetch(config.authUrl + REVOKE_PATH, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded;charset=utf-8' },
+        body: new URLSearchParams({ client_id: config.clientId, client_secret: await clientSecret.get(), token, token_type_hint: hint }).toString(),
+        signal: AbortSignal.timeout(timeoutMs)
+      })
+      if (response.status === 200) return
+      const text = await response.text()
+      let error: string | undefined
+      try { error = optionalString((JSON.parse(text) as { error?: unknown }).error) } catch {}
+      throw new Error(`Apple ${REVOKE_PATH} answered ${response.status}${error === undefined ? '' : `: ${error}`}`)
+    }
+  }
+}
