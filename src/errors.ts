@@ -58,9 +58,12 @@ export const ProviderTimeoutError = createError('provider_timeout', '%s', 504)
 /** A provider call made for a JSON route failed on the provider's side (or Apple's keys could not be read to check a notification). */
 export const ProviderUnavailableError = createError('provider_error', '%s', 502)
 
-/** A provider's unlink webhook (Kakao, Naver) or Apple notification without the provider's credentials: wrong admin key, app id, client id or signature. */
+/**
+ * A provider's unlink webhook (Kakao, Naver) or Apple notification without the provider's credentials:
+ * wrong admin key, app id, client id or signature, or a signed call outside the timestamp window (a replay).
+ */
 export const UnlinkUnauthorizedError = createError('unlink_unauthorized', '%s', 401)
-/** A provider's unlink webhook whose fields are missing, malformed, undecryptable or outside the timestamp window. */
+/** A provider's unlink webhook whose fields are missing, malformed or undecryptable. */
 export const UnlinkRequestInvalidError = createError('unlink_request_invalid', '%s', 400)
 
 /** GET /metrics on the public port (METRICS_TOKEN) without `Authorization: Bearer <METRICS_TOKEN>`. */

@@ -3,8 +3,9 @@ import { destination, pino, type DestinationStream, type Logger } from 'pino'
 import type { Config } from './config.js'
 
 // Query parameters whose values must never reach a log: provider codes and state on the callback,
-// our one-time code (HANDOFF_CODE_IN=query frontends may bounce it back), PKCE values, tokens.
-const SECRET_PARAMS = /^(code|state|code_verifier|code_challenge|access_token|refresh_token|id_token|token|nonce)$/i
+// our one-time code (HANDOFF_CODE_IN=query frontends may bounce it back), PKCE values, tokens, and
+// Naver's unlink webhook (its signed call could be replayed within the window; the id is a person's).
+const SECRET_PARAMS = /^(code|state|code_verifier|code_challenge|access_token|refresh_token|id_token|token|nonce|signature|encryptUniqueId)$/i
 
 /** The request URL as logged: sensitive query values replaced. */
 export function redactUrl (url: string): string {

@@ -1,7 +1,7 @@
 import type { PGlite } from '@electric-sql/pglite'
 import closeWithGrace from 'close-with-grace'
 import type { FastifyInstance } from 'fastify'
-import { describeDatabase, docsUrl, NO_PROVIDER_WARNING, providerCallbacks } from './cli/describe.js'
+import { describeDatabase, docsUrl, NO_PROVIDER_WARNING, providerCallbacks, unlinkSetup } from './cli/describe.js'
 import { oneLine } from './cli/one-line.js'
 import { packageVersion } from './cli/version.js'
 import { ConfigError, loadConfig } from './config.js'
@@ -71,11 +71,14 @@ try {
 // Where this server is, in one line: the URL to open (a login started on another host name of this
 // machine loses its cookies), what it runs on, and what to register with each provider.
 const providers = providerCallbacks(config)
+const unlink = unlinkSetup(config)
 app.log.info({
   version: packageVersion(),
   database: describeDatabase(config),
   providers,
+  ...(Object.keys(unlink.webhooks).length === 0 ? {} : { unlinkWebhooks: unlink.webhooks }),
   frontend: config.frontendUrl,
   docs: docsUrl(config)
 }, `handoff ${packageVersion()} ready at ${config.publicUrl}`)
 if (Object.keys(providers).length === 0) app.log.warn(NO_PROVIDER_WARNING)
+for (const off of unlink.off) app.log.info(off)

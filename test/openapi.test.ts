@@ -8,7 +8,7 @@ const github = await startFakeGitHub()
 const apple = await startFakeApple()
 t.teardown(() => Promise.all([github.close(), apple.close()]))
 
-interface Operation { operationId?: string, tags?: string[], responses?: Record<string, { content?: Record<string, { schema?: unknown }> }>, security?: Array<Record<string, string[]>>, requestBody?: unknown }
+interface Operation { operationId?: string, tags?: string[], responses?: Record<string, { description?: string, content?: Record<string, { schema?: unknown }> }>, security?: Array<Record<string, string[]>>, requestBody?: unknown }
 
 const operationsOf = (document: { paths: Record<string, Record<string, Operation>> }) =>
   Object.entries(document.paths).flatMap(([path, operations]) => Object.entries(operations).map(([method, operation]) => ({ path, method, operation })))
@@ -29,6 +29,12 @@ t.test('the OpenAPI document is valid and documents every route', async t => {
     t.ok(operation.tags?.length, `${method} ${path} has a tag`)
     for (const [status, reply] of Object.entries(operation.responses ?? {})) {
       if (['204', '302', '304'].includes(status)) continue
+      // A provider's webhook answers an empty 200 (Apple and Kakao read only the status): declared
+      // as such, with a description and no content.
+      if (status === '200' && path.startsWith('/auth/') && /unlink|notifications/.test(path) && reply.content === undefined) {
+        t.ok(reply.description, `${method} ${path} ${status}: an empty answer, described`)
+        continue
+      }
       t.ok(reply.content?.['application/json']?.schema ?? reply.content?.['text/html']?.schema, `${method} ${path} ${status} has a response schema`)
     }
   }
@@ -90,6 +96,28 @@ t.test('the CSRF header and the cookies are declared where the routes need them'
     t.not(bearer.statusCode === 403 ? bearer.json().code : bearer.statusCode, 'csrf_rejected', `${method.toUpperCase()} ${path}: a bearer request without cookies passes the CSRF check`)
   }
   t.notOk(operationsOf(document).some(({ method, operation }) => method === 'get' && JSON.stringify(operation.security ?? []).includes('csrfHeader')), 'no GET asks for it')
+})
+
+t.test('the providers\' unlink webhooks are documented when their providers are configured, without the CSRF header', async t => {
+  // No provider is called at start: settings alone are enough.
+  const kakao = { KAKAO_CLIENT_ID: 'kakao-rest-key', KAKAO_ADMIN_KEY: 'kakao-admin-key', KAKAO_APP_ID: '1234567' }
+  const { app } = await buildTestApp(t, { ...kakao, NAVER_CLIENT_ID: 'naverClientId', NAVER_CLIENT_SECRET: 'naverClientSecret' })
+  const document = (await app.inject('/docs/json')).json()
+  await t.resolves(SwaggerParser.validate(structuredClone(document)), 'still a valid document')
+  const paths = document.paths as Record<string, Record<string, Operation & { parameters?: Array<{ name: string, in: string }> }>>
+  t.match(paths['/auth/kakao/unlink'], { get: { operationId: 'receiveKakaoUnlink', tags: ['webhooks'] }, post: { operationId: 'receiveKakaoUnlinkForm', tags: ['webhooks'] } })
+  t.match(paths['/auth/naver/unlink'], { post: { operationId: 'receiveNaverUnlink', tags: ['webhooks'] } })
+  t.same(paths['/auth/kakao/unlink'].get.parameters?.filter(parameter => parameter.in === 'query').map(parameter => parameter.name).sort(), ['app_id', 'group_user_token', 'referrer_type', 'user_id'])
+  t.ok(paths['/auth/kakao/unlink'].post.requestBody, 'the POST documents its form')
+  for (const [path, method, success] of [['/auth/kakao/unlink', 'get', '200'], ['/auth/kakao/unlink', 'post', '200'], ['/auth/naver/unlink', 'post', '204']] as const) {
+    const operation = paths[path][method]
+    t.same(Object.keys(operation.responses ?? {}).sort(), [success, '400', '401'].sort(), `${method} ${path}: its answers`)
+    t.notOk(JSON.stringify(operation.security ?? []).includes('csrfHeader'), `${method} ${path}: a provider's server sends no X-Requested-With`)
+    // Without the header the CSRF check does not refuse it: the webhook's own check does.
+    const bare = await app.inject({ method: method.toUpperCase() as 'GET' | 'POST', url: path })
+    t.not(bare.statusCode, 403, `${method} ${path} is not refused as CSRF`)
+  }
+  t.ok(document.tags.some((tag: { name: string }) => tag.name === 'webhooks'), 'the tag is described')
 })
 
 t.test('Swagger UI is served at /docs', async t => {

@@ -13,6 +13,7 @@ import { loginRoutes } from './login.js'
 import { registerOAuthDance } from './oauth-dance.js'
 import { providerTokenRoutes } from './provider-token.js'
 import { signupRoutes } from './signup.js'
+import { unlinkWebhookRoutes } from './unlink-webhooks.js'
 import { ProvidersSchema } from './schemas.js'
 
 /** The login path, mounted at /auth: providers, login, callback, exchange, a native app's provider token. */
@@ -39,5 +40,6 @@ export const authPlugin: FastifyPluginAsyncTypebox<{ config: Config, providers: 
   await app.register(signupRoutes, { config, cookies, hooks })
   await app.register(providerTokenRoutes, { config, providers: byId, cookies, hooks })
   if (config.devLogin) await app.register(devLoginRoutes, { config, hooks })
+  await app.register(unlinkWebhookRoutes, { config, hooks })
   if (config.apple !== undefined) await app.register(appleNotificationRoutes, { config, apple: config.apple, hooks })
 }

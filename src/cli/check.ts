@@ -7,7 +7,7 @@ import { migrationStatus } from '../db/migrate.js'
 import { enabledProviders } from '../providers/index.js'
 import { configuredTokenKeys, NO_TOKEN_KEYS_WARNING } from '../providers/token-vault.js'
 import { parsePrivateKeys } from '../sessions/signing-keys.js'
-import { configuredProviderIds, describeDatabase, docsUrl, NO_PROVIDER_WARNING, providerCallbacks } from './describe.js'
+import { configuredProviderIds, describeDatabase, docsUrl, NO_PROVIDER_WARNING, providerCallbacks, unlinkSetup } from './describe.js'
 import { oneLine } from './one-line.js'
 import { crossSiteOrigins } from './site.js'
 import { packageVersion } from './version.js'
@@ -148,5 +148,8 @@ async function checkProviders (config: Readonly<Config>, report: Report): Promis
   }
   for (const id of configuredProviderIds(config)) report.found.push(['provider', `${id}: callback ${callbacks[id]}${['oidc', 'google', ...config.oidcIssuers.map(issuer => issuer.id)].includes(id) ? discovery : ''}`])
   if (config.devLogin) report.found.push(['provider', `dev: ${callbacks.dev}`])
+  const unlink = unlinkSetup(config)
+  for (const [id, url] of Object.entries(unlink.webhooks)) report.found.push(['unlink', `${id}: webhook ${url}`])
+  for (const off of unlink.off) report.found.push(['unlink', off])
   if (Object.keys(callbacks).length === 0) report.warnings.push(NO_PROVIDER_WARNING)
 }

@@ -28,6 +28,27 @@ export function configuredProviderIds (config: Config): string[] {
   return [...builtIn, ...config.oidcIssuers.map(issuer => issuer.id)]
 }
 
+/** What the providers' unlink paths need, in words: the webhook URLs to register, and what is off for want of a setting. */
+export interface UnlinkSetup {
+  /** By provider: the unlink webhook URL to register in its console (src/auth/unlink-webhooks.ts). */
+  webhooks: Record<string, string>
+  /** One sentence per unlink path that is off. */
+  off: string[]
+}
+
+export const KAKAO_UNLINK_OFF = 'kakao: KAKAO_ADMIN_KEY is not set, so deleting an account does not unlink it at Kakao (Kakao keeps listing the app for that person) and Kakao\'s unlink webhook is off; set KAKAO_ADMIN_KEY and KAKAO_APP_ID (docs/providers.md)'
+
+export function unlinkSetup (config: Config): UnlinkSetup {
+  const webhook = (id: string) => `${config.publicUrl}${config.prefix}/auth/${id}/unlink`
+  const setup: UnlinkSetup = { webhooks: {}, off: [] }
+  if (config.kakao !== undefined) {
+    if (config.kakao.adminKey === undefined) setup.off.push(KAKAO_UNLINK_OFF)
+    else setup.webhooks.kakao = webhook('kakao')
+  }
+  if (config.naver !== undefined) setup.webhooks.naver = webhook('naver')
+  return setup
+}
+
 /** Swagger UI (src/plugins/openapi.ts). */
 export const docsUrl = (config: Pick<Config, 'publicUrl'>) => `${config.publicUrl}/docs`
 

@@ -49,7 +49,7 @@ async function openapi (app: FastifyInstance, { config, cookies, routePrefix }: 
         { name: 'messages', description: 'Sentences for the error codes, in English and Korean' },
         { name: 'health', description: 'Readiness' },
         { name: 'keys', description: 'Public keys, for services that verify our access cookie themselves' },
-        { name: 'webhooks', description: 'Calls from the providers\' servers (Apple\'s notifications, unlink webhooks), not from a browser' }
+        { name: 'webhooks', description: 'Calls from the providers\' servers (Kakao\'s and Naver\'s unlink webhooks, Apple\'s notifications), not from a browser' }
       ],
       components: {
         securitySchemes: {

@@ -141,7 +141,7 @@ export class GrantRevocations implements GrantRevocationQueue {
     const owner = { provider: job.provider, providerUserId: job.provider_user_id }
     const tokens = job.tokens_ciphertext === null || job.tokens_key_id === null ? null : this.#open(owner, { ciphertext: job.tokens_ciphertext, keyId: job.tokens_key_id })
     try {
-      await provider.revokeGrant({ providerUserId: job.provider_user_id, tokens }, { timeoutMs: this.deps.timeoutMs })
+      await provider.revokeGrant({ providerUserId: job.provider_user_id, tokens }, { timeoutMs: this.deps.timeoutMs, log: log.child(context) })
     } catch (error) {
       const reason = scrub((error as Error).message ?? String(error), tokens)
       if (job.attempts >= MAX_ATTEMPTS) {

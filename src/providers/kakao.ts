@@ -1,6 +1,7 @@
 import type { KakaoConfig, ProfileField } from '../config.js'
 import { LoginErrorCode, LoginFlowError, type LoginErrorCodeValue } from '../errors.js'
 import { createIdTokenVerifier, type IdTokenClaims, type IdTokenVerifier } from './id-token.js'
+import { kakaoAccountCalls } from './kakao-account.js'
 import { kakaoSdkLogin } from './kakao-native.js'
 import { fetchProviderJson, optionalString, postTokenForm, type NormalizedProfile, type ProfileContext, type Provider, type TokenResponse } from './provider.js'
 
@@ -96,6 +97,7 @@ export function createKakaoProvider (config: KakaoConfig): Provider {
       // Log in again even with a Kakao session (not in KakaoTalk's in-app browser, Kakao says).
       return promptLogin === true ? { prompt: 'login' } : {}
     },
+    ...kakaoAccountCalls(config),
 
     callbackError (query) {
       const description = String(query.error_description ?? '')

@@ -1,6 +1,7 @@
 import type { NaverConfig } from '../config.js'
 import { LoginErrorCode, LoginFlowError } from '../errors.js'
 import { createIdTokenVerifier, type IdTokenVerifier } from './id-token.js'
+import { naverAccountCalls } from './naver-account.js'
 import { fetchProviderJson, optionalString, postTokenForm, type ProfileContext, type Provider, type TokenResponse } from './provider.js'
 
 // Naver Login (developers.naver.com/docs/login/api/api.md, /docs/login/profile/profile.md,
@@ -52,6 +53,7 @@ export function createNaverProvider (config: NaverConfig): Provider {
       pkce: oidc ? 'S256' : undefined,
       clientAuth: 'body'
     },
+    ...naverAccountCalls(config),
     requiredFields: config.requiredFields,
 
     loginParams ({ promptLogin, consentRepair }): Record<string, string> {

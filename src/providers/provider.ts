@@ -26,6 +26,8 @@ export type TokenResponse = Record<string, unknown>
 
 export interface ProviderCallContext {
   timeoutMs: number
+  /** Where a call that decides not to reach the provider says why (the grant revocation runner passes its logger). */
+  log?: { info(object: object, message: string): void }
 }
 
 /** What a profile read may need besides the access token: OpenID Connect verifies the id_token. */

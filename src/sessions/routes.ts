@@ -8,9 +8,10 @@ import { browserDevice } from './device.js'
 import { publicUser } from '../users/public-user.js'
 import { signAccessToken } from './access-token-signing.js'
 import { authenticateSession, verifyAccessToken } from './guards.js'
+import { kakaoLogoutUrl } from '../providers/kakao-account.js'
 import { nativeTokens } from './native-tokens.js'
-import { logoutSecurity, LogoutBodySchema, LogoutQuerySchema, MeSchema, RefreshBodySchema, RefreshedSchema, SessionDescriptions, SessionListSchema, SessionParamsSchema } from './schemas.js'
-import { listSessions, revokeSession, revokeUserSessions, rotateRefreshToken } from './store.js'
+import { logoutSecurity, LogoutBodySchema, LogoutQuerySchema, MeSchema, ProviderLogoutSchema, RefreshBodySchema, RefreshedSchema, SessionDescriptions, SessionListSchema, SessionParamsSchema } from './schemas.js'
+import { listSessions, revokeSession, revokeUserSessions, rotateRefreshToken, sessionSignInProvider } from './store.js'
 
 const secondsUntil = (end: Date, now: Date): number => Math.floor((end.getTime() - now.getTime()) / 1000)
 
@@ -89,7 +90,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies:
       security: logoutSecurity,
       querystring: LogoutQuerySchema,
       body: LogoutBodySchema,
-      response: { 204: { type: 'null', description: 'Signed out' }, 400: ErrorRef, 403: ErrorRef }
+      response: { 200: ProviderLogoutSchema, 204: { type: 'null', description: 'Signed out' }, 400: ErrorRef, 403: ErrorRef }
     },
     config: { csrf: true }
   }, async (request, reply) => {
@@ -98,12 +99,15 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies:
     const refreshToken = native ? request.body.refreshToken : request.cookies[cookies.refreshName]
     const user = (() => { try { return verifyAccessToken(request) } catch { return null } })()
     const { sql } = app.handoff.db
+    // The session this browser was using: the access cookie's, else the refresh cookie's.
+    let ended = user?.sessionId
     if (request.query.all === true && user !== null) {
       await app.handoff.sessionRevocations.revoke(request, 'logout_all', record => revokeUserSessions(sql, user.id, record))
     } else {
       const byRefresh = refreshToken !== undefined && refreshToken !== ''
         ? await app.handoff.sessionRevocations.revoke(request, 'logout', record => revokeSession(sql, { refreshToken, client: native ? 'native' : 'browser' }, record))
         : null
+      ended ??= byRefresh?.sessionIds[0]
       // The refresh cookie may be stale (purged, or of an older session of this browser): the
       // access cookie's session ends too, or its token would keep working until it expires.
       if (user !== null && byRefresh?.sessionIds.includes(user.sessionId) !== true) {
@@ -112,7 +116,13 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ config: Config, cookies:
     }
     // A native app holds no cookie of ours: nothing to clear.
     if (!native && user?.client !== 'native') cookies.clear(reply)
-    return reply.code(204).send(null)
+    if (request.query.withProvider !== true) return reply.code(204).send(null)
+    // Only Kakao has a page that ends its own browser session and comes back (KAKAO_LOGOUT_REDIRECT_URI).
+    const kakao = config.kakao
+    const providerLogoutUrl = kakao?.logoutRedirectUri !== undefined && ended !== undefined && await sessionSignInProvider(sql, ended) === 'kakao'
+      ? kakaoLogoutUrl(kakao)
+      : null
+    return reply.code(200).send({ providerLogoutUrl })
   })
 
   app.get('/sessions', {

@@ -39,8 +39,15 @@ export const LogoutBodySchema = Type.Object({
 }, { additionalProperties: false, description: 'Optional, native apps only: ends the refresh token\'s session (besides the bearer token\'s).' })
 
 export const LogoutQuerySchema = Type.Object({
-  all: Type.Optional(Type.Boolean({ description: 'Sign out every session of this user, on every device' }))
+  all: Type.Optional(Type.Boolean({ description: 'Sign out every session of this user, on every device' })),
+  withProvider: Type.Optional(Type.Boolean({ description: 'Answer 200 with the provider\'s own logout page for the ended session (Kakao\'s "logout with the Kakao account"), instead of 204' }))
 })
+
+export const ProviderLogoutSchema = Type.Object({
+  providerLogoutUrl: Type.Union([Type.String({ format: 'uri' }), Type.Null()], {
+    description: 'Kakao\'s account logout page (카카오계정과 함께 로그아웃) when the ended session was opened through Kakao and KAKAO_LOGOUT_REDIRECT_URI is set; navigate there to end the Kakao session too (shared computers). Else null'
+  })
+}, { additionalProperties: false })
 
 export const SessionListSchema = Type.Object({
   sessions: Type.Array(Type.Object({
@@ -68,7 +75,7 @@ export const SessionDescriptions = {
   me: 'Answers from the access cookie (a native app: its `Authorization: Bearer` token) alone, without a database query. 401 `not_authenticated` when the cookie is absent, expired or forged (call POST /auth/refresh, then retry), or its session was revoked (logout, a revoked device, a deleted account: refused at once, on every instance).',
   refresh: 'Reads the refresh cookie (HttpOnly; over plain http sent only to /auth paths). The presented refresh token stops working; new cookies are set. A session ends SESSION_MAX_LIFETIME_SECONDS (90 days by default) after its sign-in however often it is refreshed: the new refresh cookie\'s Max-Age never reaches past that, and afterwards the answer is 401 `refresh_token_invalid` (sign in again). Within REFRESH_REUSE_GRACE_SECONDS of a rotation, the old token presented by the browser that opened the session (its HttpOnly device cookie: two tabs refreshing at once) still gets a new access cookie, without a new refresh cookie (a session opened before device cookies existed adopts the browser of its next refresh, which then gets a device cookie). A rotated token presented later, or by any other browser even within that window, revokes its whole session: 401 `refresh_token_reused`. 401 `refresh_token_invalid` when missing, expired or revoked. Both 401s clear the cookies. ' +
     'A native app sends `{ refreshToken, deviceSecret? }` in the body instead and gets `tokens` back (no cookie): the same rotation, reuse detection and absolute lifetime, and the grace window only with the `deviceSecret` its session was opened (or first refreshed) with; within it `tokens` has no `refreshToken` (keep yours). A native refresh token presented as a cookie, or a browser\'s in the body, is `refresh_token_invalid` and changes nothing.',
-  logout: 'Revokes the session of the presented refresh cookie and that of the access cookie (when they differ, both) and clears both cookies; the session\'s access tokens are refused at once, on every instance. `all=true` needs a valid access cookie and revokes every session of the user. Always 204, signed in or not. A native app sends its bearer token (and may send `{ refreshToken }`): the same, without cookies.',
+  logout: 'Revokes the session of the presented refresh cookie and that of the access cookie (when they differ, both) and clears both cookies; the session\'s access tokens are refused at once, on every instance. `all=true` needs a valid access cookie and revokes every session of the user. 204, signed in or not; with `withProvider=true`, 200 `{ providerLogoutUrl }` instead (null unless the ended session, the access cookie\'s or else the refresh cookie\'s, was opened through Kakao and KAKAO_LOGOUT_REDIRECT_URI is set). A native app sends its bearer token (and may send `{ refreshToken }`): the same, without cookies.',
   revoke: 'Its refresh token stops working at once, and its access token is refused at once by every route, on every instance. 404 `session_not_found` when the session is not yours or not active.'
 }
 

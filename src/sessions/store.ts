@@ -217,6 +217,12 @@ export async function findLiveSession (sql: Pick<Sql, 'query'>, { sessionId, use
   return row === undefined ? undefined : { createdAt: row.created_at }
 }
 
+/** The provider of the identity whose login opened this session (revoked or not), or null (a session outlives an identity unlinked since). */
+export async function sessionSignInProvider (sql: Pick<Sql, 'query'>, sessionId: string): Promise<string | null> {
+  const [row] = await sql.query<{ provider: string }>('SELECT i.provider FROM sessions s JOIN identities i ON i.id = s.identity_id WHERE s.id = $1', [sessionId])
+  return row?.provider ?? null
+}
+
 export interface SessionSummary { id: string, createdAt: string, lastUsedAt: string, userAgent: string | null, ip: string | null }
 
 /** A user's live sessions, most recently used first. */

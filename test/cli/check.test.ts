@@ -67,6 +67,21 @@ t.test('a frontend on another site: a warning pointing to the setups that work, 
   t.notMatch(stdout, 'no login provider', 'the dev provider counts')
 })
 
+t.test('Kakao and Naver: the unlink webhook URLs to register, and what is off without KAKAO_ADMIN_KEY', async t => {
+  const providers = { KAKAO_CLIENT_ID: 'kakao-rest-key', NAVER_CLIENT_ID: 'naver-id', NAVER_CLIENT_SECRET: 'naver-secret' }
+  const without = await runCli(['check'], { cwd, env: { ...base, ...providers } })
+  t.equal(without.code, 0, without.stderr)
+  t.match(without.stdout, 'unlink    kakao: KAKAO_ADMIN_KEY is not set, so deleting an account does not unlink it at Kakao')
+  t.match(without.stdout, 'unlink    naver: webhook http://localhost:3000/auth/naver/unlink\n')
+  t.notMatch(without.stdout, '/auth/kakao/unlink')
+
+  const withKey = await runCli(['check'], { cwd, env: { ...base, ...providers, KAKAO_ADMIN_KEY: 'kakao-admin-key', KAKAO_APP_ID: '1234567' } })
+  t.equal(withKey.code, 0, withKey.stderr)
+  t.match(withKey.stdout, 'unlink    kakao: webhook http://localhost:3000/auth/kakao/unlink\n')
+  t.notMatch(withKey.stdout, 'KAKAO_ADMIN_KEY is not set')
+  t.notMatch(withKey.stdout, /kakao-admin-key|naver-secret/, 'no secret printed')
+})
+
 t.test('no provider at all: a warning', async t => {
   const { code, stdout } = await runCli(['check'], { cwd, env: base })
   t.equal(code, 0)

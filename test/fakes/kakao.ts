@@ -11,6 +11,10 @@ import { recordRequests, type RecordedRequest } from './recorder.js'
 // code issued with an S256 challenge is exchanged only with the verifier that hashes to it; a
 // missing or wrong verifier gets invalid_grant in Kakao's error format. Kakao's own KOE code for it
 // is unconfirmed (docs/providers.md): KOE320, its code for a bad authorization code, stands in.
+// After the login ("Kakao logout, unlink, token info" and "Kakao unlink webhook" in providers.md):
+// the refresh grant (a new refresh token only when Kakao decides the old one is near its end), the
+// admin-key unlink by user id (-101 for a user no longer linked), and Kakao's side of the unlink
+// webhook: `sendUnlinkWebhook` calls the URL registered with it as Kakao's servers do.
 
 export interface KakaoAccount {
   /** Decimal digits, written into the JSON as a bare number. */
@@ -35,6 +39,15 @@ export interface FakeKakao {
   authorize: 'approve' | 'deny'
   token: 'ok' | 'KOE320' | 'hang' | 'status500'
   profile: 'ok' | 'unauthorized' | 'hang' | 'garbage'
+  /** `rotate`: the refresh grant also returns a new refresh token (the old one had under a month left). */
+  refresh: 'ok' | 'rotate' | 'status500'
+  unlink: 'ok' | 'status500' | 'hang'
+  /** The app's primary admin key, as the console shows it (the app id is `appId`, below). */
+  adminKey: string
+  /** The tokens of the last code exchange. */
+  lastTokens?: { accessToken: string, refreshToken: string }
+  /** Users linked to the app: a login links, an unlink (ours or the person's) removes. */
+  linked: Set<string>
   // ---- OpenID Connect mode and consent screens (see the block of the same name below) ----
   /** [OpenID Connect 활성화] in the console: token replies for a scope with `openid` carry an id_token. */
   oidc: boolean
@@ -50,6 +63,10 @@ export interface FakeKakao {
   nonces: Array<string | undefined>
   // ---- end of OpenID Connect mode and consent screens ----
   env: Record<string, string>
+  /** KAKAO_ADMIN_KEY and KAKAO_APP_ID pointing at this app. */
+  adminEnv: Record<string, string>
+  /** Kakao's unlink webhook, as Kakao sends it to the URL registered in the console: GET (query) or POST (form). */
+  sendUnlinkWebhook(url: string, options: UnlinkWebhook): Promise<WebhookResult>
   close(): Promise<void>
   // --- native apps (issue 19): what Kakao's SDKs get on a device -------------------------------
   /** The app's native app key: the `aud` of the id_tokens its SDK logins get (KAKAO_NATIVE_APP_KEYS). */
@@ -64,6 +81,20 @@ export interface FakeKakao {
   sdkAccessToken(appId?: string): string
   // --- end native apps ---------------------------------------------------------------------------
 }
+
+export interface UnlinkWebhook {
+  method?: 'GET' | 'POST'
+  userId: string
+  referrerType?: string
+  /** Default: the fake's own; another key or null (no header) for forged calls. */
+  adminKey?: string | null
+  appId?: string
+}
+
+export interface WebhookResult { status: number, body: string, elapsedMs: number }
+
+/** Kakao gives the service 3 seconds to answer its webhooks. */
+const WEBHOOK_TIMEOUT_MS = 3000
 
 interface IssuedCode { redirectUri: string, scope: string[], challenge?: string, nonce?: string, used: boolean }
 
@@ -85,6 +116,11 @@ export async function startFakeKakao (): Promise<FakeKakao> {
     authorize: 'approve' as FakeKakao['authorize'],
     token: 'ok' as FakeKakao['token'],
     profile: 'ok' as FakeKakao['profile'],
+    refresh: 'ok' as FakeKakao['refresh'],
+    unlink: 'ok' as FakeKakao['unlink'],
+    adminKey: 'fake-kakao-primary-admin-key',
+    linked: new Set<string>(),
+    lastTokens: undefined as FakeKakao['lastTokens'],
     oidc: false,
     idToken: 'none' as KakaoIdTokenFault,
     jwks: 'ok' as FakeKakao['jwks'],
@@ -92,6 +128,12 @@ export async function startFakeKakao (): Promise<FakeKakao> {
     withheld: new Set<string>(),
     agreed: new Set<string>(),
     nonces: [] as Array<string | undefined>
+  }
+  const refreshTokens = new Set<string>()
+  const newRefreshToken = () => {
+    const token = randomBytes(30).toString('base64url')
+    refreshTokens.add(token)
+    return token
   }
   const oidc = await oidcMode(fake)
 
@@ -129,6 +171,15 @@ export async function startFakeKakao (): Promise<FakeKakao> {
     if (body.client_id !== fake.clientId) return error(401, 'invalid_client', 'Not exist client_id', 'KOE101')
     if (fake.clientSecret !== undefined && body.client_secret !== fake.clientSecret) return error(401, 'invalid_client', 'Bad client credentials', 'KOE010')
     if (fake.clientSecret === undefined && body.client_secret !== undefined) return error(401, 'invalid_client', 'Bad client credentials', 'KOE010')
+    if (body.grant_type === 'refresh_token') {
+      if (fake.refresh === 'status500') return reply.code(500).type('text/html').send('<h1>Internal Server Error</h1>')
+      // KOE322 for an unknown or expired refresh token is unconfirmed; invalid_grant is RFC 6749's.
+      if (!refreshTokens.has(body.refresh_token)) return error(400, 'invalid_grant', 'invalid refresh token', 'KOE322')
+      const token = randomBytes(30).toString('base64url')
+      tokens.add(token)
+      const renewed = fake.refresh === 'rotate' ? { refresh_token: newRefreshToken(), refresh_token_expires_in: 5183999 } : {}
+      return { token_type: 'bearer', access_token: token, expires_in: 21599, ...renewed }
+    }
     const issued = codes.get(body.code)
     if (fake.token === 'KOE320' || issued === undefined || issued.used) return error(400, 'invalid_grant', `authorization code not found for code=${body.code}`, 'KOE320')
     issued.used = true
@@ -140,7 +191,19 @@ export async function startFakeKakao (): Promise<FakeKakao> {
     }
     const token = randomBytes(30).toString('base64url')
     tokens.add(token)
-    return { token_type: 'bearer', access_token: token, expires_in: 21599, refresh_token: randomBytes(30).toString('base64url'), refresh_token_expires_in: 5183999, scope: issued.scope.join(' '), ...await oidc.idTokenFields(issued) }
+    fake.lastTokens = { accessToken: token, refreshToken: newRefreshToken() }
+    return { token_type: 'bearer', access_token: token, expires_in: 21599, refresh_token: fake.lastTokens.refreshToken, refresh_token_expires_in: 5183999, scope: issued.scope.join(' '), ...await oidc.idTokenFields(issued) }
+  })
+
+  // The admin-key form of the unlink API: the service names the user, no token of theirs needed.
+  app.post('/v1/user/unlink', async (request, reply) => {
+    if (fake.unlink === 'hang') return hang()
+    if (fake.unlink === 'status500') return reply.code(500).type('text/html').send('<h1>Internal Server Error</h1>')
+    if (request.headers.authorization !== `KakaoAK ${fake.adminKey}`) return reply.code(401).send({ msg: 'wrong appKey(admin key) type', code: -401 })
+    const body = (request.body ?? {}) as Record<string, string>
+    if (body.target_id_type !== 'user_id' || !/^\d+$/.test(body.target_id ?? '')) return reply.code(400).send({ msg: 'target_id_type and target_id are required', code: -2 })
+    if (!fake.linked.delete(body.target_id)) return reply.code(400).send({ msg: 'NotRegisteredUserException', code: -101 })
+    return reply.type('application/json;charset=UTF-8').send(`{"id":${body.target_id}}`)
   })
 
   app.route({
@@ -152,6 +215,7 @@ export async function startFakeKakao (): Promise<FakeKakao> {
       const match = /^Bearer (\S+)$/.exec(String(request.headers.authorization ?? ''))
       if (fake.profile === 'unauthorized' || match === null || !tokens.has(match[1])) return reply.code(401).send({ msg: 'this access token does not exist', code: -401 })
       const { id, nickname, profileImage, email, isEmailValid, isEmailVerified } = oidc.consentedAccount()
+      fake.linked.add(id)
       const account = {
         profile_nickname_needs_agreement: nickname === undefined,
         profile_image_needs_agreement: profileImage === undefined,
@@ -220,10 +284,29 @@ export async function startFakeKakao (): Promise<FakeKakao> {
   const address = app.server.address()
   const origin = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`
   oidc.issuer = origin
-  const started = Object.assign(live, { authUrl: origin, apiUrl: origin, close: async () => { await app.close() } })
-  // A getter: tests switch the client secret on and off after the fake started.
-  return Object.defineProperty(started, 'env', {
-    get: () => ({ KAKAO_CLIENT_ID: fake.clientId, KAKAO_AUTH_URL: origin, KAKAO_API_URL: origin, ...(fake.clientSecret === undefined ? {} : { KAKAO_CLIENT_SECRET: fake.clientSecret }) })
+  async function sendUnlinkWebhook (url: string, { method = 'POST', userId, referrerType = 'UNLINK_FROM_APPS', adminKey = fake.adminKey, appId = live.appId }: UnlinkWebhook): Promise<WebhookResult> {
+    // Kakao has already unlinked the user when it calls; every value is a string.
+    fake.linked.delete(userId)
+    const params = new URLSearchParams({ app_id: appId, user_id: userId, referrer_type: referrerType })
+    const target = new URL(url)
+    if (method === 'GET') for (const [name, value] of params) target.searchParams.set(name, value)
+    const sentAt = performance.now()
+    const response = await fetch(target, {
+      method,
+      headers: { ...(adminKey === null ? {} : { authorization: `KakaoAK ${adminKey}` }), ...(method === 'POST' ? { 'content-type': 'application/x-www-form-urlencoded;charset=utf-8' } : {}) },
+      ...(method === 'POST' ? { body: params.toString() } : {}),
+      // Redirects are failures to Kakao, not followed.
+      redirect: 'manual',
+      signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS)
+    })
+    return { status: response.status, body: await response.text(), elapsedMs: performance.now() - sentAt }
+  }
+
+  const started = Object.assign(live, { authUrl: origin, apiUrl: origin, sendUnlinkWebhook, close: async () => { await app.close() } })
+  // Getters: tests switch the client secret on and off, and change the admin key, after the fake started.
+  return Object.defineProperties(started, {
+    env: { get: () => ({ KAKAO_CLIENT_ID: fake.clientId, KAKAO_AUTH_URL: origin, KAKAO_API_URL: origin, ...(fake.clientSecret === undefined ? {} : { KAKAO_CLIENT_SECRET: fake.clientSecret }) }) },
+    adminEnv: { get: () => ({ KAKAO_ADMIN_KEY: fake.adminKey, KAKAO_APP_ID: live.appId }) }
   }) as FakeKakao
 }
 

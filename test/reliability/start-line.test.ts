@@ -47,6 +47,16 @@ async function passwordUrl (t: { teardown(fn: () => unknown): void }): Promise<s
   return url.toString()
 }
 
+t.test('Kakao and Naver: the unlink webhooks to register, and a line saying unlink on withdrawal is off without KAKAO_ADMIN_KEY', async t => {
+  const { server } = await startedLines(t, { KAKAO_CLIENT_ID: 'kakao-rest-key', NAVER_CLIENT_ID: 'naver-id', NAVER_CLIENT_SECRET: 'naver-secret' })
+  // Written just after the start line: wait for it too.
+  for (let i = 0; i < 50 && !server.output().includes('KAKAO_ADMIN_KEY is not set'); i++) await new Promise(resolve => setTimeout(resolve, 100))
+  const lines = server.output().trim().split('\n').map(line => JSON.parse(line) as Record<string, unknown>)
+  t.match(lines.find(line => String(line.msg).includes(' ready at ')), { unlinkWebhooks: { naver: `${server.origin}/auth/naver/unlink` } })
+  t.match(lines.find(line => String(line.msg).startsWith('kakao: KAKAO_ADMIN_KEY is not set')), { level: 30 }, 'said once, at info')
+  t.notMatch(server.output(), /naver-secret/)
+})
+
 t.test('no login provider enabled: a warning that says how to enable one', async t => {
   const { lines } = await startedLines(t, onPostgres ? { DATABASE_URL: await passwordUrl(t), MIGRATE_ON_START: 'true' } : {})
   t.match(lines.find(line => line.level === 40 && String(line.msg).startsWith('no login provider')), { msg: /GITHUB_CLIENT_ID.*DEV_LOGIN=true/ })

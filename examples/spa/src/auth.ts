@@ -110,4 +110,13 @@ export async function linkProvider (provider: string, returnTo?: string): Promis
 /** Unlinks one identity by its id (GET /users/me lists them); 409 `last_identity` for the last one. */
 export const unlinkIdentity = (identityId: string) => authed<void>(`/users/me/identities/${encodeURIComponent(identityId)}`, { method: 'DELETE' })
 
-export const logout = (everywhere = false) => api<void>(`/auth/logout${everywhere ? '?all=true' : ''}`, { method: 'POST' })
+/**
+ * Signs out (every session with `everywhere`). Resolves with the provider's own logout page when the
+ * session was opened through one that has it (Kakao's "logout with the Kakao account", with
+ * KAKAO_LOGOUT_REDIRECT_URI set), else null: on a shared computer, open it to sign out there too.
+ */
+export async function logout (everywhere = false): Promise<string | null> {
+  const query = new URLSearchParams({ withProvider: 'true', ...(everywhere ? { all: 'true' } : {}) })
+  const body = await api<{ providerLogoutUrl: string | null }>(`/auth/logout?${query.toString()}`, { method: 'POST' })
+  return body?.providerLogoutUrl ?? null
+}

@@ -59,7 +59,8 @@ function avatar (url: string | null, nickname: string, size = 'large') {
   return image
 }
 
-async function signedOut () {
+/** The sign-in screen; after a logout from a Kakao session, with Kakao's own logout (shared computers). */
+async function signedOut (providerLogoutUrl: string | null = null) {
   let providers: Provider[] = []
   try {
     providers = (await api<{ providers: Provider[] }>('/auth/providers')).providers
@@ -70,6 +71,10 @@ async function signedOut () {
   show(h('section', { class: 'card narrow' },
     h('h1', {}, text('signIn')),
     h('p', { class: 'lead' }, text('signInLead')),
+    providerLogoutUrl === null
+      ? null
+      : h('p', { class: 'hint', 'data-testid': 'provider-logout' }, text('kakaoLogoutHint'), ' ',
+        h('a', { class: 'button small secondary', href: providerLogoutUrl }, text('kakaoLogout'))),
     providers.length === 0
       ? h('p', { class: 'hint' }, text('noProvider'))
       : h('div', { class: 'providers' }, ...providers.map(provider => loginButton(provider, returnTo)))
@@ -267,7 +272,7 @@ async function account () {
         h('p', { class: 'hint' }, text('memberSince', { date: when(profile.createdAt) }))),
       h('div', { class: 'actions' },
         action(text('refreshSession'), async () => { await refresh(); notify(text('sessionRefreshed'), 'info') }),
-        action(text('signOut'), async () => { await logout(); notify(text('signedOut'), 'info'); await signedOut() }, 'primary'))),
+        action(text('signOut'), async () => { const providerLogout = await logout(); notify(text('signedOut'), 'info'); await signedOut(providerLogout) }, 'primary'))),
     h('section', { class: 'card' }, h('h2', {}, text('linkedProviders')),
       h('ul', { class: 'list' }, ...profile.identities.map(identity =>
         h('li', { class: 'row' },
@@ -286,7 +291,7 @@ async function account () {
           sensitive(text('link', { provider: providerName(provider.id, provider.name) }), () => linkProvider(provider.id), 'small secondary')))),
     sessions,
     h('div', { class: 'actions end' },
-      action(text('signOutEverywhere'), async () => { await logout(true); notify(text('signedOutEverywhere'), 'info'); await signedOut() }, 'danger'),
+      action(text('signOutEverywhere'), async () => { const providerLogout = await logout(true); notify(text('signedOutEverywhere'), 'info'); await signedOut(providerLogout) }, 'danger'),
       sensitive(text('deleteAccount'), deleteAccount, 'danger'))
   )
 }
