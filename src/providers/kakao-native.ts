@@ -6,7 +6,7 @@ import { fetchProviderJson, optionalString, type NativeSdkToken, type Normalized
 
 // Kakao's own SDKs (Android, iOS, Flutter, React Native wrappers) log in with the app's native app key
 // (the JavaScript SDK with its JavaScript key), not the REST API key our browser login uses: an SDK's
-// id_token names that key as `aud` (docs/providers.md, "Native SDK tokens"). So the accepted audiences
+// id_token names that key as `aud` (docs/mobile.md, "Path B: the provider's SDK"). So the accepted audiences
 // are KAKAO_NATIVE_APP_KEYS, never the REST key alone. An access token names no audience: Kakao's
 // token-info call says which app it was issued to, and only KAKAO_APP_ID's is accepted.
 const JWKS_PATH = '/.well-known/jwks.json'

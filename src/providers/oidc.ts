@@ -159,7 +159,7 @@ export async function createOidcProvider (options: OidcProviderOptions, { timeou
   if (options.nativeClientIds === undefined) return provider
   // A native app's SDK id_token (Google Sign-In, Credential Manager): its audience is one of our client
   // ids (Android names the web client id as `aud` and itself as `azp`), and so must `azp` be when the
-  // token names one, whatever the number of audiences (docs/providers.md, "Native SDK tokens").
+  // token names one, whatever the number of audiences (docs/mobile.md, "Path B: the provider's SDK").
   provider.verifyNativeToken = async (token) => {
     if (!('idToken' in token)) throw new NativeTokenUnsupportedError(`${options.displayName}: send the idToken (with its nonce), not an access token`)
     if (nativeIdTokens === undefined) throw new NativeTokenUnsupportedError(`${options.displayName} id_tokens from apps need ${options.issuerSetting.replace(/_ISSUER$/, '')}_NATIVE_CLIENT_IDS: the client ids of your iOS and Android apps`)
