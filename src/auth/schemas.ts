@@ -109,12 +109,14 @@ export const ExchangeResponses = {
 /** POST /auth/:provider/token: what a provider's SDK gave the app. */
 export const ProviderTokenBodySchema = Type.Union([
   Type.Object({
-    idToken: Type.String({ minLength: 1, maxLength: 8192, description: 'The id_token from the SDK (Kakao with OpenID Connect, Google Sign-In, Sign in with Apple)' }),
+    // Printable ASCII only: a token goes into an HTTP header or a JWT parser, and a control or
+    // non-ASCII character there is the client's error (400), not a provider failure.
+    idToken: Type.String({ minLength: 1, maxLength: 8192, pattern: '^[\\x21-\\x7e]+$', description: 'The id_token from the SDK (Kakao with OpenID Connect, Google Sign-In, Sign in with Apple)' }),
     nonce: Type.String({ minLength: 16, maxLength: 256, description: 'The raw nonce the app generated for this sign-in; the SDK got it, or its SHA-256 in hex (Apple\'s convention, recommended everywhere: the raw value then never appears in the token). Each id_token signs in once.' }),
     deviceSecret: Type.Optional(DeviceSecretSchema)
   }, { additionalProperties: false }),
   Type.Object({
-    accessToken: Type.String({ minLength: 1, maxLength: 4096, description: 'The access token from the SDK (Kakao without OpenID Connect); checked with the provider to be our app\'s' }),
+    accessToken: Type.String({ minLength: 1, maxLength: 4096, pattern: '^[\\x21-\\x7e]+$', description: 'The access token from the SDK (Kakao without OpenID Connect); checked with the provider to be our app\'s' }),
     deviceSecret: Type.Optional(DeviceSecretSchema)
   }, { additionalProperties: false })
 ])

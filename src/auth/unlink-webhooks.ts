@@ -93,7 +93,17 @@ export const unlinkWebhookRoutes: FastifyPluginAsyncTypebox<{ config: Config, ho
       onError: refused('naver')
     }, async (request, reply) => {
       // The guide documents a form body and shows the parameters in the query string: a body value wins.
-      const providerUserId = readNaverUnlink(naver, { ...request.query, ...request.body }, app.handoff.clock.now())
+      const params = { ...request.query, ...request.body }
+      const providerUserId = readNaverUnlink(naver, params, app.handoff.clock.now())
+      // A signed call stays valid for the whole window: replayed after the person came back (signed
+      // in again, which a new consent at Naver allows), it would remove the identity they just
+      // re-linked. Naver signs when the unlink happened: a sign-in after that wins, as for Apple's events.
+      const unlinkedAt = new Date(Number(params.timestamp) * 1000)
+      const [identity] = await app.handoff.db.sql.query<{ last_login_at: Date }>('SELECT last_login_at FROM identities WHERE provider = $1 AND provider_user_id = $2', ['naver', providerUserId])
+      if (identity !== undefined && new Date(identity.last_login_at) > unlinkedAt) {
+        request.log.info({ provider: 'naver' }, 'provider unlink: the identity signed in after the unlink was signed; nothing changed')
+        return reply.code(204).send(null)
+      }
       await unlink(request, 'naver', providerUserId, 'NAVER_UNLINK')
       return reply.code(204).send(null)
     })

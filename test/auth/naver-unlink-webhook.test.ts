@@ -126,6 +126,24 @@ t.test('a person who withdrew consent at Naver: identity, account and session go
   t.equal(unlinked.length, 1, 'nothing fired again')
 })
 
+t.test('a captured call replayed after the person signed in again (within the window) leaves the new identity alone', async t => {
+  const { app, send, webhookUrl, clock } = await listening(t)
+  await signIn(app, newBrowser(), 'naver')
+  const params: Record<string, string> = {}
+  t.equal((await send({ userId: naver.user.id, tamper: sent => { Object.assign(params, sent) } })).status, 204)
+  t.same(await counts(app), { users: 0, identities: 0, sessions: 0 }, 'the unlink itself took effect')
+
+  clock.advance(30)
+  const browser = newBrowser()
+  await signIn(app, browser, 'naver')
+  const before = await counts(app)
+  t.same(before, { users: 1, identities: 1, sessions: 1 }, 'the person came back')
+  const replay = await fetch(webhookUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(params).toString() })
+  t.equal(replay.status, 204)
+  t.same(await counts(app), before, 'identity, account and session stay')
+  t.equal((await browse(app, browser, '/auth/me')).statusCode, 200, 'still signed in')
+})
+
 t.test('unlink on withdrawal: deleting the account revokes the kept refresh token at Naver, retried after a 503', async t => {
   const { app, clock } = await listening(t)
   const browser = newBrowser()
