@@ -2,7 +2,11 @@
 // their failures are retried by the background job that makes them, so they are plain errors that
 // say whether a retry can help, never a LoginFlowError (no frontend is waiting for an `error=`).
 
-/** A provider call about a grant failed. `retryable: false`: our settings are wrong, a retry only repeats the refusal. */
+/**
+ * A provider call about a grant failed. `retryable: false`: our settings are wrong, and a retry only
+ * repeats the refusal until an operator fixes them; the runner still retries (a fixed setting then
+ * succeeds) but logs it as an error, so it is seen.
+ */
 export class ProviderGrantError extends Error {
   readonly retryable: boolean
 

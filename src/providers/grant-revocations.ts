@@ -2,6 +2,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Clock } from '../clock.js'
 import type { Sql } from '../db/database.js'
+import { ProviderGrantError } from './grant-request.js'
 import type { Provider, ProviderTokens } from './provider.js'
 import type { SealedTokens, TokenOwner, TokenVault } from './token-vault.js'
 
@@ -152,7 +153,10 @@ export class GrantRevocations implements GrantRevocationQueue {
       const delay = retryDelaySeconds(job.attempts)
       await sql.query('UPDATE provider_grant_revocations SET next_attempt_at = $2, last_error = $3 WHERE id = $1',
         [job.id, new Date(clock.now().getTime() + delay * 1000), reason])
-      log.warn({ ...context, reason, retryInSeconds: delay }, 'grant revocation failed; will retry')
+      // Our settings refused (a wrong admin key or client secret): an operator must act, so an error;
+      // retried all the same, since a fixed setting then succeeds.
+      const misconfigured = error instanceof ProviderGrantError && !error.retryable
+      log[misconfigured ? 'error' : 'warn']({ ...context, reason, retryInSeconds: delay }, misconfigured ? 'grant revocation refused: fix the setting it names; will retry' : 'grant revocation failed; will retry')
       return 'retried'
     }
     await sql.query('DELETE FROM provider_grant_revocations WHERE id = $1', [job.id])
