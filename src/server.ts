@@ -12,6 +12,20 @@ import { prettyLogStream } from './logger.js'
 // The process: settings, app, listen, graceful shutdown. Everything else lives in buildApp.
 // `handoff` with no command (src/cli/main.ts) imports this module; `npm run dev` runs it directly.
 
+/** How long a shutdown may take: a graceful one lets requests finish; a failed start only closes. */
+const SHUTDOWN_GRACE_MS = 10_000
+
+/**
+ * A start that failed must end the process: closing what did open (the database, the grant
+ * revocation pass the app's onReady began) gets the grace a shutdown gets, then exit(1) regardless.
+ */
+function exitWithinGraceIfCloseHangs (): void {
+  setTimeout(() => {
+    console.error(`handoff: closing after the failed start took over ${SHUTDOWN_GRACE_MS / 1000} s; exiting`)
+    process.exit(1)
+  }, SHUTDOWN_GRACE_MS).unref()
+}
+
 let config
 try {
   config = loadConfig(process.env, { dotenv: true })
@@ -34,6 +48,7 @@ try {
   embedded = await opening
   app = await buildApp({ config, logStream, database: embedded === undefined ? undefined : { kind: 'pglite', instance: embedded } })
 } catch (error) {
+  exitWithinGraceIfCloseHangs()
   await embedded?.close()
   // A setting only checked while building (OIDC discovery) or an unreachable database: one line.
   const known = error instanceof ConfigError || error instanceof DatabaseUnreachableError
@@ -43,7 +58,7 @@ try {
   process.exit(1)
 }
 
-closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
+closeWithGrace({ delay: SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {
   if (err !== undefined) app.log.error({ err }, 'closing after an error')
   else app.log.info({ signal }, 'closing')
   // close() stops accepting and ends idle keep-alive connections once; a connection busy with a
@@ -63,6 +78,7 @@ try {
 } catch (error) {
   // A port in use, a HOST that is not this machine's: one line, as for every other failed start.
   console.error(`handoff: could not listen on ${config.host}:${config.port}: ${oneLine(error)}`)
+  exitWithinGraceIfCloseHangs()
   await app.close()
   await embedded?.close()
   process.exit(1)

@@ -67,6 +67,26 @@ export async function startServer (env: Record<string, string>, { waitReady = tr
   throw new Error(`the server did not become ready: ${out}\n${err}`)
 }
 
+/**
+ * The process's exit, for a process expected to end on its own; one still running after `ms` is
+ * killed and the wait rejects with what it printed, so a hang fails its own test with the output
+ * instead of the whole file running into tap's timeout.
+ */
+export async function exitWithin (server: ServerProcess, ms = 60_000): Promise<{ code: number | null, signal: NodeJS.Signals | null }> {
+  let timer: NodeJS.Timeout | undefined
+  const hung = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      server.child.kill('SIGKILL')
+      reject(new Error(`the server was still running after ${ms / 1000} s:\n${server.output()}\n${server.stderr()}`))
+    }, ms)
+  })
+  try {
+    return await Promise.race([server.exited, hung])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
 /** Kills the process if a test left it running. */
 export function stopServer (server: ServerProcess): Promise<unknown> {
   if (server.child.exitCode === null && server.child.signalCode === null) server.child.kill('SIGKILL')

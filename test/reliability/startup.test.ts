@@ -4,7 +4,7 @@ import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import t from 'tap'
-import { freePort, startServer, stopServer } from './server-process.js'
+import { exitWithin, freePort, startServer, stopServer } from './server-process.js'
 
 // The server refuses to start on a bad setting or without its database: one line on stderr that
 // names the problem, and a non-zero exit, never a stack trace or a half-started server.
@@ -16,7 +16,7 @@ async function failedStart (t: { teardown(fn: () => unknown): void }, env: Recor
   const server = await startServer({ DATA_DIR: dataDir, ...env }, { waitReady: false })
   t.teardown(() => stopServer(server))
   const started = Date.now()
-  const { code } = await server.exited
+  const { code } = await exitWithin(server)
   return { code, stderr: server.stderr().trim(), stdout: server.output(), seconds: (Date.now() - started) / 1000 }
 }
 
@@ -52,9 +52,10 @@ t.test('a port already in use: one line naming the address', async t => {
   await once(taken, 'listening')
   t.teardown(() => { taken.close() })
   const port = (taken.address() as net.AddressInfo).port
-  const server = await startServer({ DATA_DIR: await mkdtemp(path.join(dataDir, 'port-')) }, { waitReady: false, port })
+  // Debug logs on stdout: if closing ever hangs, exitWithin's message shows the last step reached.
+  const server = await startServer({ DATA_DIR: await mkdtemp(path.join(dataDir, 'port-')), LOG_LEVEL: 'debug' }, { waitReady: false, port })
   t.teardown(() => stopServer(server))
-  const { code } = await server.exited
+  const { code } = await exitWithin(server)
   t.not(code, 0)
   t.match(server.stderr(), new RegExp(`^handoff: could not listen on 127\\.0\\.0\\.1:${port}: listen EADDRINUSE[^\\n]*\\n$`))
 })
