@@ -130,14 +130,14 @@ export function createAppleProvider (config: AppleConfig, { timeoutMs }: Provide
     // already invalid token too, so a 200 proves only that the call was made.
     async revokeGrant ({ tokens }, { timeoutMs }) {
       const [token, hint] = tokens?.refreshToken !== undefined ? [tokens.refreshToken, 'refresh_token'] : [tokens?.accessToken, 'access_token']
-      if (token === undefined || token === '') return
+      if (token === undefined || token === '') return 'no_token'
       const response = await fetch(config.authUrl + REVOKE_PATH, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded;charset=utf-8' },
         body: new URLSearchParams({ client_id: config.clientId, client_secret: await clientSecret.get(), token, token_type_hint: hint }).toString(),
         signal: AbortSignal.timeout(timeoutMs)
       })
-      if (response.status === 200) return
+      if (response.status === 200) return 'revoked'
       const text = await response.text()
       let error: string | undefined
       try { error = optionalString((JSON.parse(text) as { error?: unknown }).error) } catch {}

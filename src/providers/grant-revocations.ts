@@ -3,7 +3,7 @@ import fp from 'fastify-plugin'
 import type { Clock } from '../clock.js'
 import type { Sql } from '../db/database.js'
 import { ProviderGrantError } from './grant-request.js'
-import type { Provider, ProviderTokens } from './provider.js'
+import type { GrantRevocationOutcome, Provider, ProviderTokens } from './provider.js'
 import type { SealedTokens, TokenOwner, TokenVault } from './token-vault.js'
 
 // Telling a provider that we no longer use an identity (Kakao's unlink, Naver's revoke), after the
@@ -39,7 +39,8 @@ export interface GrantRevocationQueue {
 
 interface JobRow { id: string, provider: string, provider_user_id: string, tokens_ciphertext: string | null, tokens_key_id: string | null, attempts: number }
 
-export interface RunSummary { revoked: number, retried: number, dropped: number }
+/** A pass's jobs: revoked at the provider, nothing to call (no kept token), retried later, given up. */
+export interface RunSummary { revoked: number, noToken: number, retried: number, dropped: number }
 
 /** Removes every occurrence of the job's tokens from a provider's error text, for the log and last_error. */
 function scrub (text: string, tokens: ProviderTokens | null): string {
@@ -115,7 +116,7 @@ export class GrantRevocations implements GrantRevocationQueue {
    * provider is called outside any transaction: no connection waits on it.
    */
   async #pass (): Promise<RunSummary> {
-    const summary: RunSummary = { revoked: 0, retried: 0, dropped: 0 }
+    const summary: RunSummary = { revoked: 0, noToken: 0, retried: 0, dropped: 0 }
     const { sql, clock, timeoutMs } = this.deps
     const leaseMs = Math.max(60_000, 2 * timeoutMs)
     while (!this.#stopped) {
@@ -141,8 +142,9 @@ export class GrantRevocations implements GrantRevocationQueue {
     }
     const owner = { provider: job.provider, providerUserId: job.provider_user_id }
     const tokens = job.tokens_ciphertext === null || job.tokens_key_id === null ? null : this.#open(owner, { ciphertext: job.tokens_ciphertext, keyId: job.tokens_key_id })
+    let outcome: GrantRevocationOutcome
     try {
-      await provider.revokeGrant({ providerUserId: job.provider_user_id, tokens }, { timeoutMs: this.deps.timeoutMs, log: log.child(context) })
+      outcome = await provider.revokeGrant({ providerUserId: job.provider_user_id, tokens }, { timeoutMs: this.deps.timeoutMs, log: log.child(context) })
     } catch (error) {
       const reason = scrub((error as Error).message ?? String(error), tokens)
       if (job.attempts >= MAX_ATTEMPTS) {
@@ -160,6 +162,10 @@ export class GrantRevocations implements GrantRevocationQueue {
       return 'retried'
     }
     await sql.query('DELETE FROM provider_grant_revocations WHERE id = $1', [job.id])
+    if (outcome === 'no_token') {
+      log.info(context, 'grant revocation: no token was kept for this identity, so the provider was not called')
+      return 'noToken'
+    }
     log.info(context, 'grant revoked at the provider')
     return 'revoked'
   }

@@ -40,10 +40,10 @@ export function kakaoAccountCalls (config: KakaoConfig): Pick<Provider, 'refresh
       timeoutMs,
       provider: 'Kakao'
     })
-    if (status === 200) return
+    if (status === 200) return 'revoked'
     const { code } = errorBody(text)
     // Already unlinked (the person disconnected us at Kakao, or an earlier attempt went through): done.
-    if (code === NOT_REGISTERED_USER) return
+    if (code === NOT_REGISTERED_USER) return 'revoked'
     if (status === 401) throw new ProviderGrantError(`Kakao refused the admin key (${UNLINK_PATH} answered 401, code ${String(code)}): set KAKAO_ADMIN_KEY to the app's primary admin key`, { retryable: false })
     throw new ProviderGrantError(`Kakao ${UNLINK_PATH} answered ${status}${code === undefined ? '' : `, code ${String(code)}`}`, { retryable: true })
   }

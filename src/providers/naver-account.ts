@@ -31,7 +31,7 @@ export function naverAccountCalls (config: NaverConfig): Pick<Provider, 'refresh
       const token = tokens?.refreshToken ?? tokens?.accessToken
       if (token === undefined || token === '') {
         context.log?.info({ provider: 'naver', providerUserId }, 'naver: no token kept for this identity, nothing to revoke (the person can remove the app under 내정보 > 연결된 서비스 관리)')
-        return
+        return 'no_token'
       }
       // Revoking either token revokes its pair; the refresh token outlives the access token, so it goes first.
       const hint = tokens?.refreshToken !== undefined && tokens.refreshToken !== '' ? 'refresh_token' : 'access_token'
@@ -41,7 +41,7 @@ export function naverAccountCalls (config: NaverConfig): Pick<Provider, 'refresh
         provider: 'Naver'
       })
       // 200 also for a token already revoked or unknown: Naver says to judge by the status alone.
-      if (status === 200) return
+      if (status === 200) return 'revoked'
       const { error } = errorBody(text)
       if (status === 401) throw new ProviderGrantError(`Naver refused our client credentials (${REVOKE_PATH} answered 401 ${String(error ?? '')}): check NAVER_CLIENT_ID and NAVER_CLIENT_SECRET`, { retryable: false })
       throw new ProviderGrantError(`Naver ${REVOKE_PATH} answered ${status}${error === undefined ? '' : ` ${String(error)}`}`, { retryable: status !== 400 })

@@ -121,6 +121,9 @@ export interface AuthorizeOptions {
  */
 export type NativeSdkToken = { idToken: string, nonce: string } | { accessToken: string }
 
+/** What a provider's revokeGrant did: called it (`revoked`), or had no kept token to call it with. */
+export type GrantRevocationOutcome = 'revoked' | 'no_token'
+
 export interface Provider {
   /** Matches PROVIDER_ID_PATTERN, and fetchProfile's profiles carry it as `provider`. */
   id: string
@@ -163,9 +166,10 @@ export interface Provider {
   /**
    * Tells the provider we no longer use this identity (the account was deleted, or the person
    * unlinked it here), so the provider stops listing our app. Runs in the background after the
-   * identity is gone and is retried while it throws; it never blocks the deletion.
+   * identity is gone and is retried while it throws; it never blocks the deletion. Resolves with
+   * `'no_token'` when the provider revokes by token only and none was kept: nothing was called.
    */
-  revokeGrant?(identity: ProviderIdentity, context: ProviderCallContext): Promise<void>
+  revokeGrant?(identity: ProviderIdentity, context: ProviderCallContext): Promise<GrantRevocationOutcome>
   /**
    * A native app's sign-in with this provider's own SDK (POST /auth/:provider/token): the profile of a
    * token proven, with the provider, to be issued to one of our apps for this sign-in (audience, nonce,

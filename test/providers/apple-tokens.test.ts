@@ -48,7 +48,7 @@ t.test('revokeGrant without a refresh token revokes the access token; without to
   await provider().revokeGrant({ providerUserId: 'x', tokens: { accessToken: 'only-access' } }, { timeoutMs: 2000 })
   t.same(apple.revoked, [{ token: 'only-access', hint: 'access_token' }])
   apple.requests.length = 0
-  await provider().revokeGrant({ providerUserId: 'x', tokens: null }, { timeoutMs: 2000 })
+  t.equal(await provider().revokeGrant({ providerUserId: 'x', tokens: null }, { timeoutMs: 2000 }), 'no_token')
   t.equal(apple.requests.length, 0, 'nothing to revoke, nothing sent')
 })
 

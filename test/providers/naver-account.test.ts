@@ -105,7 +105,7 @@ t.test('revokeGrant: an already revoked or unknown token is done (Naver answers 
 t.test('revokeGrant: no kept token, nothing to call; the runner\'s logger hears why', async t => {
   const lines: Array<[object, string]> = []
   const log = { info: (object: object, message: string) => { lines.push([object, message]) } }
-  await naverProvider().revokeGrant!({ providerUserId: naver.user.id, tokens: null }, { ...context, log })
+  t.equal(await naverProvider().revokeGrant!({ providerUserId: naver.user.id, tokens: null }, { ...context, log }), 'no_token')
   t.equal(naver.requests.length, 0, 'Naver was not called')
   t.match(lines, [[{ provider: 'naver', providerUserId: naver.user.id }, /nothing to revoke/]])
   await t.resolves(naverProvider().revokeGrant!({ providerUserId: naver.user.id, tokens: null }, context), 'and without a logger')
@@ -119,7 +119,7 @@ t.test('revokeGrant: 503 and no answer are retryable; 401 (our client credential
   naver.revoke = 'hang'
   await t.rejects(naverProvider().revokeGrant!(identity, { timeoutMs: 200 }), { retryable: true, message: /did not answer within 200 ms/ })
   naver.revoke = 'ok'
-  const refused = await naverProvider({ NAVER_CLIENT_SECRET: 'a-rotated-secret' }).revokeGrant!(identity, context).catch((error: unknown) => error as Error & { retryable: boolean })
+  const refused = await naverProvider({ NAVER_CLIENT_SECRET: 'a-rotated-secret' }).revokeGrant!(identity, context).then(() => undefined, (error: unknown) => error as Error & { retryable: boolean })
   t.equal(refused?.retryable, false)
   t.match(refused?.message, /NAVER_CLIENT_SECRET/)
   t.notMatch(refused?.message, /a-rotated-secret/, 'never the secret')

@@ -55,6 +55,7 @@ function inHouseProvider (): Provider {
       })
       // The token in the message on purpose: handoff must keep it out of its log and its table.
       if (response.status !== 204) throw new Error(`revoking ${tokens.accessToken} answered ${response.status}`)
+      return 'revoked'
     }
   }
 }
@@ -95,7 +96,7 @@ t.test('DELETE /users/me: the provider is told right after, with the kept token;
   const { browser, token } = await signedUp(app)
   const deleted = await browse(app, browser, '/users/me', { method: 'DELETE' })
   t.equal(deleted.statusCode, 204)
-  t.same(await app.handoff.grantRevocations.runDue(), { revoked: 0, retried: 0, dropped: 0 }, 'the kick after the deletion already did it')
+  t.same(await app.handoff.grantRevocations.runDue(), { revoked: 0, noToken: 0, retried: 0, dropped: 0 }, 'the kick after the deletion already did it')
   t.same(server.revokedTokens, [token], 'the grant of the kept token is revoked')
   const [call] = revokeCalls()
   t.equal(call.headers.authorization, basic)
@@ -119,9 +120,9 @@ t.test('a failing provider: the deletion answers 204 all the same; the job is re
   t.notMatch(rawLogs(), token, 'no token in the failure\'s log line')
 
   server.revokeGrant = 'ok'
-  t.same(await app.handoff.grantRevocations.runDue(), { revoked: 0, retried: 0, dropped: 0 }, 'not due yet')
+  t.same(await app.handoff.grantRevocations.runDue(), { revoked: 0, noToken: 0, retried: 0, dropped: 0 }, 'not due yet')
   clock.advance(60)
-  t.same(await app.handoff.grantRevocations.runDue(), { revoked: 1, retried: 0, dropped: 0 })
+  t.same(await app.handoff.grantRevocations.runDue(), { revoked: 1, noToken: 0, retried: 0, dropped: 0 })
   t.same(server.revokedTokens, [token])
   t.same(await jobs(app), [])
 })
@@ -133,7 +134,7 @@ t.test('a provider that does not answer never holds the deletion up', async t =>
   const started = Date.now()
   t.equal((await browse(app, browser, '/users/me', { method: 'DELETE' })).statusCode, 204)
   t.ok(Date.now() - started < 1000, `answered in ${Date.now() - started} ms, before the provider's timeout`)
-  t.same(await app.handoff.grantRevocations.runDue(), { revoked: 0, retried: 0, dropped: 0 }, 'the kicked pass timed out meanwhile')
+  t.same(await app.handoff.grantRevocations.runDue(), { revoked: 0, noToken: 0, retried: 0, dropped: 0 }, 'the kicked pass timed out meanwhile')
   t.match(await jobs(app), [{ attempts: 1, last_error: /aborted|timeout/i }])
 })
 
@@ -150,7 +151,7 @@ t.test('the schedule: 1 min, 5 min, 30 min, 2 h, then 6 h; given up after the la
     const delay = (job.next_attempt_at.getTime() - clock.now().getTime()) / 1000
     delays.push(delay)
     clock.advance(delay)
-    t.same(await app.handoff.grantRevocations.runDue(), attempt + 1 < MAX_ATTEMPTS ? { revoked: 0, retried: 1, dropped: 0 } : { revoked: 0, retried: 0, dropped: 1 })
+    t.same(await app.handoff.grantRevocations.runDue(), attempt + 1 < MAX_ATTEMPTS ? { revoked: 0, noToken: 0, retried: 1, dropped: 0 } : { revoked: 0, noToken: 0, retried: 0, dropped: 1 })
   }
   t.same(delays, [...RETRY_DELAYS_SECONDS, ...Array(MAX_ATTEMPTS - 1 - RETRY_DELAYS_SECONDS.length).fill(21_600)])
   t.same(RETRY_DELAYS_SECONDS, [60, 300, 1800, 7200, 21_600])
@@ -196,9 +197,20 @@ t.test('the provider\'s own unlink notice revokes nothing: the provider already 
 t.test('a job whose provider is no longer enabled is dropped with a warning', async t => {
   const { app, logs } = await revokeApp(t)
   await app.handoff.db.sql.query("INSERT INTO provider_grant_revocations (provider, provider_user_id, next_attempt_at) VALUES ('line', 'U123', $1)", [app.handoff.clock.now()])
-  t.same(await app.handoff.grantRevocations.runDue(), { revoked: 0, retried: 0, dropped: 1 })
+  t.same(await app.handoff.grantRevocations.runDue(), { revoked: 0, noToken: 0, retried: 0, dropped: 1 })
   t.same(await jobs(app), [])
   t.match(logs().filter(line => line.level === 40), [{ msg: 'grant revocation dropped: provider "line" is no longer enabled or cannot revoke grants', provider: 'line' }])
+})
+
+t.test('a provider with no kept token to revoke: the job is done, and the log says nothing was revoked', async t => {
+  // Naver and Apple revoke by token only: an identity whose tokens were not kept has nothing to call with.
+  const tokenless: Provider = { ...inHouseProvider(), async revokeGrant () { return 'no_token' } }
+  const { app, logs } = await revokeApp(t, { providers: [tokenless] })
+  await app.handoff.db.sql.query("INSERT INTO provider_grant_revocations (provider, provider_user_id, next_attempt_at) VALUES ('in-house', '42', $1)", [app.handoff.clock.now()])
+  t.same(await app.handoff.grantRevocations.runDue(), { revoked: 0, noToken: 1, retried: 0, dropped: 0 })
+  t.same(await jobs(app), [])
+  const messages = logs().filter(line => line.provider === 'in-house').map(line => line.msg)
+  t.same(messages, ['grant revocation: no token was kept for this identity, so the provider was not called'], 'not "grant revoked"')
 })
 
 t.test('accounts of providers that cannot revoke queue no job', async t => {
@@ -211,7 +223,7 @@ t.test('accounts of providers that cannot revoke queue no job', async t => {
 
 t.test('two instances share the jobs: each grant is revoked once', { skip: onPostgres ? false : 'needs PostgreSQL (TEST_DATABASE_URL): one embedded database belongs to one process' }, async t => {
   const calls: string[] = []
-  const counting: Provider = { ...inHouseProvider(), async revokeGrant ({ providerUserId }) { calls.push(providerUserId); await new Promise(resolve => setTimeout(resolve, 5)) } }
+  const counting: Provider = { ...inHouseProvider(), async revokeGrant ({ providerUserId }) { calls.push(providerUserId); await new Promise(resolve => setTimeout(resolve, 5)); return 'revoked' } }
   const database = await freshTestDatabase()
   const clock = new FakeClock()
   const [one, two] = [await revokeApp(t, { database, clock, providers: [counting] }), await revokeApp(t, { database, clock, providers: [counting] })]
