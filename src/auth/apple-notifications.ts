@@ -22,7 +22,7 @@ const description = 'Sign in with Apple\'s server-to-server notifications (regis
   'The payload must verify against Apple\'s keys, with `iss` = APPLE_AUTH_URL and `aud` = APPLE_CLIENT_ID or one of APPLE_APP_IDS, else 401 `unlink_unauthorized` and nothing changes; ' +
   'its `events` (a JSON string or an object) needs a `type` and a `sub`, else 400 `unlink_request_invalid`. ' +
   '`consent-revoked`, `account-delete` and `account-deleted` remove that Apple identity and end the sessions it opened (ON_LAST_IDENTITY_UNLINKED decides for an account left without a way to sign in), unless the identity signed in after the event; ' +
-  '`email-disabled` / `email-enabled` set the identity\'s `emailForwarding` (GET /users/me). 200 with an empty body for every event, known or not, also for an unknown person or a duplicate. ' +
+  '`email-disabled` / `email-enabled` set the identity\'s `emailForwarding` (GET /users/me), unless a later email event was applied already. 200 with an empty body for every event, known or not, also for an unknown person or a duplicate. ' +
   '504 `provider_timeout` or 502 `provider_error` when Apple\'s keys cannot be read (nothing changed; Apple may deliver again).'
 
 const UNLINK_EVENTS = new Set(['consent-revoked', 'account-delete', 'account-deleted'])
@@ -41,12 +41,22 @@ export const appleNotificationRoutes: FastifyPluginAsyncTypebox<{ config: Config
     return result.status === 'unlinked' ? `identity removed${result.accountDeleted === true ? ', account deleted' : ''}` : 'no such identity, nothing to do'
   }
 
-  /** email-disabled, email-enabled: forwarding to the private relay address turned off or on. */
+  /**
+   * email-disabled, email-enabled: forwarding to the private relay address turned off or on. Applied
+   * in the order the events happened, not the order they arrive: one older than the event that last
+   * set it (a late delivery, or a replay of a captured payload) changes nothing. Same-time events
+   * apply in arrival order: Apple's example gives seconds only.
+   */
   async function setForwarding (event: AppleEvent, forwarding: boolean): Promise<string> {
-    const updated = await sql.query<{ id: string }>(
-      'UPDATE identities SET email_forwarding = $3, email = COALESCE($4, email) WHERE provider = $1 AND provider_user_id = $2 RETURNING id',
-      ['apple', event.sub, forwarding, event.email ?? null])
-    return updated.length === 0 ? 'no such identity, nothing to do' : `email forwarding ${forwarding ? 'on' : 'off'}`
+    const [identity] = await sql.query<{ applied: boolean }>(
+      `WITH target AS (SELECT id FROM identities WHERE provider = $1 AND provider_user_id = $2),
+       updated AS (
+         UPDATE identities SET email_forwarding = $3, email = COALESCE($4, email), email_forwarding_changed_at = $5
+         WHERE id IN (SELECT id FROM target) AND (email_forwarding_changed_at IS NULL OR email_forwarding_changed_at <= $5) RETURNING id)
+       SELECT EXISTS (SELECT 1 FROM updated) AS applied FROM target`,
+      ['apple', event.sub, forwarding, event.email ?? null, event.time ?? app.handoff.clock.now()])
+    if (identity === undefined) return 'no such identity, nothing to do'
+    return identity.applied ? `email forwarding ${forwarding ? 'on' : 'off'}` : 'ignored: a later email event was applied already'
   }
 
   app.post('/apple/notifications', {

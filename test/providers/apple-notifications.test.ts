@@ -119,6 +119,28 @@ t.test(`email-disabled / email-enabled set emailForwarding; a login does not tur
   t.match(await identityOf(), { emailForwarding: true })
 })
 
+t.test(`an email event older than the last one applied, late or replayed, changes nothing (${database})`, async t => {
+  const { app, logs } = await buildTestApp(t, apple.env, { logs: true })
+  await appleUser(app)
+  const forwarding = async () => (await appleIdentity(app))?.emailForwarding
+  const now = Date.now()
+  const oldDisabled = await apple.signNotification(event('email-disabled', { event_time: now - 3_600_000 }))
+  t.equal((await notify(app, oldDisabled)).statusCode, 200)
+  t.equal(await forwarding(), false)
+  t.equal((await notify(app, await apple.signNotification(event('email-enabled', { event_time: now - 60_000 })))).statusCode, 200)
+  t.equal(await forwarding(), true)
+
+  t.equal((await notify(app, oldDisabled)).statusCode, 200, 'the captured email-disabled, replayed')
+  t.equal(await forwarding(), true, 'forwarding stays on: the replay is older than the email-enabled')
+  // Seconds, as in Apple's example, still ordered against the milliseconds of the one before.
+  t.equal((await notify(app, await apple.signNotification(event('email-disabled', { event_time: Math.floor(now / 1000) - 600 })))).statusCode, 200)
+  t.equal(await forwarding(), true, 'a late one from ten minutes ago too')
+  t.equal((await notify(app, await apple.signNotification(event('email-disabled', { event_time: now })))).statusCode, 200)
+  t.equal(await forwarding(), false, 'a newer one applies')
+  t.same(logs.filter(line => line.msg?.toString().startsWith('apple notification')).map(line => line.outcome),
+    ['email forwarding off', 'email forwarding on', 'ignored: a later email event was applied already', 'ignored: a later email event was applied already', 'email forwarding off'])
+})
+
 t.test('an event type handoff does not act on: 200, nothing changed', async t => {
   const { app } = await buildTestApp(t, apple.env)
   await appleUser(app)
