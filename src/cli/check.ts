@@ -151,5 +151,28 @@ async function checkProviders (config: Readonly<Config>, report: Report): Promis
   const unlink = unlinkSetup(config)
   for (const [id, url] of Object.entries(unlink.webhooks)) report.found.push(['unlink', `${id}: webhook ${url}`])
   for (const off of unlink.off) report.found.push(['unlink', off])
+  report.found.push(...describeNativeApps(config))
   if (Object.keys(callbacks).length === 0) report.warnings.push(NO_PROVIDER_WARNING)
+}
+
+/** Native apps (docs/mobile.md): where a system-browser login may end, and whose SDK tokens POST /auth/:provider/token takes. */
+function describeNativeApps (config: Readonly<Config>): Array<[string, string]> {
+  const found: Array<[string, string]> = []
+  if (config.nativeRedirectUris.length > 0) {
+    found.push(['native', `app redirects ${config.nativeRedirectUris.map(({ uri, loopback }) => loopback ? `${uri} (any port)` : uri).join(', ')}`])
+  }
+  const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`
+  const sdk: string[] = []
+  if (config.kakao !== undefined) {
+    const { nativeAppKeys, appId } = config.kakao
+    const accepts = [
+      ...(nativeAppKeys.length > 0 ? [`id_tokens for ${count(nativeAppKeys.length, 'app key')}`] : []),
+      ...(appId !== undefined ? [`access tokens of app ${appId}`] : [])
+    ]
+    if (accepts.length > 0) sdk.push(`kakao (${accepts.join(', ')})`)
+  }
+  if (config.google !== undefined && config.google.nativeClientIds.length > 0) sdk.push(`google (id_tokens for ${count(config.google.nativeClientIds.length, 'client id')})`)
+  if (config.apple !== undefined && config.apple.appIds.length > 0) sdk.push(`apple (identityTokens for ${config.apple.appIds.join(', ')})`)
+  if (sdk.length > 0) found.push(['native', `SDK sign-in (POST /auth/:provider/token): ${sdk.join('; ')}`])
+  return found
 }

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import path from 'node:path'
 import { OAuth2Server } from 'oauth2-mock-server'
 import t from 'tap'
@@ -80,6 +80,30 @@ t.test('Kakao and Naver: the unlink webhook URLs to register, and what is off wi
   t.match(withKey.stdout, 'unlink    kakao: webhook http://localhost:3000/auth/kakao/unlink\n')
   t.notMatch(withKey.stdout, 'KAKAO_ADMIN_KEY is not set')
   t.notMatch(withKey.stdout, /kakao-admin-key|naver-secret/, 'no secret printed')
+})
+
+t.test('native apps: the redirect URIs apps may end at, and whose SDK tokens POST /auth/:provider/token takes', async t => {
+  const appleKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()
+  const env = {
+    ...base,
+    NATIVE_REDIRECT_URIS: 'com.example.app:/oauth, http://127.0.0.1/callback',
+    KAKAO_CLIENT_ID: 'kakao-rest-key',
+    KAKAO_NATIVE_APP_KEYS: 'native-key-1,js-key-2',
+    KAKAO_APP_ID: '1234567',
+    APPLE_CLIENT_ID: 'com.example.web',
+    APPLE_TEAM_ID: 'TEAM123456',
+    APPLE_KEY_ID: 'KEY1234567',
+    APPLE_PRIVATE_KEY: appleKey.trim().replace(/\n/g, '\\n'),
+    APPLE_APP_IDS: 'com.example.ios'
+  }
+  const { code, stdout, stderr } = await runCli(['check'], { cwd, env })
+  t.equal(code, 0, stderr)
+  t.match(stdout, 'native    app redirects com.example.app:/oauth, http://127.0.0.1/callback (any port)\n')
+  t.match(stdout, 'native    SDK sign-in (POST /auth/:provider/token): kakao (id_tokens for 2 app keys, access tokens of app 1234567); apple (identityTokens for com.example.ios)\n')
+  t.notMatch(stdout, /native-key-1|js-key-2|PRIVATE KEY/, 'app keys are counted, not printed')
+
+  const none = await runCli(['check'], { cwd, env: { ...base, KAKAO_CLIENT_ID: 'kakao-rest-key' } })
+  t.notMatch(none.stdout, /^native/m, 'no native line without native settings')
 })
 
 t.test('no provider at all: a warning', async t => {
