@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises'
 import SwaggerParser from '@apidevtools/swagger-parser'
 import t from 'tap'
 import { startFakeApple } from './fakes/apple.js'
@@ -19,6 +20,8 @@ t.test('the OpenAPI document is valid and documents every route', async t => {
   t.equal(response.statusCode, 200)
   const document = response.json()
   await t.resolves(SwaggerParser.validate(structuredClone(document)), 'a valid OpenAPI 3.1 document')
+  const { version } = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+  t.equal(document.info.version, version, 'the version is the package\'s')
 
   const paths = document.paths as Record<string, Record<string, Operation>>
   const expected = ['/health', '/.well-known/jwks.json', '/auth/providers', '/auth/{provider}/login', '/auth/{provider}/callback', '/auth/{provider}/link', '/auth/{provider}/token', '/auth/exchange', '/auth/signup',

@@ -2,6 +2,7 @@ import fastifySwagger, { type SwaggerTransform } from '@fastify/swagger'
 import fastifySwaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
+import { packageVersion } from '../cli/version.js'
 import type { Config } from '../config.js'
 
 /** The header the CSRF check of plugins/security.ts wants on every `config.csrf` route; any value passes. */
@@ -36,7 +37,7 @@ async function openapi (app: FastifyInstance, { config, cookies, routePrefix }: 
       openapi: '3.1.0',
       info: {
         title: 'handoff',
-        version: '0.1.0',
+        version: packageVersion(),
         description: 'Social login for single-page apps: the provider redirects to the frontend with a one-time code (never a token), which the frontend exchanges for HttpOnly cookies. Native apps log in through the system browser (RFC 8252: `redirect_uri`, PKCE) or with a provider SDK\'s token, and hold their tokens themselves (`Authorization: Bearer`; docs/mobile.md). Errors answer `{ statusCode, code, error, message }`; `code` is stable. ' +
           `Operations secured by \`csrfHeader\` (every POST, PATCH and DELETE a frontend calls) need the \`${CSRF_HEADER}\` header; Swagger UI on this server fills it in, and the browser sends the cookies.`
       },
