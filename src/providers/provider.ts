@@ -193,7 +193,8 @@ export interface Provider {
   /**
    * A native app's sign-in with this provider's own SDK (POST /auth/:provider/token): the profile of a
    * token proven, with the provider, to be issued to one of our apps for this sign-in (audience, nonce,
-   * the app id a token names). Throws NativeTokenUnsupportedError for a kind of token it does not take,
+   * the app id a token names), and the tokens of an authorization code sent along (Apple's only, see
+   * nativeAuthorizationCode), exchanged once the token is proven. Throws NativeTokenUnsupportedError for a kind of token it does not take,
    * NativeTokenInvalidError (or a LoginFlowError, provider_token_error) for one it refuses. Absent: the
    * provider takes none (its apps sign in through the system browser).
    */
