@@ -6,7 +6,8 @@ import type { Sql } from '../db/database.js'
 import { LoginErrorCode, LoginFlowError, NativeTokenInvalidError, NativeTokenUnsupportedError, ProviderConsentMissingError, providerNotFound, ProviderTimeoutError, ProviderUnavailableError } from '../errors.js'
 import type { HandoffHooks } from '../lifecycle-hooks.js'
 import { routeRateLimit } from '../plugins/rate-limit.js'
-import type { NativeSdkToken, NormalizedProfile, Provider } from '../providers/provider.js'
+import type { NativeSdkToken, NativeSignIn, Provider, ProviderTokens } from '../providers/provider.js'
+import { tokensFromReply } from '../providers/provider-tokens.js'
 import { generateSecret, hashSecret } from '../secrets.js'
 import type { SessionCookies } from '../sessions/cookies.js'
 import { completeLogin } from './complete-login.js'
@@ -62,7 +63,7 @@ export const providerTokenRoutes: FastifyPluginAsyncTypebox<{ config: Config, pr
       operationId: 'signInWithProviderToken',
       tags: ['login'],
       summary: 'Native apps: sign in with what the provider\'s SDK gave the app (an id_token and its nonce, or a Kakao access token)',
-      description: 'Kakao: an id_token (OpenID Connect on; audience one of KAKAO_NATIVE_APP_KEYS) or an access token (its token info must name KAKAO_APP_ID). Google: an id_token of one of GOOGLE_NATIVE_CLIENT_IDS (or GOOGLE_CLIENT_ID as audience with such an `azp`). Apple: the identityToken (as `idToken`) of one of APPLE_APP_IDS. Naver: refused (Naver cannot say which app a token belongs to): use the system browser. The nonce is the raw value the app generated; the id_token may carry it raw or as its SHA-256 in hex; each id_token signs in once. Then the same rules as a browser login: a returning user gets `tokens`, a first login a `signupToken` for POST /auth/signup. No cookie is read or set.',
+      description: 'Kakao: an id_token (OpenID Connect on; audience one of KAKAO_NATIVE_APP_KEYS) or an access token (its token info must name KAKAO_APP_ID). Google: an id_token of one of GOOGLE_NATIVE_CLIENT_IDS (or GOOGLE_CLIENT_ID as audience with such an `azp`). Apple: the identityToken (as `idToken`) of one of APPLE_APP_IDS, and (recommended) the credential\'s `authorizationCode`: exchanged at Apple as that bundle id, its tokens are kept encrypted so that deleting the account revokes them at Apple; without it nothing can be revoked. Other providers refuse an `authorizationCode`. Naver: refused (Naver cannot say which app a token belongs to): use the system browser. The nonce is the raw value the app generated; the id_token may carry it raw or as its SHA-256 in hex; each id_token signs in once. Then the same rules as a browser login: a returning user gets `tokens`, a first login a `signupToken` for POST /auth/signup. No cookie is read or set.',
       params: ProviderParamsSchema,
       body: ProviderTokenBodySchema,
       response: ProviderTokenResponses
@@ -73,14 +74,21 @@ export const providerTokenRoutes: FastifyPluginAsyncTypebox<{ config: Config, pr
     if (provider === undefined) throw providerNotFound(request.params.provider)
     if (provider.verifyNativeToken === undefined) throw unsupported(config, provider)
     const { body } = request
-    const token: NativeSdkToken = 'idToken' in body ? { idToken: body.idToken, nonce: body.nonce } : { accessToken: body.accessToken }
+    // A code the provider would not exchange is refused, not dropped: the app would believe its tokens kept.
+    if ('authorizationCode' in body && body.authorizationCode !== undefined && provider.nativeAuthorizationCode !== true) {
+      throw new NativeTokenUnsupportedError(`${provider.displayName} takes no authorizationCode: send the id_token${provider.id === 'kakao' ? ' or the access token' : ''} alone`)
+    }
+    const token: NativeSdkToken = 'idToken' in body
+      ? { idToken: body.idToken, nonce: body.nonce, ...(body.authorizationCode === undefined ? {} : { authorizationCode: body.authorizationCode }) }
+      : { accessToken: body.accessToken }
 
-    let profile: NormalizedProfile
+    let signIn: NativeSignIn
     try {
-      profile = await provider.verifyNativeToken(token, { timeoutMs: config.providerTimeoutMs })
+      signIn = await provider.verifyNativeToken(token, { timeoutMs: config.providerTimeoutMs })
     } catch (error) {
       throw providerFailure(provider, error)
     }
+    const { profile } = signIn
     // As at the callback: an identity is (provider, id), and a host app's provider must not name another.
     if (profile.provider !== provider.id || typeof profile.providerUserId !== 'string' || profile.providerUserId === '') {
       throw new ProviderUnavailableError(`${provider.displayName} returned an unusable profile`)
@@ -92,11 +100,17 @@ export const providerTokenRoutes: FastifyPluginAsyncTypebox<{ config: Config, pr
     const now = app.handoff.clock.now()
     if ('idToken' in token && !await markIdTokenUsed(sql, provider.id, token.idToken, now)) throw new NativeTokenInvalidError('This id_token was already used to sign in: sign in with the SDK again, with a new nonce')
 
+    // An exchanged code's tokens (Apple's), kept sealed like a browser login's, with the client id
+    // (the app's bundle id) that must refresh and revoke them.
+    const tokens: ProviderTokens | null = signIn.tokens === undefined ? null : tokensFromReply(signIn.tokens.reply, now)
+    if (tokens !== null && signIn.tokens !== undefined) tokens.clientId = signIn.tokens.clientId
+
     // A code bound to a verifier only this request knows, redeemed at once: the single statement that
     // opens a session or a pending signup for every other login opens this one too.
     const verifier = generateSecret()
     const code = await completeLogin(app, hooks, request, reply, {
       profile,
+      tokens,
       codeChallenge: createHash('sha256').update(verifier).digest('base64url'),
       linkByVerifiedEmail: provider.linkByVerifiedEmail === true,
       client: 'native'

@@ -113,6 +113,8 @@ export const ProviderTokenBodySchema = Type.Union([
     // non-ASCII character there is the client's error (400), not a provider failure.
     idToken: Type.String({ minLength: 1, maxLength: 8192, pattern: '^[\\x21-\\x7e]+$', description: 'The id_token from the SDK (Kakao with OpenID Connect, Google Sign-In, Sign in with Apple)' }),
     nonce: Type.String({ minLength: 16, maxLength: 256, description: 'The raw nonce the app generated for this sign-in; the SDK got it, or its SHA-256 in hex (Apple\'s convention, recommended everywhere: the raw value then never appears in the token). Each id_token signs in once.' }),
+    // Apple's codes are under 100 characters; the bound only keeps an oversized body from reaching Apple.
+    authorizationCode: Type.Optional(Type.String({ minLength: 1, maxLength: 1024, pattern: '^[\\x21-\\x7e]+$', description: 'Apple only: the `authorizationCode` of the same ASAuthorizationAppleIDCredential as the identityToken. Exchanged at Apple for the person\'s tokens, kept encrypted, so that deleting the account revokes them at Apple (App Store guideline 5.1.1(v)); without it the sign-in works but nothing can be revoked. Single use, valid 5 minutes. Other providers refuse it (400 `native_token_unsupported`).' })),
     deviceSecret: Type.Optional(DeviceSecretSchema)
   }, { additionalProperties: false }),
   Type.Object({
@@ -123,8 +125,8 @@ export const ProviderTokenBodySchema = Type.Union([
 
 export const ProviderTokenResponses = {
   200: Type.Union([AuthenticatedSchema, SignupRequiredSchema], { description: 'As POST /auth/exchange with `client: "native"`: branch on `status`' }),
-  400: { ...ErrorRef, description: '`native_token_unsupported`: this provider takes no SDK token (Naver, GitHub, OpenID Connect issuers), or not this kind, or its native app keys are not configured; `invalid_request`' },
-  401: { ...ErrorRef, description: '`native_token_invalid`: the token failed the provider\'s checks (signature, expiry, issuer, audience: another app\'s, nonce, a token already used); nothing was created' },
+  400: { ...ErrorRef, description: '`native_token_unsupported`: this provider takes no SDK token (Naver, GitHub, OpenID Connect issuers), or not this kind, or its native app keys are not configured, or an `authorizationCode` was sent to a provider other than Apple; `invalid_request`' },
+  401: { ...ErrorRef, description: '`native_token_invalid`: the token failed the provider\'s checks (signature, expiry, issuer, audience: another app\'s, nonce, a token already used), or Apple refused the `authorizationCode` (used, expired, another app\'s) or it belongs to another person than the identityToken; nothing was created' },
   403: { ...ErrorRef, description: '`provider_consent_missing`: the profile lacks a field the app requires (KAKAO_REQUIRED_FIELDS…); ask for it with the SDK and sign in again' },
   404: { ...ErrorRef, description: '`provider_not_found`' },
   429: { ...ErrorRef, description: '`rate_limited`' },

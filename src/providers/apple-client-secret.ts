@@ -83,3 +83,27 @@ async function signClientSecret ({ teamId, keyId, clientId, privateKey }: Client
     .setExpirationTime(expiresAt)
     .sign(privateKey)
 }
+
+export interface ClientSecretSources {
+  /** A secret whose `sub` is `clientId` (the Services ID, or an app's bundle id), cached per client id. */
+  get(clientId: string): Promise<string>
+}
+
+/**
+ * Client secrets for any client id of the team: the Services ID for the web login, an app's bundle
+ * id for its authorization codes and the tokens they brought (Apple checks `sub` = client_id). The
+ * client ids are ours (settings, or sealed with our tokens), so the cache stays small.
+ */
+export function clientSecretSources (settings: Omit<ClientSecretSettings, 'clientId'>, now?: () => number): ClientSecretSources {
+  const sources = new Map<string, ClientSecretSource>()
+  return {
+    get (clientId) {
+      let source = sources.get(clientId)
+      if (source === undefined) {
+        source = clientSecretSource({ ...settings, clientId }, now)
+        sources.set(clientId, source)
+      }
+      return source.get()
+    }
+  }
+}

@@ -1,6 +1,6 @@
 import type { AppleConfig } from '../config.js'
-import { LoginErrorCode, LoginFlowError, NativeTokenUnsupportedError } from '../errors.js'
-import { clientSecretSource } from './apple-client-secret.js'
+import { LoginErrorCode, LoginFlowError, NativeTokenInvalidError, NativeTokenUnsupportedError } from '../errors.js'
+import { clientSecretSources } from './apple-client-secret.js'
 import { parseAppleUser } from './apple-user.js'
 import { createIdTokenVerifier, type IdTokenClaims, type IdTokenVerifier } from './id-token.js'
 import { nonceForms } from './native-sdk.js'
@@ -65,13 +65,15 @@ function tokenError (status: number, body: unknown, call: string): LoginFlowErro
 
 /** Sign in with Apple as a provider. `now` (milliseconds) is for tests of the client secret's renewal. */
 export function createAppleProvider (config: AppleConfig, { timeoutMs }: ProviderCallContext, now?: () => number): Provider {
-  const clientSecret = clientSecretSource({ teamId: config.teamId, keyId: config.keyId, clientId: config.clientId, privateKey: config.privateKey }, now)
+  // One secret per client id: the Services ID (web), and each bundle id whose app sent a code.
+  const clientSecrets = clientSecretSources({ teamId: config.teamId, keyId: config.keyId, privateKey: config.privateKey }, now)
   const idTokens = appleIdTokenVerifier(config, [config.clientId], timeoutMs)
   // A native app's identityToken names its bundle id as audience, never the Services ID.
   const nativeIdTokens = config.appIds.length === 0 ? undefined : appleIdTokenVerifier(config, config.appIds, timeoutMs)
 
-  async function tokenCall (form: Record<string, string>, timeoutMs: number): Promise<TokenResponse> {
-    const { status, body } = await postTokenForm(config.authUrl + TOKEN_PATH, { ...form, client_id: config.clientId, client_secret: await clientSecret.get() }, timeoutMs)
+  /** A token call as `clientId` (default the Services ID), with a client secret whose `sub` is that client id. */
+  async function tokenCall (form: Record<string, string>, timeoutMs: number, clientId = config.clientId): Promise<TokenResponse> {
+    const { status, body } = await postTokenForm(config.authUrl + TOKEN_PATH, { ...form, client_id: clientId, client_secret: await clientSecrets.get(clientId) }, timeoutMs)
     if (status !== 200 || typeof body !== 'object' || body === null) throw tokenError(status, body, form.grant_type === 'refresh_token' ? 'token refresh' : 'token exchange')
     return body as TokenResponse
   }
@@ -116,25 +118,61 @@ export function createAppleProvider (config: AppleConfig, { timeoutMs }: Provide
     // POST /auth/apple/token: the identityToken of Sign in with Apple in an app (AuthenticationServices),
     // whose nonce claim is SHA-256(raw nonce) in hex, Apple's own convention (nonceForms takes both).
     // Apple sends the name to the app only, never in the token: the app passes it as the nickname.
-    async verifyNativeToken (token) {
+    // With the credential's authorizationCode as well, the code is exchanged for the tokens that let
+    // an account deletion revoke at Apple (TN3194); without it nothing can be kept.
+    nativeAuthorizationCode: true,
+    async verifyNativeToken (token, { timeoutMs }) {
       if (!('idToken' in token)) throw new NativeTokenUnsupportedError('Apple: send the identityToken as idToken, with the raw nonce, not an access token')
       if (nativeIdTokens === undefined) throw new NativeTokenUnsupportedError('Apple identityTokens from apps need APPLE_APP_IDS: the bundle ids of your apps')
-      return appleProfile(await nativeIdTokens.verify(token.idToken, { nonce: nonceForms(token.nonce) }))
+      const claims = await nativeIdTokens.verify(token.idToken, { nonce: nonceForms(token.nonce) })
+      const profile = appleProfile(claims)
+      if (token.authorizationCode === undefined) return { profile }
+      // The app's code was issued to its bundle id, the identityToken's audience (checked to be one of
+      // APPLE_APP_IDS): Apple takes it only with that client id, a secret signed for it, and no
+      // redirect_uri (the app sent none to authorize).
+      const bundleId = Array.isArray(claims.aud) ? (claims.aud.length === 1 ? claims.aud[0] : undefined) : claims.aud
+      if (typeof bundleId !== 'string' || !config.appIds.includes(bundleId)) throw new NativeTokenInvalidError('Apple identityToken must name exactly one of APPLE_APP_IDS as audience to exchange its authorizationCode')
+      let reply: TokenResponse
+      try {
+        reply = await tokenCall({ grant_type: 'authorization_code', code: token.authorizationCode }, timeoutMs, bundleId)
+      } catch (error) {
+        // invalid_grant: the code was used, expired (5 minutes), or belongs to another app. The
+        // identityToken alone would sign in, but the app asked for its tokens to be kept: it signs in again.
+        if (error instanceof LoginFlowError && error.code === LoginErrorCode.providerTokenError) {
+          throw new NativeTokenInvalidError(`Apple refused the authorizationCode (${error.message}): it was used, expired, or issued to another app; sign in with Apple again`)
+        }
+        throw error
+      }
+      if (typeof reply.access_token !== 'string' || reply.access_token === '' || typeof reply.id_token !== 'string') {
+        throw new LoginFlowError(LoginErrorCode.providerError, 'Apple token reply to the authorizationCode lacks access_token or id_token')
+      }
+      // Our own call's id_token, for the same bundle id: its person must be the identityToken's, or
+      // the app sent one person's token with another's code. Its nonce is the app's business: the
+      // identityToken's was checked.
+      const codeClaims = await nativeIdTokens.verify(reply.id_token, { nonce: null })
+      if (codeClaims.aud !== bundleId && !(Array.isArray(codeClaims.aud) && codeClaims.aud.includes(bundleId))) {
+        throw new LoginFlowError(LoginErrorCode.providerError, 'Apple token reply to the authorizationCode names another audience')
+      }
+      if (codeClaims.sub !== claims.sub) throw new NativeTokenInvalidError('Apple authorizationCode belongs to another person than the identityToken: send the code and the identityToken of one sign-in')
+      return { profile, tokens: { reply, clientId: bundleId } }
     },
 
-    refreshTokens (refreshToken, { timeoutMs }) {
-      return tokenCall({ grant_type: 'refresh_token', refresh_token: refreshToken }, timeoutMs)
+    // Tokens from an app's code are its bundle id's (ProviderTokens.clientId); the web login's the Services ID's.
+    refreshTokens (refreshToken, { timeoutMs, clientId }) {
+      return tokenCall({ grant_type: 'refresh_token', refresh_token: refreshToken }, timeoutMs, clientId)
     },
 
     // TN3194: an app that deletes an account revokes its Apple tokens. Apple answers 200 for an
-    // already invalid token too, so a 200 proves only that the call was made.
+    // already invalid token too, so a 200 proves only that the call was made. Revoked as the client the
+    // tokens were issued to: a bundle id for an app's code, or Apple would not revoke them.
     async revokeGrant ({ tokens }, { timeoutMs }) {
+      const clientId = tokens?.clientId ?? config.clientId
       const [token, hint] = tokens?.refreshToken !== undefined ? [tokens.refreshToken, 'refresh_token'] : [tokens?.accessToken, 'access_token']
       if (token === undefined || token === '') return 'no_token'
       const response = await fetch(config.authUrl + REVOKE_PATH, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded;charset=utf-8' },
-        body: new URLSearchParams({ client_id: config.clientId, client_secret: await clientSecret.get(), token, token_type_hint: hint }).toString(),
+        body: new URLSearchParams({ client_id: clientId, client_secret: await clientSecrets.get(clientId), token, token_type_hint: hint }).toString(),
         signal: AbortSignal.timeout(timeoutMs)
       })
       if (response.status === 200) return 'revoked'

@@ -171,6 +171,7 @@ export function createKakaoProvider (config: KakaoConfig): Provider {
   }
   // Kakao's own SDKs in native apps (kakao-native.ts): an SDK access token's profile is read like a
   // login's, without an id_token to hold it against (the SDK's comes on its own, as the other kind).
-  provider.verifyNativeToken = kakaoSdkLogin(config, (accessToken, context) => readProfile(accessToken, context.timeoutMs, undefined))
+  const sdkLogin = kakaoSdkLogin(config, (accessToken, context) => readProfile(accessToken, context.timeoutMs, undefined))
+  provider.verifyNativeToken = async (token, context) => ({ profile: await sdkLogin(token, context) })
   return provider
 }

@@ -165,7 +165,7 @@ export async function createOidcProvider (options: OidcProviderOptions, { timeou
     if (nativeIdTokens === undefined) throw new NativeTokenUnsupportedError(`${options.displayName} id_tokens from apps need ${options.issuerSetting.replace(/_ISSUER$/, '')}_NATIVE_CLIENT_IDS: the client ids of your iOS and Android apps`)
     const idClaims = await nativeIdTokens.verify(token.idToken, { nonce: nonceForms(token.nonce) })
     if (idClaims.azp !== undefined && !nativeParties.includes(idClaims.azp as string)) throw new NativeTokenInvalidError(`${options.displayName} id_token was issued to another client (azp)`)
-    return profileFromClaims(options, idClaims, idClaims)
+    return { profile: profileFromClaims(options, idClaims, idClaims) }
   }
   return provider
 }

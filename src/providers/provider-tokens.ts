@@ -78,7 +78,9 @@ export async function keepProviderTokens (sql: Sql, vault: TokenVault, identity:
     if (tokens.refreshToken === undefined) {
       const [row] = await tx.query<TokenRow>('SELECT ciphertext, key_id FROM provider_tokens WHERE identity_id = $1 FOR UPDATE', [identity.id])
       const previous = row === undefined ? undefined : openOrUndefined(vault, identity, row)
-      kept = { ...tokens, refreshToken: previous?.refreshToken }
+      // Only a refresh token of the same client: one issued to another (an Apple app's bundle id
+      // against the web's Services ID) would be refreshed and revoked as the wrong client.
+      if (previous?.clientId === tokens.clientId) kept = { ...tokens, refreshToken: previous?.refreshToken }
     }
     const sealed = vault.seal(identity, kept) as SealedTokens
     await tx.query(UPSERT, [identity.id, sealed.ciphertext, sealed.keyId, now])
@@ -137,12 +139,14 @@ export function providerAccessTokens (deps: AccessTokenDeps): (userId: string, p
     if (tokens.refreshToken === undefined || provider.refreshTokens === undefined) return { accessToken: null }
     let reply: TokenResponse
     try {
-      reply = await provider.refreshTokens(tokens.refreshToken, { timeoutMs: deps.timeoutMs })
+      reply = await provider.refreshTokens(tokens.refreshToken, { timeoutMs: deps.timeoutMs, clientId: tokens.clientId })
     } catch (error) {
       return { error: new ProviderTokenRefreshError(provider.id, false, `${provider.displayName} did not refresh the access token: ${(error as Error).message}`, { cause: error }) }
     }
     const now = clock.now()
-    const next = typeof reply.error === 'string' ? null : tokensFromReply(reply, now, tokens.refreshToken)
+    const refreshed = typeof reply.error === 'string' ? null : tokensFromReply(reply, now, tokens.refreshToken)
+    // Still the same client's tokens (an Apple app's bundle id): the next refresh and the revocation name it.
+    const next = refreshed === null || tokens.clientId === undefined ? refreshed : { ...refreshed, clientId: tokens.clientId }
     if (next === null) {
       const providerError = typeof reply.error === 'string' ? reply.error.slice(0, 64) : 'no access_token'
       // Only the provider's word that the grant is gone drops the tokens; anything else may pass.

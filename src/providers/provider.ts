@@ -95,6 +95,12 @@ export interface ProviderTokens {
   /** Absent when the provider did not say (GitHub's do not expire). */
   accessTokenExpiresAt?: Date
   refreshToken?: string
+  /**
+   * The client id the tokens were issued to, when it is not the provider's configured one: an Apple
+   * app's bundle id (POST /auth/apple/token with an authorizationCode). Refreshing and revoking them
+   * must name that client (Apple refuses another's). Absent: the provider's own client id.
+   */
+  clientId?: string
 }
 
 /** One identity as the provider knows it, for calls made after the login (unlink, revoke). */
@@ -119,7 +125,21 @@ export interface AuthorizeOptions {
  * What a native app's provider SDK gave it, posted to POST /auth/:provider/token: an id_token with the
  * raw nonce the app generated (the SDK got it raw or as its SHA-256 in hex), or an access token.
  */
-export type NativeSdkToken = { idToken: string, nonce: string } | { accessToken: string }
+export type NativeSdkToken = { idToken: string, nonce: string, authorizationCode?: string } | { accessToken: string }
+
+/**
+ * What verifyNativeToken proved: the profile, and the token reply of an authorization code the app
+ * sent along (Apple's), to be kept like a browser login's; `clientId` is whom it was issued to.
+ */
+export interface NativeSignIn {
+  profile: NormalizedProfile
+  tokens?: { reply: TokenResponse, clientId: string }
+}
+
+/** A call made with kept tokens: `clientId` is ProviderTokens.clientId (absent: the configured client id). */
+export interface KeptTokenCallContext extends ProviderCallContext {
+  clientId?: string
+}
 
 /** What a provider's revokeGrant did: called it (`revoked`), or had no kept token to call it with. */
 export type GrantRevocationOutcome = 'revoked' | 'no_token'
@@ -162,7 +182,7 @@ export interface Provider {
    * it drops the kept tokens; any other error keeps them); throw only when no reply could be read
    * (network, timeout, an unreadable answer). See src/providers/provider-tokens.ts.
    */
-  refreshTokens?(refreshToken: string, context: ProviderCallContext): Promise<TokenResponse>
+  refreshTokens?(refreshToken: string, context: KeptTokenCallContext): Promise<TokenResponse>
   /**
    * Tells the provider we no longer use this identity (the account was deleted, or the person
    * unlinked it here), so the provider stops listing our app. Runs in the background after the
@@ -173,11 +193,18 @@ export interface Provider {
   /**
    * A native app's sign-in with this provider's own SDK (POST /auth/:provider/token): the profile of a
    * token proven, with the provider, to be issued to one of our apps for this sign-in (audience, nonce,
-   * the app id a token names). Throws NativeTokenUnsupportedError for a kind of token it does not take,
+   * the app id a token names), and the tokens of an authorization code sent along (Apple's only, see
+   * nativeAuthorizationCode), exchanged once the token is proven. Throws NativeTokenUnsupportedError for a kind of token it does not take,
    * NativeTokenInvalidError (or a LoginFlowError, provider_token_error) for one it refuses. Absent: the
    * provider takes none (its apps sign in through the system browser).
    */
-  verifyNativeToken?(token: NativeSdkToken, context: ProviderCallContext): Promise<NormalizedProfile>
+  verifyNativeToken?(token: NativeSdkToken, context: ProviderCallContext): Promise<NativeSignIn>
+  /**
+   * `true`: verifyNativeToken also takes an `authorizationCode` with an id_token (Apple's, from an
+   * app), exchanges it and returns the tokens to keep. Any other provider is sent none: the route
+   * refuses it (400 native_token_unsupported) rather than drop it unread.
+   */
+  nativeAuthorizationCode?: boolean
 }
 
 /**

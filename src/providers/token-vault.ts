@@ -53,7 +53,8 @@ export function parseTokenKeys (text: string): TokenKey[] {
 
 const associatedData = (owner: TokenOwner): Buffer => Buffer.from(JSON.stringify(['handoff provider tokens v1', owner.provider, owner.providerUserId]))
 
-interface StoredTokens { accessToken: string, accessTokenExpiresAt: string | null, refreshToken: string | null }
+/** `clientId` only when the tokens name one (absent in rows sealed before it existed, read as the provider's own). */
+interface StoredTokens { accessToken: string, accessTokenExpiresAt: string | null, refreshToken: string | null, clientId?: string }
 
 export class TokenVault {
   readonly #keys: TokenKey[]
@@ -75,7 +76,8 @@ export class TokenVault {
     const stored: StoredTokens = {
       accessToken: tokens.accessToken,
       accessTokenExpiresAt: tokens.accessTokenExpiresAt?.toISOString() ?? null,
-      refreshToken: tokens.refreshToken ?? null
+      refreshToken: tokens.refreshToken ?? null,
+      ...(tokens.clientId === undefined ? {} : { clientId: tokens.clientId })
     }
     const iv = randomBytes(IV_BYTES)
     const cipher = createCipheriv('aes-256-gcm', current.key, iv)
@@ -102,7 +104,8 @@ export class TokenVault {
     return {
       accessToken: stored.accessToken,
       accessTokenExpiresAt: stored.accessTokenExpiresAt === null ? undefined : new Date(stored.accessTokenExpiresAt),
-      refreshToken: stored.refreshToken ?? undefined
+      refreshToken: stored.refreshToken ?? undefined,
+      ...(typeof stored.clientId === 'string' ? { clientId: stored.clientId } : {})
     }
   }
 }

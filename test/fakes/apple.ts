@@ -11,6 +11,9 @@ import { recordRequests, type RecordedRequest } from './recorder.js'
 // its client and redirect_uri, and signs an RS256 id_token (Apple's booleans as strings by default);
 // refresh grants; revoke (200, empty body, also for an unknown token); the JWKS; and server-to-server
 // notifications signed like Apple's (`events` a JSON string, as real deliveries carry it).
+// An app's side too: the identityToken and authorizationCode of an ASAuthorizationAppleIDCredential,
+// issued to a bundle id (appIds) without redirect_uri; the code is exchanged, and its tokens refreshed
+// and revoked, only as that bundle id with a client secret whose `sub` is it.
 
 export interface AppleAccount {
   sub: string
@@ -42,6 +45,8 @@ export interface FakeApple {
   clientId: string
   teamId: string
   keyId: string
+  /** The team's App IDs (bundle ids): client ids for its apps' codes, besides the Services ID. */
+  appIds: Set<string>
   /** The team's .p8 key, PEM, as Apple hands it out: handoff signs client secrets with it. */
   privateKeyPem: string
   requests: RecordedRequest[]
@@ -63,8 +68,15 @@ export interface FakeApple {
   revoked: Array<{ token: string, hint?: string }>
   /** Refresh tokens issued and not revoked. */
   refreshTokens: Set<string>
+  /** The client id each refresh token was issued to (the Services ID, or a bundle id for an app's code). */
+  refreshTokenClients: Map<string, string>
   /** The identityToken Sign in with Apple gives an app: `aud` its bundle id, `nonce` as the app passed it (usually SHA-256 hex). */
   sdkIdToken(options: { nonce: string, aud?: string, key?: 'apple' | 'stranger', expired?: boolean }): Promise<string>
+  /**
+   * The authorizationCode of the same credential: issued to the bundle id `aud` (default
+   * com.example.ios) for `sub` (default the account's), with no redirect_uri; single use.
+   */
+  appAuthorizationCode(options?: { aud?: string, sub?: string, nonce?: string }): string
   /** A notification JWT as Apple signs it; `events` JSON-encoded unless `eventsAsObject`. */
   signNotification(event: AppleEvent, options?: NotificationOptions): Promise<string>
   env: Record<string, string>
@@ -72,7 +84,8 @@ export interface FakeApple {
 }
 
 interface SigningKey { kid: string, privateKey: CryptoKey, jwk: JWK }
-interface IssuedCode { clientId: string, redirectUri: string, nonce?: string, sub: string, used: boolean }
+/** `redirectUri` undefined: an app's code, which Apple issues without one (and exchanges only without one). */
+interface IssuedCode { clientId: string, redirectUri?: string, nonce?: string, sub: string, used: boolean }
 
 async function newKey (): Promise<SigningKey> {
   const { privateKey, publicKey } = await generateKeyPair('RS256')
@@ -99,8 +112,10 @@ export async function startFakeApple (options: { host?: string } = {}): Promise<
   const hang = () => new Promise<never>(() => {})
   let issuer = ''
 
+  const newCode = () => `c${randomBytes(16).toString('hex')}.0.${randomBytes(4).toString('hex')}`
   const fake = {
     clientId: 'com.example.web',
+    appIds: new Set(['com.example.ios', 'com.example.mac']),
     teamId: 'TEAM123456',
     keyId: 'KEY1234567',
     privateKeyPem: team.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
@@ -116,6 +131,12 @@ export async function startFakeApple (options: { host?: string } = {}): Promise<
     clientSecrets: [] as FakeApple['clientSecrets'],
     revoked: [] as FakeApple['revoked'],
     refreshTokens: new Set<string>(),
+    refreshTokenClients: new Map<string, string>(),
+    appAuthorizationCode (options: { aud?: string, sub?: string, nonce?: string } = {}) {
+      const code = newCode()
+      codes.set(code, { clientId: options.aud ?? 'com.example.ios', nonce: options.nonce, sub: options.sub ?? fake.account.sub, used: false })
+      return code
+    },
     async sdkIdToken (options: { nonce: string, aud?: string, key?: 'apple' | 'stranger', expired?: boolean }) {
       const key = options.key === 'stranger' ? strangerKey : appleKey
       const now = Math.floor(Date.now() / 1000)
@@ -158,7 +179,7 @@ export async function startFakeApple (options: { host?: string } = {}): Promise<
     if (fake.authorize === 'deny') {
       fields.error = 'user_cancelled_authorize'
     } else {
-      const code = `c${randomBytes(16).toString('hex')}.0.${randomBytes(4).toString('hex')}`
+      const code = newCode()
       codes.set(code, { clientId: query.client_id, redirectUri: query.redirect_uri, nonce: query.nonce, sub: fake.account.sub, used: false })
       fields.code = code
       const first = !fake.authorized.has(fake.account.sub)
@@ -170,9 +191,9 @@ export async function startFakeApple (options: { host?: string } = {}): Promise<
     return reply.type('text/html; charset=utf-8').send(autoPostPage(back.toString(), fields))
   })
 
-  /** Apple's check of a client secret: the team's key, our kid, iss, sub = client_id, aud, at most six months. */
+  /** Apple's check of a client secret: the team's key, our kid, iss, sub = client_id (the Services ID or an App ID), aud, at most six months. */
   async function clientSecretValid (clientId: string | undefined, secret: string | undefined): Promise<boolean> {
-    if (clientId !== fake.clientId || secret === undefined) return false
+    if (clientId === undefined || (clientId !== fake.clientId && !fake.appIds.has(clientId)) || secret === undefined) return false
     try {
       const header = decodeProtectedHeader(secret)
       const { payload } = await jwtVerify(secret, team.publicKey, { algorithms: ['ES256'], issuer: fake.teamId, subject: clientId, audience: 'https://appleid.apple.com' })
@@ -183,7 +204,7 @@ export async function startFakeApple (options: { host?: string } = {}): Promise<
     }
   }
 
-  async function signIdToken (nonce: string | undefined, sub: string): Promise<string> {
+  async function signIdToken (nonce: string | undefined, sub: string, aud: string): Promise<string> {
     const fault = fake.idToken
     const key = fault === 'wrong_key' ? strangerKey : appleKey
     const now = Math.floor(Date.now() / 1000)
@@ -197,7 +218,7 @@ export async function startFakeApple (options: { host?: string } = {}): Promise<
     return new SignJWT(claims)
       .setProtectedHeader({ alg: 'RS256', kid: key.kid })
       .setIssuer(fault === 'wrong_iss' ? 'https://evil.example' : issuer)
-      .setAudience(fault === 'wrong_aud' ? 'com.someone.else' : fake.clientId)
+      .setAudience(fault === 'wrong_aud' ? 'com.someone.else' : aud)
       .setSubject(sub)
       .setIssuedAt(fault === 'expired' ? now - 7200 : now)
       .setExpirationTime(fault === 'expired' ? now - 3600 : now + 600)
@@ -212,9 +233,10 @@ export async function startFakeApple (options: { host?: string } = {}): Promise<
     if (fake.token === 'invalid_grant') return error('invalid_grant')
     const accessToken = `a${randomBytes(16).toString('hex')}.0.abcd.${randomBytes(16).toString('base64url')}`
     if (body.grant_type === 'refresh_token') {
-      if (!fake.refreshTokens.has(body.refresh_token)) return error('invalid_grant')
+      // A refresh token works only for the client it was issued to.
+      if (!fake.refreshTokens.has(body.refresh_token) || fake.refreshTokenClients.get(body.refresh_token) !== body.client_id) return error('invalid_grant')
       // A refresh reply has no new refresh token.
-      return { access_token: accessToken, token_type: 'Bearer', expires_in: 3600, id_token: await signIdToken(undefined, fake.account.sub) }
+      return { access_token: accessToken, token_type: 'Bearer', expires_in: 3600, id_token: await signIdToken(undefined, fake.account.sub, body.client_id) }
     }
     if (body.grant_type !== 'authorization_code') return error('unsupported_grant_type')
     const issued = codes.get(body.code)
@@ -223,12 +245,13 @@ export async function startFakeApple (options: { host?: string } = {}): Promise<
     if (body.redirect_uri !== issued.redirectUri) return error('invalid_grant')
     const refreshToken = `r${randomBytes(16).toString('hex')}.0.abcd.${randomBytes(16).toString('base64url')}`
     fake.refreshTokens.add(refreshToken)
+    fake.refreshTokenClients.set(refreshToken, issued.clientId)
     return {
       access_token: accessToken,
       token_type: 'Bearer',
       expires_in: 3600,
       refresh_token: refreshToken,
-      ...(fake.idToken === 'missing' ? {} : { id_token: await signIdToken(issued.nonce, issued.sub) })
+      ...(fake.idToken === 'missing' ? {} : { id_token: await signIdToken(issued.nonce, issued.sub, issued.clientId) })
     }
   })
 
@@ -238,7 +261,12 @@ export async function startFakeApple (options: { host?: string } = {}): Promise<
     if (fake.revoke === 'invalid_client' || !await clientSecretValid(body.client_id, body.client_secret)) return reply.code(400).send({ error: 'invalid_client' })
     if (body.token === undefined || body.token === '') return reply.code(400).send({ error: 'invalid_request' })
     fake.revoked.push({ token: body.token, hint: body.token_type_hint })
-    fake.refreshTokens.delete(body.token)
+    // Only the client a token was issued to revokes it; for another, as for an unknown token, Apple
+    // still answers 200, and the token stays valid.
+    if (fake.refreshTokenClients.get(body.token) === body.client_id) {
+      fake.refreshTokens.delete(body.token)
+      fake.refreshTokenClients.delete(body.token)
+    }
     // Apple: 200 and an empty body, for a valid token and an invalid one alike.
     return reply.code(200).send('')
   })
