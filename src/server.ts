@@ -18,12 +18,14 @@ const SHUTDOWN_GRACE_MS = 10_000
 /**
  * A start that failed must end the process: closing what did open (the database, the grant
  * revocation pass the app's onReady began) gets the grace a shutdown gets, then exit(1) regardless.
+ * Not unref'd: a close stuck on a promise with nothing else pending would otherwise end the
+ * process with Node's own exit code 13 and warning, not this line.
  */
 function exitWithinGraceIfCloseHangs (): void {
   setTimeout(() => {
     console.error(`handoff: closing after the failed start took over ${SHUTDOWN_GRACE_MS / 1000} s; exiting`)
     process.exit(1)
-  }, SHUTDOWN_GRACE_MS).unref()
+  }, SHUTDOWN_GRACE_MS)
 }
 
 let config

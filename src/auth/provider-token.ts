@@ -86,6 +86,9 @@ export const providerTokenRoutes: FastifyPluginAsyncTypebox<{ config: Config, pr
     try {
       signIn = await provider.verifyNativeToken(token, { timeoutMs: config.providerTimeoutMs })
     } catch (error) {
+      // Why, for the operator (an APPLE_APP_IDS bundle id Apple refuses as a client, say): the app's
+      // answer says only "retry". Provider messages carry statuses and error codes, never a token.
+      if (error instanceof LoginFlowError && error.code !== LoginErrorCode.providerTokenError) request.log.warn({ provider: provider.id, reason: error.message }, 'native sign-in: the provider failed')
       throw providerFailure(provider, error)
     }
     const { profile } = signIn

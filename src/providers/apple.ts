@@ -56,11 +56,23 @@ export function appleProfile (claims: IdTokenClaims, userField?: unknown): Norma
   }
 }
 
-/** Apple's token errors: `invalid_client` means our client secret, Services ID or key is wrong. */
-function tokenError (status: number, body: unknown, call: string): LoginFlowError {
+/** Apple's token endpoint answered with an error; `appleError` is its `error` field, when it sent one. */
+class AppleTokenError extends LoginFlowError {
+  constructor (code: LoginFlowError['code'], message: string, readonly appleError: string | undefined) {
+    super(code, message)
+  }
+}
+
+/**
+ * Apple's token errors: `invalid_client` means our client secret, Services ID or key is wrong; a 5xx
+ * is Apple's own trouble (retry); any other refusal is about the code or token we sent.
+ */
+function tokenError (status: number, body: unknown, call: string): AppleTokenError {
   const error = optionalString((body as { error?: unknown } | null)?.error)
-  const code = error === 'invalid_client' || error === 'unauthorized_client' ? LoginErrorCode.providerMisconfigured : LoginErrorCode.providerTokenError
-  return new LoginFlowError(code, `Apple ${call} answered ${status}${error === undefined ? '' : `: ${error}`}`)
+  const code = error === 'invalid_client' || error === 'unauthorized_client'
+    ? LoginErrorCode.providerMisconfigured
+    : status >= 500 ? LoginErrorCode.providerError : LoginErrorCode.providerTokenError
+  return new AppleTokenError(code, `Apple ${call} answered ${status}${error === undefined ? '' : `: ${error}`}`, error)
 }
 
 /** Sign in with Apple as a provider. `now` (milliseconds) is for tests of the client secret's renewal. */
@@ -138,8 +150,13 @@ export function createAppleProvider (config: AppleConfig, { timeoutMs }: Provide
       } catch (error) {
         // invalid_grant: the code was used, expired (5 minutes), or belongs to another app. The
         // identityToken alone would sign in, but the app asked for its tokens to be kept: it signs in again.
-        if (error instanceof LoginFlowError && error.code === LoginErrorCode.providerTokenError) {
+        if (error instanceof AppleTokenError && error.appleError === 'invalid_grant') {
           throw new NativeTokenInvalidError(`Apple refused the authorizationCode (${error.message}): it was used, expired, or issued to another app; sign in with Apple again`)
+        }
+        // Anything else that is not the app's code (no answer, an unreadable one, another refusal): Apple's
+        // or our trouble, 502 (or 504), which the app may retry with the same code while it lives.
+        if (error instanceof LoginFlowError && error.code === LoginErrorCode.providerTokenError) {
+          throw new LoginFlowError(LoginErrorCode.providerError, error.message, { cause: error })
         }
         throw error
       }

@@ -57,7 +57,8 @@ export interface FakeApple {
   userField?: string
   /** `hold`: the person stays on Apple's page (an abandoned login): nothing is posted back. */
   authorize: 'approve' | 'deny' | 'hold'
-  token: 'ok' | 'invalid_grant' | 'hang'
+  /** `unavailable`: a 503 with an HTML page, as a load balancer in front of Apple answers; `unavailable-json`: a 500 with an `error` field. */
+  token: 'ok' | 'invalid_grant' | 'hang' | 'unavailable' | 'unavailable-json'
   idToken: AppleIdTokenFault
   /** `garbage`: the keys endpoint answers something that is no JWKS. */
   jwks: 'ok' | 'hang' | 'garbage'
@@ -229,6 +230,8 @@ export async function startFakeApple (options: { host?: string } = {}): Promise<
     const body = request.body as Record<string, string>
     const error = (code: string) => reply.code(400).send({ error: code })
     if (fake.token === 'hang') return hang()
+    if (fake.token === 'unavailable') return reply.code(503).type('text/html').send('<html><body>Service Unavailable</body></html>')
+    if (fake.token === 'unavailable-json') return reply.code(500).send({ error: 'server_error' })
     if (!await clientSecretValid(body.client_id, body.client_secret)) return error('invalid_client')
     if (fake.token === 'invalid_grant') return error('invalid_grant')
     const accessToken = `a${randomBytes(16).toString('hex')}.0.abcd.${randomBytes(16).toString('base64url')}`

@@ -192,6 +192,18 @@ t.test('Apple does not answer the exchange: 504 provider_timeout; refuses our cl
   await nothingWritten(t, testApp)
 })
 
+t.test('Apple\'s token endpoint in trouble (a 503 page, a 500 with an error): 502 provider_error, which the app may retry; the operator is told why', async t => {
+  const testApp = await buildTestApp(t, ENV, { logs: true })
+  for (const mode of ['unavailable', 'unavailable-json'] as const) {
+    apple.token = mode
+    const response = await signIn(testApp.app, await credential())
+    t.equal(response.statusCode, 502, `${mode}: not the app's 401 "sign in again"`)
+    t.equal(response.json().code, 'provider_error', mode)
+  }
+  t.match(testApp.logs.filter(line => line.msg === 'native sign-in: the provider failed').map(line => line.reason), [/answered 503/, /answered 500: server_error/])
+  await nothingWritten(t, testApp)
+})
+
 t.test('an authorizationCode is Apple\'s only: another provider refuses it (400 native_token_unsupported); with an access token it is malformed', async t => {
   const testApp = await buildTestApp(t, { ...ENV, ...google.env, GOOGLE_NATIVE_CLIENT_IDS: google.iosClientId })
   const nonce = newNonce()
