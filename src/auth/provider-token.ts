@@ -78,8 +78,14 @@ export const providerTokenRoutes: FastifyPluginAsyncTypebox<{ config: Config, pr
     if ('authorizationCode' in body && body.authorizationCode !== undefined && provider.nativeAuthorizationCode !== true) {
       throw new NativeTokenUnsupportedError(`${provider.displayName} takes no authorizationCode: send the id_token${provider.id === 'kakao' ? ' or the access token' : ''} alone`)
     }
+    // Without PROVIDER_TOKEN_KEYS (production) no token is kept: exchanging the code would fetch the
+    // person's tokens at Apple only to drop them. The sign-in goes on with the id_token alone.
+    const keepsTokens = app.handoff.tokenVault.enabled
+    if ('authorizationCode' in body && body.authorizationCode !== undefined && !keepsTokens) {
+      request.log.warn({ provider: provider.id }, 'native sign-in: authorizationCode not exchanged, PROVIDER_TOKEN_KEYS is not set (deleting this account cannot revoke at the provider)')
+    }
     const token: NativeSdkToken = 'idToken' in body
-      ? { idToken: body.idToken, nonce: body.nonce, ...(body.authorizationCode === undefined ? {} : { authorizationCode: body.authorizationCode }) }
+      ? { idToken: body.idToken, nonce: body.nonce, ...(body.authorizationCode === undefined || !keepsTokens ? {} : { authorizationCode: body.authorizationCode }) }
       : { accessToken: body.accessToken }
 
     let signIn: NativeSignIn

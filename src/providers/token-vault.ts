@@ -111,7 +111,7 @@ export class TokenVault {
 }
 
 /** What a production start without PROVIDER_TOKEN_KEYS gives up: the start warning and `handoff check` say it. */
-export const NO_TOKEN_KEYS_WARNING = 'PROVIDER_TOKEN_KEYS is not set: no provider token is kept, so deleting an account (or unlinking Naver) cannot revoke the Naver grant, and app.handoff.providerAccessToken answers null. Set PROVIDER_TOKEN_KEYS (openssl rand -base64 32)'
+export const NO_TOKEN_KEYS_WARNING = 'PROVIDER_TOKEN_KEYS is not set: no provider token is kept, so deleting an account (or unlinking Naver or Apple) cannot revoke the Naver or Apple grant, and app.handoff.providerAccessToken answers null. Set PROVIDER_TOKEN_KEYS (openssl rand -base64 32)'
 
 /** PROVIDER_TOKEN_KEYS parsed, as a start and `handoff check` do; a ConfigError naming the setting. */
 export function configuredTokenKeys (config: Pick<Config, 'providerTokenKeys'>): TokenKey[] | undefined {

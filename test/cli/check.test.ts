@@ -128,7 +128,7 @@ t.test('PROVIDER_TOKEN_KEYS: a malformed key is one problem naming the setting; 
   const production = await runCli(['check'], { cwd, env: { ...base, NODE_ENV: 'production', JWT_SECRET: randomBytes(48).toString('base64'), PUBLIC_URL: 'https://api.example.com', FRONTEND_URL: 'https://api.example.com/app' } })
   t.equal(production.code, 0, production.stderr)
   t.match(production.stdout, 'tokens    providers\' tokens not kept (PROVIDER_TOKEN_KEYS unset)\n')
-  t.match(production.stdout, /^warning: PROVIDER_TOKEN_KEYS is not set: no provider token is kept, so deleting an account \(or unlinking Naver\) cannot revoke the Naver grant/m)
+  t.match(production.stdout, /^warning: PROVIDER_TOKEN_KEYS is not set: no provider token is kept, so deleting an account \(or unlinking Naver or Apple\) cannot revoke the Naver or Apple grant/m)
 })
 
 t.test('sites: scheme and registrable domain, with the Public Suffix List\'s private part', async t => {

@@ -34,9 +34,9 @@ export interface TestApp {
 
 interface Tap { teardown(fn: () => unknown): void }
 
-/** Builds the real app on a fresh database with test settings; closed and dropped at teardown. */
-export async function buildTestApp (t: Tap, env: Record<string, string> = {}, options: { logs?: boolean, clock?: FakeClock, hooks?: HandoffHooks, providers?: Provider[] } = {}): Promise<TestApp> {
-  const config = loadConfig({
+/** Builds the real app on a fresh database with test settings (an `undefined` in `env` unsets one); closed and dropped at teardown. */
+export async function buildTestApp (t: Tap, env: Record<string, string | undefined> = {}, options: { logs?: boolean, clock?: FakeClock, hooks?: HandoffHooks, providers?: Provider[] } = {}): Promise<TestApp> {
+  const settings: Record<string, string | undefined> = {
     NODE_ENV: 'test',
     JWT_SECRET: TEST_JWT_SECRET,
     PROVIDER_TOKEN_KEYS: TEST_PROVIDER_TOKEN_KEY,
@@ -44,7 +44,8 @@ export async function buildTestApp (t: Tap, env: Record<string, string> = {}, op
     FRONTEND_URL,
     LOG_LEVEL: options.logs === true ? 'info' : 'silent',
     ...env
-  })
+  }
+  const config = loadConfig(Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined)) as Record<string, string>)
   const database = await freshTestDatabase()
   const chunks: string[] = []
   const logs: Array<Record<string, unknown>> = []

@@ -204,6 +204,17 @@ t.test('Apple\'s token endpoint in trouble (a 503 page, a 500 with an error): 50
   await nothingWritten(t, testApp)
 })
 
+t.test('production without PROVIDER_TOKEN_KEYS: the code is not exchanged (its tokens could not be kept); the sign-in goes on, the log says what is lost', async t => {
+  const production = { NODE_ENV: 'production', PUBLIC_URL: 'https://auth.example.com', FRONTEND_URL: 'https://auth.example.com/app', JWT_SECRET: randomBytes(32).toString('base64'), PROVIDER_TOKEN_KEYS: undefined }
+  const testApp = await buildTestApp(t, { ...ENV, ...production }, { logs: true })
+  t.equal(testApp.app.handoff.tokenVault.enabled, false)
+  const response = await signIn(testApp.app, await credential())
+  t.equal(response.statusCode, 200, response.body)
+  t.equal(response.json().status, 'signup_required')
+  t.same(apple.requests.filter(request => request.path === '/auth/token'), [], 'Apple\'s token endpoint was not called')
+  t.match(testApp.logs.filter(line => line.level === 40).map(line => line.msg), [/^PROVIDER_TOKEN_KEYS is not set: .*Apple grant/, /^native sign-in: authorizationCode not exchanged, PROVIDER_TOKEN_KEYS is not set/])
+})
+
 t.test('an authorizationCode is Apple\'s only: another provider refuses it (400 native_token_unsupported); with an access token it is malformed', async t => {
   const testApp = await buildTestApp(t, { ...ENV, ...google.env, GOOGLE_NATIVE_CLIENT_IDS: google.iosClientId })
   const nonce = newNonce()

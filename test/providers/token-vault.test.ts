@@ -117,7 +117,7 @@ t.test('production without PROVIDER_TOKEN_KEYS keeps no token and says what that
   t.equal(vault.enabled, false)
   t.equal(vault.seal(owner, tokens), null, 'nothing is sealed')
   t.equal(lines.length, 1)
-  t.match(lines[0], /^PROVIDER_TOKEN_KEYS is not set: no provider token is kept, so deleting an account \(or unlinking Naver\) cannot revoke the Naver grant, and app\.handoff\.providerAccessToken answers null/)
+  t.match(lines[0], /^PROVIDER_TOKEN_KEYS is not set: no provider token is kept, so deleting an account \(or unlinking Naver or Apple\) cannot revoke the Naver or Apple grant, and app\.handoff\.providerAccessToken answers null/)
 })
 
 t.test('a malformed PROVIDER_TOKEN_KEYS stops the start with one line naming the setting', async t => {
