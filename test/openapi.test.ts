@@ -22,6 +22,11 @@ t.test('the OpenAPI document is valid and documents every route', async t => {
   await t.resolves(SwaggerParser.validate(structuredClone(document)), 'a valid OpenAPI 3.1 document')
   const { version } = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
   t.equal(document.info.version, version, 'the version is the package\'s')
+  // Swagger UI's "Try it out" sends a body's first example: a browser's is empty, or the call would be a native app's.
+  for (const path of ['/auth/refresh', '/auth/logout']) {
+    const examples = document.paths[path].post.requestBody.content['application/json'].examples as Record<string, { value: unknown }>
+    t.same(Object.values(examples)[0].value, {}, `${path}: the first example is a browser's empty body`)
+  }
 
   const paths = document.paths as Record<string, Record<string, Operation>>
   const expected = ['/health', '/.well-known/jwks.json', '/auth/providers', '/auth/{provider}/login', '/auth/{provider}/callback', '/auth/{provider}/link', '/auth/{provider}/token', '/auth/exchange', '/auth/signup',

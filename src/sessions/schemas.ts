@@ -29,14 +29,24 @@ export const RefreshedSchema = Type.Object({
 // A native app's refresh token is sent here, never as a cookie; a browser's only as its cookie.
 const NativeRefreshTokenSchema = Type.String({ minLength: 1, maxLength: 256, description: 'Native apps only: the refresh token from the exchange (or the last refresh)' })
 
+// The browser's body comes first among the examples: Swagger UI's "Try it out" sends the first one,
+// and a made-up refreshToken would make the call a native app's, refused (401), cookie unread.
 export const RefreshBodySchema = Type.Object({
   refreshToken: Type.Optional(NativeRefreshTokenSchema),
   deviceSecret: Type.Optional(DeviceSecretSchema)
-}, { additionalProperties: false, description: 'Native apps only; a browser sends no body (its refresh cookie is read).' })
+}, {
+  additionalProperties: false,
+  description: 'Native apps only; a browser sends no body, or `{}` (its refresh cookie is read).',
+  examples: [{}, { refreshToken: '<the refresh token from the exchange>', deviceSecret: '<this install\'s device secret>' }]
+})
 
 export const LogoutBodySchema = Type.Object({
   refreshToken: Type.Optional(NativeRefreshTokenSchema)
-}, { additionalProperties: false, description: 'Optional, native apps only: ends the refresh token\'s session (besides the bearer token\'s).' })
+}, {
+  additionalProperties: false,
+  description: 'Optional, native apps only: ends the refresh token\'s session (besides the bearer token\'s).',
+  examples: [{}, { refreshToken: '<the refresh token from the exchange>' }]
+})
 
 export const LogoutQuerySchema = Type.Object({
   all: Type.Optional(Type.Boolean({ description: 'Sign out every session of this user, on every device' })),
