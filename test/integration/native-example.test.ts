@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import { runNativeLogin } from '../../examples/native/cli.js'
 import { startFakeKakao } from '../fakes/kakao.js'
+import { CHILD_PROCESS_ENV } from '../helpers/child-env.js'
 import { buildTestApp } from '../helpers/build-app.js'
 import { Browser } from '../helpers/cookies.js'
 
@@ -105,7 +106,7 @@ t.test('the example through Kakao\'s authorize page (the fake), a returning user
 
 t.test('the example runs as a program: it prints the URL and exits 0 once the browser came back', async t => {
   const { origin } = await listeningServer(t, { DEV_LOGIN: 'true' })
-  const child = spawn(process.execPath, ['--import', 'tsx', 'examples/native/cli.ts', origin, 'dev', 'cli_proc'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, ['--import', 'tsx', 'examples/native/cli.ts', origin, 'dev', 'cli_proc'], { env: { ...process.env, ...CHILD_PROCESS_ENV }, stdio: ['ignore', 'pipe', 'pipe'] })
   t.teardown(() => { child.kill() })
   let output = ''
   const url = await new Promise<string>((resolve, reject) => {

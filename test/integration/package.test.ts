@@ -4,6 +4,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import t from 'tap'
+import { CHILD_PROCESS_ENV } from '../helpers/child-env.js'
 import { onPostgres } from '../helpers/database.js'
 import { emptyPostgresDatabase } from '../helpers/empty-database.js'
 
@@ -34,7 +35,7 @@ const INSTALL = [
 
 /** Starts a server process and resolves with its address once it logs that it listens. */
 function start (t: Tap, command: string, args: string[], cwd: string, env: Record<string, string>): Promise<{ address: string, output: () => string }> {
-  const child = spawn(command, args, { cwd, env: { PATH: process.env.PATH, PORT: '0', LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(command, args, { cwd, env: { PATH: process.env.PATH, ...CHILD_PROCESS_ENV, PORT: '0', LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   t.teardown(() => { child.kill() })
   let output = ''
   return new Promise((resolve, reject) => {

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import net from 'node:net'
 import { fileURLToPath } from 'node:url'
+import { CHILD_PROCESS_ENV } from '../helpers/child-env.js'
 import { Browser } from '../helpers/cookies.js'
 import { TEST_JWT_SECRET } from '../helpers/build-app.js'
 
@@ -38,6 +39,7 @@ export async function startServer (env: Record<string, string>, { waitReady = tr
     cwd: root,
     env: {
       PATH: process.env.PATH,
+      ...CHILD_PROCESS_ENV,
       NODE_ENV: 'development',
       HOST: '127.0.0.1',
       PORT: String(port),

@@ -4,6 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
+import { CHILD_PROCESS_ENV } from '../helpers/child-env.js'
 import { onPostgres } from '../helpers/database.js'
 import { emptyPostgresDatabase } from '../helpers/empty-database.js'
 import { freePort, startServer, stopServer } from './server-process.js'
@@ -70,7 +71,7 @@ t.test('at a terminal in development: readable lines, not JSON', async t => {
   const command = [process.execPath, '--import', 'tsx', 'src/server.ts', marker].join(' ')
   const child = spawn('script', ['-qec', command, '/dev/null'], {
     cwd: fileURLToPath(new URL('../../', import.meta.url)),
-    env: { PATH: process.env.PATH, NODE_ENV: 'development', HOST: '127.0.0.1', PORT: String(await freePort()), DATA_DIR: await mkdtemp(path.join(dataDir, 'tty-')), LOG_LEVEL: 'info', TERM: 'dumb' },
+    env: { PATH: process.env.PATH, ...CHILD_PROCESS_ENV, NODE_ENV: 'development', HOST: '127.0.0.1', PORT: String(await freePort()), DATA_DIR: await mkdtemp(path.join(dataDir, 'tty-')), LOG_LEVEL: 'info', TERM: 'dumb' },
     stdio: ['pipe', 'pipe', 'pipe']
   })
   t.teardown(() => {
