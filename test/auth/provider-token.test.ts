@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto'
-import t, { type Test } from 'tap'
+import t from 'tap'
 import { startFakeGoogle } from '../fakes/google.js'
 import { startFakeKakao } from '../fakes/kakao.js'
 import { buildTestApp, type TestApp } from '../helpers/build-app.js'
-import { appRequest } from '../helpers/native.js'
+import { appRequest, nothingWritten } from '../helpers/native.js'
 import { resetKakao } from '../helpers/provider-resets.js'
 
 // Path B of native apps: POST /auth/:provider/token with what the provider's own SDK gave the app.
@@ -34,19 +34,6 @@ const build = (t: Tap, env: Record<string, string> = {}) => buildTestApp(t, { ..
 const newNonce = () => randomBytes(24).toString('base64url')
 const sha256Hex = (value: string) => createHash('sha256').update(value).digest('hex')
 const signInWithToken = (app: TestApp['app'], provider: string, payload: Record<string, unknown>) => appRequest(app, 'POST', `/auth/${provider}/token`, { payload })
-
-/** Nothing a refused token may leave behind. */
-async function nothingWritten (t: Test, { app }: TestApp): Promise<void> {
-  const { prisma } = app.handoff.db
-  t.same({
-    users: await prisma.user.count(),
-    identities: await prisma.identity.count(),
-    codes: await prisma.loginCode.count(),
-    pendingSignups: await prisma.pendingSignup.count(),
-    sessions: await prisma.session.count(),
-    usedIdTokens: await prisma.usedIdToken.count()
-  }, { users: 0, identities: 0, codes: 0, pendingSignups: 0, sessions: 0, usedIdTokens: 0 }, 'nothing written')
-}
 
 t.test('Kakao id_token: a first login signs up with the signup token, the next one gets tokens; the nonce may be hashed', async t => {
   const testApp = await build(t)

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
+import type { Test } from 'tap'
 import type { Browser } from './cookies.js'
 import { loginThroughProvider, newBrowser, type LoginOutcome } from './login.js'
 
@@ -65,4 +66,18 @@ export async function nativeSignIn (app: FastifyInstance, provider = 'github', o
   }
   const { user, tokens } = answer.json()
   return { user, accessToken: tokens.accessToken, refreshToken: tokens.refreshToken }
+}
+
+/** Nothing a refused SDK token or code may leave behind: no account, identity, code, signup, session, used id_token or kept provider token. */
+export async function nothingWritten (t: Pick<Test, 'same'>, { app }: { app: FastifyInstance }): Promise<void> {
+  const { prisma, sql } = app.handoff.db
+  t.same({
+    users: await prisma.user.count(),
+    identities: await prisma.identity.count(),
+    codes: await prisma.loginCode.count(),
+    pendingSignups: await prisma.pendingSignup.count(),
+    sessions: await prisma.session.count(),
+    usedIdTokens: await prisma.usedIdToken.count(),
+    providerTokens: (await sql.query('SELECT 1 FROM provider_tokens')).length
+  }, { users: 0, identities: 0, codes: 0, pendingSignups: 0, sessions: 0, usedIdTokens: 0, providerTokens: 0 }, 'nothing written')
 }

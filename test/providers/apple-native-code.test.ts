@@ -4,7 +4,7 @@ import { startFakeApple } from '../fakes/apple.js'
 import { startFakeGoogle } from '../fakes/google.js'
 import { buildTestApp, type TestApp } from '../helpers/build-app.js'
 import { onPostgres } from '../helpers/database.js'
-import { appRequest } from '../helpers/native.js'
+import { appRequest, nothingWritten } from '../helpers/native.js'
 
 // Sign in with Apple in an app, with the credential's authorizationCode besides its identityToken:
 // handoff exchanges the code at Apple as the app's bundle id (client secret `sub` = bundle id, no
@@ -58,19 +58,6 @@ async function keptTokens ({ app }: TestApp) {
   if (rows.length === 0) return null
   const [row] = rows
   return { ciphertext: row.ciphertext, tokens: app.handoff.tokenVault.open({ provider: 'apple', providerUserId: row.provider_user_id }, { ciphertext: row.ciphertext, keyId: row.key_id }) }
-}
-
-async function nothingWritten (t: Test, { app }: TestApp) {
-  const { prisma } = app.handoff.db
-  t.same({
-    users: await prisma.user.count(),
-    identities: await prisma.identity.count(),
-    codes: await prisma.loginCode.count(),
-    pendingSignups: await prisma.pendingSignup.count(),
-    sessions: await prisma.session.count(),
-    usedIdTokens: await prisma.usedIdToken.count(),
-    providerTokens: (await app.handoff.db.sql.query('SELECT 1 FROM provider_tokens')).length
-  }, { users: 0, identities: 0, codes: 0, pendingSignups: 0, sessions: 0, usedIdTokens: 0, providerTokens: 0 }, 'nothing written')
 }
 
 t.test(`with the authorizationCode: the tokens are kept sealed as the bundle id's, and deleting the account revokes them at Apple as that bundle id (${database})`, async t => {
