@@ -97,9 +97,11 @@ export const providerTokenRoutes: FastifyPluginAsyncTypebox<{ config: Config, pr
       if (error instanceof LoginFlowError && error.code !== LoginErrorCode.providerTokenError) request.log.warn({ provider: provider.id, reason: error.message }, 'native sign-in: the provider failed')
       throw providerFailure(provider, error)
     }
-    const { profile } = signIn
+    // A host app's provider may return something else (a bare profile, as before tokens could come
+    // along): the provider's fault, 502, never a TypeError's 500.
+    const profile = (signIn as Partial<NativeSignIn> | undefined)?.profile
     // As at the callback: an identity is (provider, id), and a host app's provider must not name another.
-    if (profile.provider !== provider.id || typeof profile.providerUserId !== 'string' || profile.providerUserId === '') {
+    if (profile === undefined || profile === null || profile.provider !== provider.id || typeof profile.providerUserId !== 'string' || profile.providerUserId === '') {
       throw new ProviderUnavailableError(`${provider.displayName} returned an unusable profile`)
     }
     // As the callback would after its one repair round: a login without a field the app requires ends here.

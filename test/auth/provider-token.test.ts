@@ -237,3 +237,20 @@ t.test('providers without an SDK path: Naver (its tokens name no app), GitHub; u
   }
   await nothingWritten(t, testApp)
 })
+
+t.test('a host app\'s provider whose verifyNativeToken returns a bare profile (not { profile }): 502 provider_error, nothing written', async t => {
+  const bare = { provider: 'in-house', providerUserId: '42', nickname: 'octocat', emailVerified: false }
+  const inHouse = {
+    id: 'in-house',
+    displayName: 'In-house SSO',
+    oauth2: { clientId: 'id', clientSecret: 'secret', authorizeUrl: 'http://127.0.0.1:9/authorize', tokenUrl: 'http://127.0.0.1:9/token', scope: [], clientAuth: 'body' },
+    readAccessToken: () => 'unused',
+    fetchProfile: async () => bare,
+    verifyNativeToken: async () => bare as never
+  }
+  const testApp = await buildTestApp(t, {}, { providers: [inHouse as never] })
+  const response = await signInWithToken(testApp.app, 'in-house', { accessToken: 'sdk-token' })
+  t.equal(response.statusCode, 502, response.body)
+  t.equal(response.json().code, 'provider_error')
+  await nothingWritten(t, testApp)
+})
